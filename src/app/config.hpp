@@ -1,0 +1,38 @@
+// Everything the hub can be told, with its default and unit beside it; validate() gives
+// every bad-value message. Threads: built at [startup], then read-only.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "bsc/vmac.hpp"
+
+namespace bsc {
+
+struct Config {
+  std::string listen_host = "127.0.0.1";
+  uint16_t listen_port = 4443;        // 0: an ephemeral port (printed on start)
+  std::string cert_file, key_file, ca_file;
+  bool tls = true;                    // --no-tls: plain ws://, loopback only
+  unsigned workers = 1;               // event-loop threads
+  Vmac hub_vmac;                      // default: random Random-48 (Clause H.7.3)
+  Uuid hub_uuid;                      // default: random version-4 UUID
+  size_t max_connections = 10000;     // beyond it new TCP connections are closed at once
+  uint16_t max_bvlc_length = 6000;    // announced in Connect-Accept; larger messages dropped
+  uint16_t max_npdu_length = 1497;    // announced in Connect-Accept
+  double handshake_timeout_s = 10;    // TCP accept -> WebSocket open
+  double connect_wait_s = 10;         // WebSocket open -> Connect-Request (Std default 10 s)
+  double heartbeat_timeout_s = 300;   // silence for 2x this: probe, then close
+  double disconnect_wait_s = 5;       // Disconnect-Request -> ACK
+  size_t max_pending_output = 1 << 20;  // bytes queued per connection before dropping
+  size_t max_ws_message = 65536;      // hard cap; above it the WebSocket closes with 1009
+
+  // Returns "" when valid, else one sentence naming the bad value.
+  std::string validate() const;
+};
+
+bool is_loopback_host(const std::string& host);
+Vmac random_vmac();
+Uuid random_uuid();
+
+}  // namespace bsc

@@ -1,0 +1,405 @@
+#include "core/connection.hpp"
+
+#include <cstring>
+
+#include "core/worker.hpp"
+#include "net/tls_context.hpp"
+#include "util/log.hpp"
+
+namespace bsc {
+namespace {
+
+// How long an orderly close may take to flush its Close frame before TCP is cut.
+constexpr double kCloseLingerSeconds = 2.0;
+
+std::string peer_name(uv_tcp_t* tcp) {
+  sockaddr_storage ss;
+  int len = sizeof ss;
+  if (uv_tcp_getpeername(tcp, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return "?";
+  char host[64] = "?";
+  int port = 0;
+  if (ss.ss_family == AF_INET) {
+    auto* a = reinterpret_cast<sockaddr_in*>(&ss);
+    uv_ip4_name(a, host, sizeof host);
+    port = ntohs(a->sin_port);
+    return std::string(host) + ":" + std::to_string(port);
+  }
+  auto* a = reinterpret_cast<sockaddr_in6*>(&ss);
+  uv_ip6_name(a, host, sizeof host);
+  port = ntohs(a->sin6_port);
+  return "[" + std::string(host) + "]:" + std::to_string(port);
+}
+
+}  // namespace
+
+Connection::Connection(Worker* worker, ConnRef ref) : worker_(worker), ref_(ref) {
+  tcp_.data = this;
+  timer_.data = this;
+  write_req_.data = this;
+}
+
+Connection::~Connection() = default;
+
+bool Connection::start(uv_stream_t* server) {
+  uv_tcp_init(worker_->loop(), &tcp_);
+  uv_timer_init(worker_->loop(), &timer_);
+  open_handles_ = 2;
+  if (uv_accept(server, reinterpret_cast<uv_stream_t*>(&tcp_)) != 0) {
+    close_handles();
+    return false;
+  }
+  uv_tcp_nodelay(&tcp_, 1);
+  peer_ = peer_name(&tcp_);
+  last_rx_ms_ = worker_->now_ms();
+  if (worker_->tls()) {
+    tls_ = std::make_unique<TlsSession>(*worker_->tls());
+  } else {
+    phase_ = Phase::kUpgrade;
+  }
+  upgrade_ = std::make_unique<UpgradeParser>();
+  arm_timer(worker_->config().handshake_timeout_s);
+  uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), on_alloc, on_read);
+  return true;
+}
+
+void Connection::on_alloc(uv_handle_t* h, size_t, uv_buf_t* buf) {
+  // One read buffer per worker: data is consumed (decrypted or copied) before the next read.
+  auto* c = static_cast<Connection*>(h->data);
+  *buf = uv_buf_init(reinterpret_cast<char*>(c->worker_->read_buffer()),
+                     unsigned(c->worker_->read_buffer_size()));
+}
+
+void Connection::on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {
+  auto* c = static_cast<Connection*>(s->data);
+  if (nread > 0) {
+    c->on_data(reinterpret_cast<const uint8_t*>(buf->base), size_t(nread));
+  } else if (nread < 0) {
+    c->abort(nread == UV_EOF ? "peer closed TCP" : uv_strerror(int(nread)));
+  }
+}
+
+void Connection::on_data(const uint8_t* data, size_t len) {
+  if (phase_ == Phase::kClosing) {
+    // Only the peer's Close reply matters now (it ends the linger early).
+    if (!ws_ || ws_->close_received()) return;
+    if (tls_) tls_->feed(data, len);
+    else plain_in_.insert(plain_in_.end(), data, data + len);
+    closing_reads_ = true;
+    ws_->receive();
+    closing_reads_ = false;
+    if (ws_->finished()) mark_dirty();
+    return;
+  }
+  last_rx_ms_ = worker_->now_ms();
+  if (tls_) {
+    tls_->feed(data, len);
+  } else {
+    plain_in_.insert(plain_in_.end(), data, data + len);
+  }
+  if (phase_ == Phase::kTls) advance_tls();
+  if (phase_ == Phase::kUpgrade) advance_upgrade();
+  if (phase_ == Phase::kWebSocket) advance_websocket();
+  if (tls_ && !tls_->ciphertext_out().empty()) mark_dirty();
+}
+
+void Connection::advance_tls() {
+  TlsSession::Status st = tls_->handshake();
+  if (st == TlsSession::Status::kWant) return;
+  if (st == TlsSession::Status::kFailed) {
+    bump(worker_->stats().tls_handshake_failed);
+    LOG_WARN("tls_handshake_failed", "peer=%s reason=\"%s\"", peer_.c_str(),
+             tls_->failure_reason().c_str());
+    // The alert mbedTLS queued goes out, then TCP closes.
+    phase_ = Phase::kClosing;
+    close_after_flush_ = true;
+    arm_timer(kCloseLingerSeconds);
+    mark_dirty();
+    return;
+  }
+  LOG_DEBUG("tls_established", "peer=%s suite=%s", peer_.c_str(), tls_->ciphersuite());
+  phase_ = Phase::kUpgrade;
+}
+
+size_t Connection::pull_plain(uint8_t* buf, size_t cap) {
+  size_t avail = plain_in_.size() - plain_in_pos_;
+  if (avail > 0) {
+    size_t n = avail < cap ? avail : cap;
+    std::memcpy(buf, plain_in_.data() + plain_in_pos_, n);
+    plain_in_pos_ += n;
+    if (plain_in_pos_ == plain_in_.size()) {
+      plain_in_.clear();
+      plain_in_pos_ = 0;
+    }
+    return n;
+  }
+  if (!tls_) return 0;
+  TlsSession::Status st;
+  size_t n = tls_->read(buf, cap, &st);
+  if (st == TlsSession::Status::kClosed) {
+    abort("peer sent close_notify");
+  } else if (st == TlsSession::Status::kFailed) {
+    abort(tls_->failure_reason().c_str());
+  }
+  return n;
+}
+
+void Connection::advance_upgrade() {
+  uint8_t buf[4096];
+  for (;;) {
+    size_t n = pull_plain(buf, sizeof buf);
+    if (n == 0 || phase_ != Phase::kUpgrade) return;
+    size_t used = 0;
+    UpgradeParser::Result r = upgrade_->feed(buf, n, &used);
+    if (r == UpgradeParser::Result::kNeedMore) continue;
+    const std::string& resp = upgrade_->response();
+    out_.insert(out_.end(), resp.begin(), resp.end());
+    mark_dirty();
+    if (r == UpgradeParser::Result::kRefused) {
+      bump(worker_->stats().upgrade_refused);
+      LOG_WARN("upgrade_refused", "peer=%s status=%d reason=\"%s\"", peer_.c_str(),
+               upgrade_->status(), upgrade_->reason().c_str());
+      phase_ = Phase::kClosing;
+      close_after_flush_ = true;
+      arm_timer(kCloseLingerSeconds);
+      return;
+    }
+    // Bytes after the request head are early WebSocket data: keep them first in line.
+    if (used < n) {
+      plain_in_.insert(plain_in_.begin() + long(plain_in_pos_), buf + used, buf + n);
+    }
+    upgrade_.reset();
+    ws_ = std::make_unique<WsSession>(this, WsSession::Role::kServer,
+                                      worker_->config().max_ws_message);
+    phase_ = Phase::kWebSocket;
+    state_ = State::kAwaitingRequest;
+    arm_timer(worker_->config().connect_wait_s);
+    LOG_DEBUG("websocket_open", "peer=%s", peer_.c_str());
+    return;
+  }
+}
+
+void Connection::advance_websocket() {
+  bool ok = ws_->receive();
+  if (phase_ != Phase::kWebSocket) return;  // a message handler closed or aborted us
+  if (!ok) {
+    bump(worker_->stats().ws_rejected);
+    close(ws_close::kProtocolError, "WebSocket protocol error");
+    return;
+  }
+  if (ws_->close_received()) {
+    // wslay already queued the Close reply; the node leaves routing at once.
+    LOG_INFO("node_closed", "peer=%s vmac=%s code=%u", peer_.c_str(),
+             registered_ ? vmac_.to_string().c_str() : "-", ws_->close_code_received());
+    leave_routing();
+    phase_ = Phase::kClosing;
+    close_after_flush_ = true;
+    arm_timer(kCloseLingerSeconds);
+    mark_dirty();
+  }
+}
+
+size_t Connection::ws_pull(uint8_t* buf, size_t cap) {
+  if (phase_ != Phase::kWebSocket && !closing_reads_) return 0;
+  return pull_plain(buf, cap);
+}
+
+void Connection::ws_push(const uint8_t* data, size_t len) {
+  // Control frames (pong, close) are tiny and must not be dropped; no bound check here.
+  out_.insert(out_.end(), data, data + len);
+  mark_dirty();
+}
+
+void Connection::ws_message(const uint8_t* data, size_t len) {
+  if (phase_ != Phase::kWebSocket) return;
+  worker_->hub().on_message(*this, data, len);
+}
+
+void Connection::ws_rejected(const char* why) {
+  bump(worker_->stats().ws_rejected);
+  LOG_WARN("ws_message_rejected", "peer=%s reason=\"%s\"", peer_.c_str(), why);
+}
+
+void Connection::set_state(State s) {
+  if (state_ == State::kConnected && s != State::kConnected) worker_->remove_connected(this);
+  if (state_ != State::kConnected && s == State::kConnected) worker_->add_connected(this);
+  state_ = s;
+  switch (s) {
+    case State::kConnected:
+      probe_sent_ = false;
+      arm_timer(2 * worker_->config().heartbeat_timeout_s);
+      break;
+    case State::kDisconnecting:
+      arm_timer(worker_->config().disconnect_wait_s);
+      break;
+    case State::kAwaitingRequest:
+      break;
+  }
+}
+
+uint8_t* Connection::reserve_frame(size_t len) {
+  if (phase_ != Phase::kWebSocket || ws_->close_sent()) return nullptr;
+  size_t need = len + WsSession::kMaxFrameHeader;
+  if (out_.size() + need > worker_->config().max_pending_output) return nullptr;
+  size_t at = out_.size();
+  out_.resize(at + need);
+  size_t hdr = WsSession::binary_frame_header(out_.data() + at, len);
+  out_.resize(at + hdr + len);
+  mark_dirty();
+  return out_.data() + at + hdr;
+}
+
+bool Connection::send_message(const uint8_t* data, size_t len) {
+  uint8_t* p = reserve_frame(len);
+  if (!p) return false;
+  std::memcpy(p, data, len);
+  return true;
+}
+
+void Connection::mark_dirty() { worker_->mark_dirty(this); }
+
+void Connection::arm_timer(double seconds) {
+  uv_timer_start(
+      &timer_, [](uv_timer_t* t) { static_cast<Connection*>(t->data)->on_timer(); },
+      uint64_t(seconds * 1000), 0);
+}
+
+void Connection::on_timer() {
+  const Config& cfg = worker_->config();
+  switch (phase_) {
+    case Phase::kTls:
+    case Phase::kUpgrade:
+      bump(worker_->stats().handshake_timeouts);
+      LOG_WARN("handshake_timeout", "peer=%s phase=%s", peer_.c_str(),
+               phase_ == Phase::kTls ? "tls" : "upgrade");
+      abort("handshake deadline passed");
+      return;
+    case Phase::kClosing:
+      abort("close linger expired");
+      return;
+    case Phase::kWebSocket:
+      break;
+  }
+  switch (state_) {
+    case State::kAwaitingRequest:
+      bump(worker_->stats().connect_wait_timeouts);
+      LOG_WARN("connect_wait_expired", "peer=%s", peer_.c_str());
+      close(ws_close::kNormal, "no Connect-Request in time");
+      return;
+    case State::kDisconnecting:
+      close(ws_close::kNormal, "no Disconnect-ACK in time");
+      return;
+    case State::kConnected: {
+      // Lazy liveness: the timer is not re-armed per message; we look at last_rx_ms_ here.
+      uint64_t limit = uint64_t(2 * cfg.heartbeat_timeout_s * 1000);
+      uint64_t idle = worker_->now_ms() - last_rx_ms_;
+      if (probe_sent_ && idle >= uint64_t(cfg.connect_wait_s * 1000)) {
+        bump(worker_->stats().liveness_timeouts);
+        close(ws_close::kNormal, "no answer to the liveness probe");
+      } else if (idle >= limit) {
+        // Std AB.5.3.1 (2024): probe before closing a silent node.
+        probe_sent_ = true;
+        worker_->hub().send_heartbeat_request(*this);
+        arm_timer(cfg.connect_wait_s);
+      } else {
+        probe_sent_ = false;
+        arm_timer(double(limit - idle) / 1000.0);
+      }
+      return;
+    }
+  }
+}
+
+void Connection::leave_routing() {
+  if (state_ == State::kConnected) worker_->remove_connected(this);
+  worker_->hub().on_leaving(*this);
+}
+
+void Connection::close(uint16_t ws_code, const char* why) {
+  if (phase_ == Phase::kClosing) return;
+  LOG_INFO("node_disconnected", "peer=%s vmac=%s reason=\"%s\"", peer_.c_str(),
+           registered_ ? vmac_.to_string().c_str() : "-", why);
+  leave_routing();
+  if (ws_) ws_->close(ws_code, nullptr);
+  phase_ = Phase::kClosing;
+  close_after_flush_ = true;
+  arm_timer(kCloseLingerSeconds);
+  mark_dirty();
+}
+
+void Connection::abort(const char* why) {
+  if (open_handles_ == 0 || uv_is_closing(reinterpret_cast<uv_handle_t*>(&tcp_))) return;
+  if (phase_ != Phase::kClosing || registered_) {
+    LOG_INFO("node_gone", "peer=%s vmac=%s reason=\"%s\"", peer_.c_str(),
+             registered_ ? vmac_.to_string().c_str() : "-", why);
+  }
+  leave_routing();
+  phase_ = Phase::kClosing;
+  close_handles();
+}
+
+void Connection::close_handles() {
+  uv_timer_stop(&timer_);
+  uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), on_handle_closed);
+  uv_close(reinterpret_cast<uv_handle_t*>(&timer_), on_handle_closed);
+}
+
+void Connection::on_handle_closed(uv_handle_t* h) {
+  auto* c = static_cast<Connection*>(h->data);
+  if (--c->open_handles_ == 0) c->worker_->release(c);
+}
+
+void Connection::flush() {
+  if (write_in_flight_ || open_handles_ == 0 ||
+      uv_is_closing(reinterpret_cast<uv_handle_t*>(&tcp_)))
+    return;
+  std::vector<uint8_t>* buf = &out_;
+  if (tls_ && tls_->established()) {
+    if (!out_.empty()) {
+      if (!tls_->write(out_.data(), out_.size())) {
+        abort(tls_->failure_reason().c_str());
+        return;
+      }
+      out_.clear();
+    }
+    buf = &tls_->ciphertext_out();
+  } else if (tls_) {
+    buf = &tls_->ciphertext_out();  // handshake records or an alert
+  }
+  if (!buf->empty()) {
+    // Most writes complete at once on loopback/LAN: try that before queueing a request.
+    uv_buf_t b = uv_buf_init(reinterpret_cast<char*>(buf->data()), unsigned(buf->size()));
+    int n = uv_try_write(reinterpret_cast<uv_stream_t*>(&tcp_), &b, 1);
+    if (n == UV_EAGAIN) n = 0;
+    if (n < 0) {
+      abort(uv_strerror(n));
+      return;
+    }
+    if (size_t(n) == buf->size()) {
+      buf->clear();
+    } else {
+      writing_.assign(buf->begin() + n, buf->end());
+      buf->clear();
+      uv_buf_t rest = uv_buf_init(reinterpret_cast<char*>(writing_.data()),
+                                  unsigned(writing_.size()));
+      write_in_flight_ = true;
+      uv_write(&write_req_, reinterpret_cast<uv_stream_t*>(&tcp_), &rest, 1, on_write);
+      return;
+    }
+  }
+  // After an orderly close, TCP goes once our last bytes are out and, for a WebSocket,
+  // the peer has answered our Close (or the linger timer gives up waiting).
+  if (close_after_flush_ && (!ws_ || ws_->finished())) abort("closed");
+}
+
+void Connection::on_write(uv_write_t* req, int status) {
+  auto* c = static_cast<Connection*>(req->data);
+  c->write_in_flight_ = false;
+  c->writing_.clear();
+  if (status < 0) {
+    c->abort(uv_strerror(status));
+    return;
+  }
+  c->mark_dirty();
+}
+
+}  // namespace bsc

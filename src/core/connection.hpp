@@ -1,0 +1,133 @@
+// Connection: one SC node's transport stack on its worker: TCP (libuv) -> TLS (mbedTLS,
+// optional) -> HTTP upgrade (llhttp) -> WebSocket (wslay) -> BVLC-SC messages handed to the
+// HubFunction. Also holds the node's BVLC-SC state (AB.6.2.3) and its pending output.
+//
+// Threads: [owner] only. A Connection is created, used and destroyed on its worker's loop
+// thread; other threads name it by ConnRef.
+//
+// Output path: everything for the peer is appended as plaintext WebSocket frames to out_;
+// the worker's drain pass (once per loop iteration) encrypts it in as few TLS records as
+// possible and issues one write.
+#pragma once
+#include <uv.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "bsc/vmac.hpp"
+#include "core/conn_ref.hpp"
+#include "net/http_upgrade.hpp"
+#include "net/tls_session.hpp"
+#include "net/ws_session.hpp"
+
+namespace bsc {
+
+class Worker;
+
+class Connection final : public WsSession::IO {
+ public:
+  enum class Phase { kTls, kUpgrade, kWebSocket, kClosing };
+  enum class State { kAwaitingRequest, kConnected, kDisconnecting };
+
+  Connection(Worker* worker, ConnRef ref);
+  ~Connection() override;
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  // Takes the accepted TCP stream and starts reading. False if the socket is unusable.
+  bool start(uv_stream_t* server);
+
+  // ---- used by HubFunction ------------------------------------------------------
+  ConnRef ref() const { return ref_; }
+  Worker& worker() { return *worker_; }
+  State state() const { return state_; }
+  void set_state(State s);
+  bool routable() const { return phase_ == Phase::kWebSocket && state_ != State::kAwaitingRequest; }
+  const Vmac& vmac() const { return vmac_; }
+  const Uuid& uuid() const { return uuid_; }
+  void set_identity(const Vmac& v, const Uuid& u, uint16_t max_bvlc) {
+    vmac_ = v;
+    uuid_ = u;
+    peer_max_bvlc_ = max_bvlc;
+  }
+  bool registered() const { return registered_; }
+  void set_registered(bool r) { registered_ = r; }
+  uint16_t peer_max_bvlc() const { return peer_max_bvlc_; }
+  const std::string& peer() const { return peer_; }
+  uint64_t last_rx_ms() const { return last_rx_ms_; }
+
+  // Appends one BVLC message as a WebSocket binary frame; false (and nothing queued) if the
+  // output bound would be passed.
+  bool send_message(const uint8_t* data, size_t len);
+  // Reserves room for a frame of `len` payload octets and returns where the payload goes
+  // (the header is written); nullptr if the output bound would be passed.
+  uint8_t* reserve_frame(size_t len);
+  size_t pending_output() const { return out_.size(); }
+
+  // Orderly end: WebSocket close with `code`, flush, then close TCP. `why` is logged.
+  void close(uint16_t ws_code, const char* why);
+  // Immediate end without a close handshake (peer vanished, fatal error).
+  void abort(const char* why);
+
+  // ---- used by Worker -----------------------------------------------------------
+  // Encrypts pending output and writes it (one write per call). [drain pass]
+  void flush();
+  void on_timer();
+  bool in_dirty_list = false;
+  size_t connected_index = SIZE_MAX;  // position in Worker::connected(), SIZE_MAX if absent
+
+ private:
+  friend class Worker;
+  static void on_alloc(uv_handle_t*, size_t, uv_buf_t*);
+  static void on_read(uv_stream_t*, ssize_t, const uv_buf_t*);
+  static void on_write(uv_write_t*, int);
+  static void on_handle_closed(uv_handle_t*);
+
+  void on_data(const uint8_t* data, size_t len);
+  void advance_tls();
+  void advance_upgrade();
+  void advance_websocket();
+  size_t pull_plain(uint8_t* buf, size_t cap);
+  void mark_dirty();
+  void arm_timer(double seconds);
+  void leave_routing();
+  void close_handles();
+
+  // WsSession::IO
+  size_t ws_pull(uint8_t* buf, size_t cap) override;
+  void ws_push(const uint8_t* data, size_t len) override;
+  void ws_message(const uint8_t* data, size_t len) override;
+  void ws_rejected(const char* why) override;
+
+  Worker* worker_;
+  ConnRef ref_;
+  uv_tcp_t tcp_;
+  uv_timer_t timer_;
+  uv_write_t write_req_;
+  int open_handles_ = 0;
+
+  Phase phase_ = Phase::kTls;
+  State state_ = State::kAwaitingRequest;
+  bool registered_ = false;       // holds entries in the routing table
+  bool probe_sent_ = false;       // liveness Heartbeat-Request outstanding
+  bool write_in_flight_ = false;
+  bool close_after_flush_ = false;
+  bool closing_reads_ = false;     // reading only to see the peer's Close reply
+  Vmac vmac_;
+  Uuid uuid_;
+  uint16_t peer_max_bvlc_ = 0;
+  uint64_t last_rx_ms_ = 0;
+  std::string peer_;
+
+  std::unique_ptr<TlsSession> tls_;
+  std::unique_ptr<UpgradeParser> upgrade_;
+  std::unique_ptr<WsSession> ws_;
+  std::vector<uint8_t> plain_in_;  // plaintext not yet consumed (plain TCP, or upgrade rest)
+  size_t plain_in_pos_ = 0;
+  std::vector<uint8_t> out_;       // plaintext frames waiting for the drain pass
+  std::vector<uint8_t> writing_;   // bytes handed to uv_write, kept until it completes
+};
+
+}  // namespace bsc

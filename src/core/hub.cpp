@@ -1,0 +1,184 @@
+#include "core/hub.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+#include "core/routing_table.hpp"
+#include "core/stats.hpp"
+#include "core/worker.hpp"
+#include "net/tls_context.hpp"
+#include "util/log.hpp"
+
+namespace bsc {
+namespace {
+
+// Binds a listening socket. Every worker gets its own socket on the same port
+// (SO_REUSEPORT), so the kernel spreads new connections over the workers.
+int bind_listener(const std::string& host, uint16_t port, std::string* error,
+                  uint16_t* bound_port) {
+  sockaddr_storage ss{};
+  socklen_t len;
+  auto* a4 = reinterpret_cast<sockaddr_in*>(&ss);
+  auto* a6 = reinterpret_cast<sockaddr_in6*>(&ss);
+  std::string h = host == "localhost" ? "127.0.0.1" : host;
+  if (inet_pton(AF_INET, h.c_str(), &a4->sin_addr) == 1) {
+    a4->sin_family = AF_INET;
+    a4->sin_port = htons(port);
+    len = sizeof *a4;
+  } else if (inet_pton(AF_INET6, h.c_str(), &a6->sin6_addr) == 1) {
+    a6->sin6_family = AF_INET6;
+    a6->sin6_port = htons(port);
+    len = sizeof *a6;
+  } else {
+    *error = "--listen host must be an IPv4 or IPv6 address, not '" + host + "'";
+    return -1;
+  }
+  int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    *error = std::string("socket: ") + std::strerror(errno);
+    return -1;
+  }
+  int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+  if (ss.ss_family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+  if (bind(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0 || listen(fd, 1024) != 0) {
+    *error = "cannot listen on " + host + ":" + std::to_string(port) + ": " +
+             std::strerror(errno);
+    close(fd);
+    return -1;
+  }
+  getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len);
+  *bound_port = ntohs(ss.ss_family == AF_INET ? a4->sin_port : a6->sin6_port);
+  return fd;
+}
+
+// A second listener on a port someone else holds would also succeed with SO_REUSEPORT if
+// that other process set it too; refuse up front if a connect to the port already works.
+bool port_in_use(const std::string& host, uint16_t port) {
+  if (port == 0) return false;
+  sockaddr_storage ss{};
+  auto* a4 = reinterpret_cast<sockaddr_in*>(&ss);
+  auto* a6 = reinterpret_cast<sockaddr_in6*>(&ss);
+  socklen_t len;
+  std::string h = host == "localhost" ? "127.0.0.1" : host;
+  if (inet_pton(AF_INET, h.c_str(), &a4->sin_addr) == 1) {
+    a4->sin_family = AF_INET;
+    a4->sin_port = htons(port);
+    len = sizeof *a4;
+    if (a4->sin_addr.s_addr == htonl(INADDR_ANY)) a4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  } else if (inet_pton(AF_INET6, h.c_str(), &a6->sin6_addr) == 1) {
+    a6->sin6_family = AF_INET6;
+    a6->sin6_port = htons(port);
+    len = sizeof *a6;
+    if (IN6_IS_ADDR_UNSPECIFIED(&a6->sin6_addr)) a6->sin6_addr = in6addr_loopback;
+  } else {
+    return false;
+  }
+  int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  bool used = connect(fd, reinterpret_cast<sockaddr*>(&ss), len) == 0;
+  close(fd);
+  return used;
+}
+
+}  // namespace
+
+Hub::Hub(Config config) : config_(std::move(config)) {}
+
+Hub::~Hub() {
+  for (int fd : listen_fds_) close(fd);
+}
+
+std::string Hub::prepare() {
+  std::string err = config_.validate();
+  if (!err.empty()) return err;
+  if (config_.tls) {
+    tls_ = std::make_unique<TlsContext>();
+    if (!tls_->init(TlsContext::Role::kServer, config_.cert_file, config_.key_file,
+                    config_.ca_file, &err))
+      return err;
+  }
+  if (port_in_use(config_.listen_host, config_.listen_port))
+    return "cannot listen on " + config_.listen_host + ":" +
+           std::to_string(config_.listen_port) + ": address already in use";
+  uint16_t port = config_.listen_port;
+  for (unsigned i = 0; i < config_.workers; ++i) {
+    uint16_t bound = 0;
+    int fd = bind_listener(config_.listen_host, port, &err, &bound);
+    if (fd < 0) return err;
+    listen_fds_.push_back(fd);
+    port = bound;  // port 0: the first socket picks it, the others join it
+  }
+  bool v6 = config_.listen_host.find(':') != std::string::npos;
+  uri_ = std::string(config_.tls ? "wss://" : "ws://") + (v6 ? "[" : "") +
+         config_.listen_host + (v6 ? "]" : "") + ":" + std::to_string(port);
+  routing_ = std::make_unique<RoutingTable>(config_.hub_vmac);
+  return "";
+}
+
+int Hub::run() {
+  for (unsigned i = 0; i < config_.workers; ++i) {
+    workers_.push_back(
+        std::make_unique<Worker>(i, config_, tls_.get(), *routing_, open_connections_));
+  }
+  for (unsigned i = 0; i < config_.workers; ++i) {
+    std::string err;
+    if (!workers_[i]->start(listen_fds_[i], &err)) {
+      std::fprintf(stderr, "bschub: %s\n", err.c_str());
+      for (unsigned j = 0; j < i; ++j) workers_[j]->request_stop();
+      for (auto& w : workers_) w->join();
+      return 2;
+    }
+    listen_fds_[i] = -1;  // now owned by the worker's uv_tcp_t
+  }
+  listen_fds_.clear();
+  std::printf("bschub listening on %s (workers=%u, hub vmac %s, uuid %s)\n", uri_.c_str(),
+              config_.workers, config_.hub_vmac.to_string().c_str(),
+              config_.hub_uuid.to_string().c_str());
+  std::fflush(stdout);
+
+  // The main thread only waits for a stop signal.
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  uv_signal_t sigint, sigterm;
+  uv_signal_init(&loop, &sigint);
+  uv_signal_init(&loop, &sigterm);
+  auto on_signal = [](uv_signal_t* h, int signum) {
+    LOG_INFO("stopping", "signal=%d", signum);
+    uv_stop(h->loop);
+  };
+  uv_signal_start(&sigint, on_signal, SIGINT);
+  uv_signal_start(&sigterm, on_signal, SIGTERM);
+  uv_run(&loop, UV_RUN_DEFAULT);
+  uv_close(reinterpret_cast<uv_handle_t*>(&sigint), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&sigterm), nullptr);
+  uv_run(&loop, UV_RUN_DEFAULT);
+  uv_loop_close(&loop);
+
+  for (auto& w : workers_) w->request_stop();
+  for (auto& w : workers_) w->join();
+
+  // Totals over all workers, one line: what the hub did in its lifetime.
+  std::string line;
+#define BSC_X(name, text)                                                  \
+  {                                                                        \
+    uint64_t sum = 0;                                                      \
+    for (auto& w : workers_) sum += w->stats().name.load();                \
+    if (sum) line += std::string(" " #name "=") + std::to_string(sum);     \
+  }
+  BSC_STATS_MAP(BSC_X)
+#undef BSC_X
+  LOG_INFO("stopped", "%s", line.empty() ? "idle=1" : line.c_str() + 1);
+  workers_.clear();
+  return 0;
+}
+
+}  // namespace bsc

@@ -1,0 +1,40 @@
+// Hub: owns the shared pieces (TLS config, routing table) and the workers; binds the
+// listening sockets, runs until SIGINT/SIGTERM, then stops every worker in order.
+// Threads: run() is called on the main thread; workers run on their own threads.
+#pragma once
+#include <atomic>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "app/config.hpp"
+
+namespace bsc {
+
+class RoutingTable;
+class TlsContext;
+class Worker;
+
+class Hub {
+ public:
+  explicit Hub(Config config);
+  ~Hub();
+
+  // Loads certificates and binds the port. Returns "" or one sentence (exit code 2).
+  std::string prepare();
+  // Starts the workers, prints the listening line, blocks until a stop signal. Exit code.
+  int run();
+  // The URI the hub serves (valid after prepare()).
+  const std::string& uri() const { return uri_; }
+
+ private:
+  Config config_;
+  std::unique_ptr<TlsContext> tls_;
+  std::unique_ptr<RoutingTable> routing_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::vector<int> listen_fds_;
+  std::atomic<size_t> open_connections_{0};
+  std::string uri_;
+};
+
+}  // namespace bsc

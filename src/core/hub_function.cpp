@@ -1,0 +1,279 @@
+#include "core/hub_function.hpp"
+
+#include "core/connection.hpp"
+#include "core/routing_table.hpp"
+#include "core/worker.hpp"
+#include "util/log.hpp"
+
+namespace bsc {
+namespace {
+
+// A recipient's announced Max-BVLC below this is treated as "unknown": BACnet Stack nodes
+// send it byte-swapped (protocol notes §8 item 10), and a tiny limit would make them deaf.
+// 1497 octets of NPDU plus the 4-octet fixed header is the least any node must take.
+constexpr uint16_t kMinPlausibleMaxBvlc = 1497 + 4;
+
+bool may_broadcast(uint8_t function) {
+  // Only Encapsulated-NPDU and Proprietary-Message may be broadcast (Std AB.2.5, AB.2.16).
+  return function == uint8_t(Function::kEncapsulatedNpdu) ||
+         function == uint8_t(Function::kProprietaryMessage);
+}
+
+}  // namespace
+
+void HubFunction::on_message(Connection& from, const uint8_t* data, size_t len) {
+  WorkerStats& st = worker_.stats();
+  bump(st.frames_in);
+  bump(st.bytes_in, len);
+  if (len > worker_.config().max_bvlc_length) {
+    // Std AB.7.5.3: a message above our announced max BVLC is dropped unprocessed.
+    bump(st.drop_oversize);
+    return;
+  }
+  DecodeResult r = decode({data, len});
+  if (!r.ok) {
+    bump(st.malformed);
+    const DecodeError& e = r.err;
+    LOG_DEBUG("bvlc_malformed", "peer=%s function=0x%02X reason=\"%s\"", from.peer().c_str(),
+              e.function, e.why);
+    bool awaiting = from.state() == Connection::State::kAwaitingRequest;
+    if (!e.nak_allowed) return;
+    if (awaiting && e.function != uint8_t(Function::kConnectRequest)) return;
+    send_nak(from, e.message_id, e.has_origin ? &e.origin : nullptr, e.function,
+             e.error_marker, e.code, e.why);
+    // A Connect-Request we cannot accept ends the connection (protocol notes §8 item 7).
+    if (awaiting) from.close(1000, "malformed Connect-Request");
+    return;
+  }
+  const Message& m = r.msg;
+  auto fn = Function(m.function);
+
+  if (from.state() == Connection::State::kAwaitingRequest) {
+    if (fn == Function::kConnectRequest) {
+      on_connect_request(from, m, data);
+    } else {
+      // The Std is silent; like BACnet Stack we drop it and keep waiting.
+      bump(st.drop_not_connected);
+    }
+    return;
+  }
+
+  switch (fn) {
+    case Function::kHeartbeatRequest:
+      bump(st.heartbeats_answered);
+      send_simple(from, Function::kHeartbeatAck, m.message_id);
+      return;
+    case Function::kHeartbeatAck:
+    case Function::kConnectAccept:
+      return;  // liveness already refreshed by the read; nothing to answer
+    case Function::kConnectRequest:
+      return;  // second Connect-Request on a live connection: dropped (protocol notes §5)
+    case Function::kDisconnectRequest:
+      send_simple(from, Function::kDisconnectAck, m.message_id);
+      from.close(1000, "Disconnect-Request");
+      return;
+    case Function::kDisconnectAck:
+      // Asked for (we are disconnecting it) or not (a confused peer): either way it ends.
+      from.close(1000, from.state() == Connection::State::kDisconnecting
+                           ? "Disconnect-ACK"
+                           : "unsolicited Disconnect-ACK");
+      return;
+    case Function::kResult:
+      if (!m.has_dest) {
+        // Addressed to the hub. A NAK for our Disconnect-Request ends it like an ACK.
+        if (from.state() == Connection::State::kDisconnecting) {
+          ResultPayload p = decode_result_payload(
+              {data + m.payload.offset, m.payload.length});
+          if (p.for_function == uint8_t(Function::kDisconnectRequest))
+            from.close(1000, "Disconnect-Request NAKed");
+        }
+        return;  // consumed silently, never NAKed
+      }
+      break;
+    default:
+      break;
+  }
+  route(from, m, data, len);
+}
+
+void HubFunction::on_connect_request(Connection& c, const Message& m, const uint8_t* data) {
+  WorkerStats& st = worker_.stats();
+  ConnectPayload p = decode_connect_payload({data + m.payload.offset, m.payload.length});
+  if (p.vmac.is_unset() || p.vmac.is_broadcast()) {
+    send_nak(c, m.message_id, nullptr, m.function, 0, ErrorCode::kParameterOutOfRange,
+             "reserved VMAC");
+    c.close(1000, "reserved VMAC in Connect-Request");
+    return;
+  }
+  ConnRef replaced;
+  RoutingTable::Claim claim = worker_.routing().claim(p.vmac, p.uuid, c.ref(), &replaced);
+  if (claim == RoutingTable::Claim::kDuplicate) {
+    bump(st.duplicate_vmac);
+    LOG_WARN("duplicate_vmac", "peer=%s vmac=%s uuid=%s", c.peer().c_str(),
+             p.vmac.to_string().c_str(), p.uuid.to_string().c_str());
+    // No Error Details: the exact bytes of the Std's NAK (protocol notes V7), which some
+    // nodes compare whole.
+    send_nak(c, m.message_id, nullptr, m.function, 0, ErrorCode::kNodeDuplicateVmac, "");
+    c.close(1000, "duplicate VMAC");
+    return;
+  }
+  c.set_identity(p.vmac, p.uuid, p.max_bvlc_length);
+  c.set_registered(true);
+  if (claim == RoutingTable::Claim::kReplaced) {
+    bump(st.nodes_replaced);
+    // The old connection no longer owns the VMAC (claim re-pointed it); it is asked to go.
+    if (Connection* old = worker_.find(replaced)) {
+      old->set_registered(false);
+      LOG_INFO("node_replaced", "vmac=%s uuid=%s old_peer=%s", p.vmac.to_string().c_str(),
+               p.uuid.to_string().c_str(), old->peer().c_str());
+      start_disconnect(*old);
+    }
+  }
+  ConnectPayload accept;
+  accept.vmac = worker_.config().hub_vmac;
+  accept.uuid = worker_.config().hub_uuid;
+  accept.max_bvlc_length = worker_.config().max_bvlc_length;
+  accept.max_npdu_length = worker_.config().max_npdu_length;
+  scratch_.clear();
+  encode_connect_accept(scratch_, m.message_id, accept);
+  c.send_message(scratch_.data(), scratch_.size());
+  c.set_state(Connection::State::kConnected);
+  bump(st.nodes_connected);
+  LOG_INFO("node_connected", "peer=%s vmac=%s uuid=%s max_bvlc=%u max_npdu=%u",
+           c.peer().c_str(), p.vmac.to_string().c_str(), p.uuid.to_string().c_str(),
+           p.max_bvlc_length, p.max_npdu_length);
+}
+
+void HubFunction::on_leaving(Connection& c) {
+  if (!c.registered()) return;
+  worker_.routing().release(c.vmac(), c.uuid(), c.ref());
+  c.set_registered(false);
+}
+
+void HubFunction::start_disconnect(Connection& c) {
+  if (c.state() != Connection::State::kConnected) return;
+  send_simple(c, Function::kDisconnectRequest, worker_.next_message_id());
+  c.set_state(Connection::State::kDisconnecting);
+}
+
+void HubFunction::send_heartbeat_request(Connection& c) {
+  send_simple(c, Function::kHeartbeatRequest, worker_.next_message_id());
+}
+
+void HubFunction::route(Connection& from, const Message& m, const uint8_t* data, size_t len) {
+  WorkerStats& st = worker_.stats();
+  if (m.has_origin && !(m.origin == from.vmac())) {
+    // Anti-spoofing: a node may name only itself as the origin (protocol notes §6).
+    bump(st.drop_spoofed_origin);
+    LOG_DEBUG("spoofed_origin", "peer=%s vmac=%s claimed=%s", from.peer().c_str(),
+              from.vmac().to_string().c_str(), m.origin.to_string().c_str());
+    return;
+  }
+  if (!m.has_dest) {
+    // Addressed to the hub itself. Responses are consumed; requests the hub function does
+    // not serve get a NAK (BACnet Stack's answer), or HEADER_NOT_UNDERSTOOD when a
+    // must-understand destination option is the reason.
+    if (is_response(m.function)) return;
+    uint8_t marker = 0;
+    ErrorCode code = ErrorCode::kHeaderEncodingError;
+    const char* why = "destination VMAC required";
+    for (uint16_t i = m.dest_options.offset; i < m.dest_options.offset + m.dest_options.length;) {
+      uint8_t mk = data[i];
+      if (mk & marker::kMustUnderstand) {
+        marker = mk;
+        code = ErrorCode::kHeaderNotUnderstood;
+        why = "must-understand option not understood";
+        break;
+      }
+      i += 1;
+      if (mk & marker::kHasData) i += 2 + uint16_t((data[i] << 8) | data[i + 1]);
+      if (!(mk & marker::kMore)) break;
+    }
+    send_nak(from, m.message_id, m.has_origin ? &m.origin : nullptr, m.function, marker, code,
+             why);
+    return;
+  }
+  if (m.dest.is_broadcast()) {
+    if (!may_broadcast(m.function)) {
+      bump(st.malformed);
+      return;  // broadcasts are never NAKed
+    }
+    bump(st.broadcast_in);
+    forward_broadcast(from, m, data, len);
+    return;
+  }
+  if (m.dest == from.vmac()) {
+    bump(st.drop_to_self);  // never send back on the connection it came from (Std AB.5.1)
+    return;
+  }
+  std::optional<ConnRef> ref = worker_.routing().lookup(m.dest);
+  Connection* to = ref ? worker_.find(*ref) : nullptr;
+  if (!to) {
+    // Unknown destination: discarded silently (Std AB.5.3.2).
+    bump(ref ? st.drop_stale_ref : st.drop_unknown_dest);
+    return;
+  }
+  forward_unicast(from, *to, m, data, len);
+}
+
+bool HubFunction::fits_recipient(const Connection& to, size_t size) const {
+  uint16_t max = to.peer_max_bvlc();
+  return max < kMinPlausibleMaxBvlc || size <= max;
+}
+
+void HubFunction::forward_unicast(Connection& from, Connection& to, const Message& m,
+                                  const uint8_t* data, size_t len) {
+  WorkerStats& st = worker_.stats();
+  size_t size = rewritten_size(m, len, false);
+  if (!fits_recipient(to, size)) {
+    bump(st.drop_oversize);
+    return;
+  }
+  // The rewrite writes straight into the target's output: one copy per forwarded frame.
+  uint8_t* out = to.reserve_frame(size);
+  if (!out) {
+    bump(st.drop_output_full);
+    return;
+  }
+  rewrite_for_forward(m, {data, len}, from.vmac(), false, out);
+  bump(st.unicast_forwarded);
+}
+
+void HubFunction::forward_broadcast(Connection& from, const Message& m, const uint8_t* data,
+                                    size_t len) {
+  WorkerStats& st = worker_.stats();
+  size_t size = rewritten_size(m, len, true);
+  // Rewrite once; every copy is the same bytes (protocol notes §6).
+  scratch_.resize(size);
+  rewrite_for_forward(m, {data, len}, from.vmac(), true, scratch_.data());
+  uint64_t copies = 0;
+  for (Connection* to : worker_.connected()) {
+    if (to == &from) continue;  // never echoed to the sender
+    if (!fits_recipient(*to, size)) {
+      bump(st.drop_oversize);
+      continue;
+    }
+    if (!to->send_message(scratch_.data(), size)) {
+      bump(st.drop_output_full);
+      continue;
+    }
+    ++copies;
+  }
+  bump(st.broadcast_copies, copies);
+}
+
+void HubFunction::send_nak(Connection& c, uint16_t message_id, const Vmac* dest,
+                           uint8_t for_function, uint8_t marker, ErrorCode code,
+                           const char* details) {
+  scratch_.clear();
+  encode_nak(scratch_, message_id, dest, for_function, marker, code, details);
+  if (c.send_message(scratch_.data(), scratch_.size())) bump(worker_.stats().naks_sent);
+}
+
+void HubFunction::send_simple(Connection& c, Function f, uint16_t message_id) {
+  scratch_.clear();
+  encode_simple(scratch_, f, message_id);
+  c.send_message(scratch_.data(), scratch_.size());
+}
+
+}  // namespace bsc

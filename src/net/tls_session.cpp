@@ -1,0 +1,120 @@
+#include "net/tls_session.hpp"
+
+#include <mbedtls/x509.h>
+
+#include <cstring>
+
+namespace bsc {
+
+TlsSession::TlsSession(const TlsContext& ctx) : server_(ctx.role() == TlsContext::Role::kServer) {
+  mbedtls_ssl_init(&ssl_);
+  if (mbedtls_ssl_setup(&ssl_, ctx.config()) != 0) {
+    failure_ = "TLS session setup failed (out of memory)";
+    return;
+  }
+  // BACnet/SC does no name checks on certificates (Std AB.7.4); NULL says so explicitly to
+  // mbedTLS >= 3.6.3, which otherwise refuses to verify a server without a host name.
+  if (!server_) mbedtls_ssl_set_hostname(&ssl_, nullptr);
+  mbedtls_ssl_set_bio(&ssl_, this, on_send, on_recv, nullptr);
+}
+
+TlsSession::~TlsSession() { mbedtls_ssl_free(&ssl_); }
+
+int TlsSession::on_send(void* self, const unsigned char* buf, size_t len) {
+  auto* s = static_cast<TlsSession*>(self);
+  s->out_.insert(s->out_.end(), buf, buf + len);
+  return static_cast<int>(len);
+}
+
+int TlsSession::on_recv(void* self, unsigned char* buf, size_t len) {
+  auto* s = static_cast<TlsSession*>(self);
+  size_t avail = s->in_.size() - s->in_pos_;
+  if (avail == 0) return MBEDTLS_ERR_SSL_WANT_READ;
+  size_t n = len < avail ? len : avail;
+  std::memcpy(buf, s->in_.data() + s->in_pos_, n);
+  s->in_pos_ += n;
+  if (s->in_pos_ == s->in_.size()) {
+    s->in_.clear();
+    s->in_pos_ = 0;
+  }
+  return static_cast<int>(n);
+}
+
+void TlsSession::feed(const uint8_t* data, size_t len) {
+  if (in_pos_ > 0 && in_pos_ == in_.size()) {
+    in_.clear();
+    in_pos_ = 0;
+  }
+  in_.insert(in_.end(), data, data + len);
+}
+
+void TlsSession::set_failure(int rc) {
+  uint32_t flags = mbedtls_ssl_get_verify_result(&ssl_);
+  if (rc == MBEDTLS_ERR_SSL_NO_CLIENT_CERTIFICATE) {
+    failure_ = "no client certificate";
+  } else if (rc == MBEDTLS_ERR_SSL_BAD_PROTOCOL_VERSION) {
+    failure_ = "peer does not offer TLS 1.3";
+  } else if (rc == MBEDTLS_ERR_X509_CERT_VERIFY_FAILED && flags != 0 && flags != uint32_t(-1)) {
+    char info[512];
+    mbedtls_x509_crt_verify_info(info, sizeof info, "", flags);
+    // verify_info gives one line per problem; fold them into one log-friendly line.
+    std::string text;
+    for (char* p = info; *p; ++p) text += (*p == '\n') ? ';' : *p;
+    while (!text.empty() && (text.back() == ';' || text.back() == ' ')) text.pop_back();
+    failure_ = "certificate rejected: " + text;
+  } else {
+    failure_ = tls_error_text(rc);
+  }
+}
+
+TlsSession::Status TlsSession::handshake() {
+  if (established_) return Status::kOk;
+  int rc = mbedtls_ssl_handshake(&ssl_);
+  if (rc == 0) {
+    established_ = true;
+    return Status::kOk;
+  }
+  if (rc == MBEDTLS_ERR_SSL_WANT_READ || rc == MBEDTLS_ERR_SSL_WANT_WRITE) return Status::kWant;
+  set_failure(rc);
+  return Status::kFailed;
+}
+
+size_t TlsSession::read(uint8_t* buf, size_t cap, Status* status) {
+  for (;;) {
+    int rc = mbedtls_ssl_read(&ssl_, buf, cap);
+    if (rc > 0) {
+      *status = Status::kOk;
+      return size_t(rc);
+    }
+    // TLS 1.3 post-handshake messages (tickets) surface here; they carry no data.
+    if (rc == MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET) continue;
+    if (rc == MBEDTLS_ERR_SSL_WANT_READ || rc == MBEDTLS_ERR_SSL_WANT_WRITE) {
+      *status = Status::kWant;
+    } else if (rc == 0 || rc == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY) {
+      *status = Status::kClosed;
+    } else {
+      set_failure(rc);
+      *status = Status::kFailed;
+    }
+    return 0;
+  }
+}
+
+bool TlsSession::write(const uint8_t* data, size_t len) {
+  while (len > 0) {
+    int rc = mbedtls_ssl_write(&ssl_, data, len);
+    if (rc < 0) {
+      set_failure(rc);
+      return false;
+    }
+    data += rc;
+    len -= size_t(rc);
+  }
+  return true;
+}
+
+void TlsSession::close_notify() { mbedtls_ssl_close_notify(&ssl_); }
+
+const char* TlsSession::ciphersuite() const { return mbedtls_ssl_get_ciphersuite(&ssl_); }
+
+}  // namespace bsc

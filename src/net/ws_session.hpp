@@ -1,0 +1,77 @@
+// WebSocket (RFC 6455) framing over wslay's event API, for either end of a hub connection.
+// Input: plaintext pulled from the transport (TLS or plain TCP) through the IO interface.
+// Output: whole frames pushed to the transport's pending plaintext. wslay handles masking
+// checks, fragment reassembly up to the size cap, ping/pong and the close handshake.
+// Threads: [owner] only.
+#pragma once
+#include <wslay/wslay.h>
+
+#include <cstddef>
+#include <cstdint>
+
+namespace bsc {
+
+namespace ws_close {
+constexpr uint16_t kNormal = 1000;
+constexpr uint16_t kGoingAway = 1001;
+constexpr uint16_t kProtocolError = 1002;
+constexpr uint16_t kUnsupportedData = 1003;  // text frames (Std AB.7.5.3)
+constexpr uint16_t kTooBig = 1009;
+}  // namespace ws_close
+
+class WsSession {
+ public:
+  class IO {
+   public:
+    virtual ~IO() = default;
+    // Copies up to `cap` plaintext octets into buf; returns 0 when nothing is buffered.
+    virtual size_t ws_pull(uint8_t* buf, size_t cap) = 0;
+    // Takes whole frames for the peer.
+    virtual void ws_push(const uint8_t* data, size_t len) = 0;
+    // One complete binary message.
+    virtual void ws_message(const uint8_t* data, size_t len) = 0;
+    // A non-binary data message arrived (the session already queued close 1003).
+    virtual void ws_rejected(const char* why) = 0;
+  };
+
+  enum class Role { kServer, kClient };
+  // max_message: reassembled messages above it fail the connection with 1009.
+  WsSession(IO* io, Role role, size_t max_message);
+  ~WsSession();
+  WsSession(const WsSession&) = delete;
+  WsSession& operator=(const WsSession&) = delete;
+
+  // Processes all buffered input and flushes automatic replies. False on a fatal error
+  // (the caller closes the transport).
+  bool receive();
+  // Queues a binary message (client role: masked via wslay; copies the data).
+  bool send_binary(const uint8_t* data, size_t len);
+  // Starts the close handshake.
+  void close(uint16_t code, const char* reason);
+  bool close_received() const;
+  bool close_sent() const;
+  // Neither side may send any more data: the transport can be shut down.
+  bool finished() const;
+  uint16_t close_code_received() const;
+
+  // Server frames are unmasked: writes the header of a final binary frame carrying `len`
+  // octets into out (<= 10 octets) and returns its size. Lets the hub build a forwarded
+  // frame straight in the target's output buffer.
+  static size_t binary_frame_header(uint8_t* out, size_t len);
+  static constexpr size_t kMaxFrameHeader = 10;
+
+ private:
+  bool flush();
+  static ssize_t on_recv(wslay_event_context_ptr, uint8_t* buf, size_t len, int, void* self);
+  static ssize_t on_send(wslay_event_context_ptr, const uint8_t* data, size_t len, int,
+                         void* self);
+  static int on_genmask(wslay_event_context_ptr, uint8_t* buf, size_t len, void* self);
+  static void on_msg(wslay_event_context_ptr, const wslay_event_on_msg_recv_arg* arg,
+                     void* self);
+
+  IO* io_;
+  wslay_event_context_ptr ctx_ = nullptr;
+  uint64_t mask_state_;
+};
+
+}  // namespace bsc

@@ -1,0 +1,238 @@
+"""Start / stop a bschub process for the integration tests.
+
+The binary comes from the BSCHUB environment variable (test_hub.py also accepts it as
+its first argument), else <repo>/build/bschub. Only loopback addresses are used.
+Every wait here is bounded.
+"""
+
+import os
+import re
+import signal
+import subprocess
+import threading
+import time
+from typing import List, Optional, Sequence
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+DEFAULT_BINARY = os.path.join(REPO, "build", "bschub")
+
+LISTEN_RE = re.compile(r"^bschub listening on (wss?)://(\[[^\]]*\]|[^:/\s]+):(\d+)")
+
+_live: List["HubProcess"] = []
+
+
+def find_binary() -> str:
+    path = os.environ.get("BSCHUB") or DEFAULT_BINARY
+    return os.path.abspath(path)
+
+
+class HubStartError(RuntimeError):
+    pass
+
+
+class HubProcess:
+    def __init__(self, binary: str, cert: str, key: str, ca: str,
+                 vmac: Optional[str] = None, uuid: Optional[str] = None,
+                 tls: bool = True, log_level: str = "debug",
+                 extra_args: Sequence[str] = (), host: str = "127.0.0.1"):
+        self.binary = binary
+        self.host = host
+        self.tls = tls
+        self.argv = [binary, "--listen", f"{host}:0", "--cert", cert, "--key", key,
+                     "--ca", ca]
+        if vmac is not None:
+            self.argv += ["--vmac", vmac]
+        if uuid is not None:
+            self.argv += ["--uuid", uuid]
+        if not tls:
+            self.argv.append("--no-tls")
+        if log_level:
+            self.argv += ["--log-level", log_level]
+        self.argv += list(extra_args)
+        self.proc: Optional[subprocess.Popen] = None
+        self.port: Optional[int] = None
+        self.scheme: Optional[str] = None
+        self.listen_line: Optional[str] = None
+        self._stderr: List[str] = []
+        self._stdout: List[str] = []
+        self._lock = threading.Lock()
+        self._cond = threading.Condition(self._lock)
+        self._threads: List[threading.Thread] = []
+        self.returncode: Optional[int] = None
+
+    # -- start ------------------------------------------------------------------------
+
+    def start(self, timeout: float = 10.0) -> "HubProcess":
+        if not os.path.isfile(self.binary) or not os.access(self.binary, os.X_OK):
+            raise HubStartError(f"bschub binary not found or not executable: {self.binary} "
+                                f"(set BSCHUB=/path/to/bschub)")
+        self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     text=True, errors="replace", bufsize=1)
+        _live.append(self)
+        for stream, sink in ((self.proc.stdout, self._stdout), (self.proc.stderr, self._stderr)):
+            t = threading.Thread(target=self._pump, args=(stream, sink), daemon=True)
+            t.start()
+            self._threads.append(t)
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while self.listen_line is None:
+                if self.proc.poll() is not None and self._pumps_done():
+                    break
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                self._cond.wait(min(left, 0.1))
+        if self.listen_line is None:
+            rc = self.proc.poll()
+            self._force_kill()
+            raise HubStartError(
+                f"bschub did not print 'bschub listening on ...' within {timeout} s "
+                f"(exit code {rc}).\nargv: {' '.join(self.argv)}\nstdout:\n"
+                + "".join(self._stdout) + "stderr (tail):\n" + "".join(self._stderr[-40:]))
+        m = LISTEN_RE.match(self.listen_line)
+        self.scheme, self.port = m.group(1), int(m.group(3))
+        want = "wss" if self.tls else "ws"
+        if self.scheme != want:
+            self.stop(check=False)
+            raise HubStartError(f"listening line announces {self.scheme}://, expected {want}://:"
+                                f" {self.listen_line!r}")
+        if not 0 < self.port < 65536:
+            self.stop(check=False)
+            raise HubStartError(f"bad port in {self.listen_line!r}")
+        return self
+
+    def _pumps_done(self) -> bool:
+        return all(not t.is_alive() for t in self._threads)
+
+    def _pump(self, stream, sink: List[str]) -> None:
+        try:
+            for line in stream:
+                with self._cond:
+                    sink.append(line)
+                    if (sink is self._stdout and self.listen_line is None
+                            and LISTEN_RE.match(line)):
+                        self.listen_line = line.rstrip("\n")
+                    self._cond.notify_all()
+        except (ValueError, OSError):
+            pass
+        finally:
+            with self._cond:
+                self._cond.notify_all()
+
+    # -- accessors ----------------------------------------------------------------------
+
+    @property
+    def uri(self) -> str:
+        return f"{self.scheme}://{self.host}:{self.port}"
+
+    @property
+    def address(self):
+        return (self.host, self.port)
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def stderr_lines(self) -> List[str]:
+        with self._lock:
+            return list(self._stderr)
+
+    def stderr_tail(self, n: int = 30) -> str:
+        return "".join(self.stderr_lines()[-n:])
+
+    def mark(self) -> int:
+        """Index to pass as `since` to wait_for_log()."""
+        with self._lock:
+            return len(self._stderr)
+
+    def wait_for_log(self, pattern: str, since: int = 0, timeout: float = 3.0,
+                     predicate=None) -> Optional[str]:
+        """First stderr line at index >= since that matches the regex (and predicate)."""
+        rx = re.compile(pattern)
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                for line in self._stderr[since:]:
+                    if rx.search(line) and (predicate is None or predicate(line)):
+                        return line
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return None
+                self._cond.wait(min(left, 0.05))
+
+    def logs_since(self, since: int, pattern: str) -> List[str]:
+        rx = re.compile(pattern)
+        with self._lock:
+            return [ln for ln in self._stderr[since:] if rx.search(ln)]
+
+    # -- stop ---------------------------------------------------------------------------
+
+    def send_signal(self, sig: int) -> None:
+        if self.alive():
+            self.proc.send_signal(sig)
+
+    def wait(self, timeout: float = 5.0) -> Optional[int]:
+        try:
+            self.returncode = self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return None
+        for t in self._threads:
+            t.join(timeout=2.0)
+        self._close_pipes()
+        if self in _live:
+            _live.remove(self)
+        return self.returncode
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 5.0,
+             check: bool = True) -> Optional[int]:
+        """Signal the hub and wait for it. With check=True raise AssertionError unless it
+        exits 0 within `timeout` seconds (it is then killed)."""
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        rc = self.wait(timeout)
+        if rc is None:
+            self._force_kill()
+            if check:
+                raise AssertionError(
+                    f"bschub did not exit within {timeout} s of signal {sig}; killed.\n"
+                    f"stderr tail:\n{self.stderr_tail()}")
+            return None
+        if check and rc != 0:
+            raise AssertionError(f"bschub exited with {rc} after signal {sig} (expected 0).\n"
+                                 f"stderr tail:\n{self.stderr_tail()}")
+        return rc
+
+    def _close_pipes(self) -> None:
+        for stream in (self.proc.stdout, self.proc.stderr):
+            if stream is not None and not any(t.is_alive() for t in self._threads):
+                try:
+                    stream.close()
+                except OSError:
+                    pass
+
+    def _force_kill(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                pass
+        if self.proc is not None and self.proc.poll() is not None:
+            for t in self._threads:
+                t.join(timeout=2.0)
+            self._close_pipes()
+        if self in _live:
+            _live.remove(self)
+
+
+def kill_all_started() -> None:
+    """Kill hubs this module started that are still running (used at exit)."""
+    for h in list(_live):
+        h._force_kill()
+
+
+import atexit  # noqa: E402
+
+atexit.register(kill_all_started)

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Installs every build and test dependency of bschub from Debian's archive.
+# Idempotent; run as root on Debian 12 (bookworm). mbedTLS 3.6 (TLS 1.3) comes from
+# the trixie suite with a low pin so that nothing else is upgraded from it.
+set -euo pipefail
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "setup.sh: run as root (it installs Debian packages)" >&2
+  exit 2
+fi
+export DEBIAN_FRONTEND=noninteractive
+APT="apt-get -o DPkg::Lock::Timeout=600 -y -q"
+
+need_update=1
+if ! grep -qs trixie /etc/apt/sources.list.d/trixie.sources; then
+  URI=$(awk '/^URIs:/{print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)
+  if [ -z "$URI" ]; then
+    URI=$(awk '/^deb /{print $2; exit}' /etc/apt/sources.list)
+  fi
+  cat > /etc/apt/sources.list.d/trixie.sources <<SRC
+Types: deb
+URIs: $URI
+Suites: trixie
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SRC
+  cat > /etc/apt/preferences.d/trixie-low <<'PIN'
+Package: *
+Pin: release n=trixie
+Pin-Priority: 100
+PIN
+fi
+
+PKGS=(
+  build-essential pkg-config meson ninja-build
+  libuv1-dev libwslay-dev libllhttp-dev libcli11-dev
+  libconcurrentqueue-dev libbenchmark-dev doctest-dev
+  openssl python3 python3-websockets
+)
+
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+have_mbedtls36=0
+if [ -f /usr/include/mbedtls/build_info.h ] && grep -q 'MBEDTLS_VERSION_STRING *"3\.6' /usr/include/mbedtls/build_info.h; then
+  have_mbedtls36=1
+fi
+
+if [ ${#missing[@]} -gt 0 ] || [ $have_mbedtls36 -eq 0 ]; then
+  $APT update
+  [ ${#missing[@]} -gt 0 ] && $APT install --no-install-recommends "${missing[@]}"
+  [ $have_mbedtls36 -eq 1 ] || $APT install --no-install-recommends -t trixie libmbedtls-dev
+fi
+
+grep -q 'MBEDTLS_VERSION_STRING *"3\.6' /usr/include/mbedtls/build_info.h || {
+  echo "setup.sh: mbedTLS 3.6 did not install" >&2; exit 1; }
+echo "setup.sh: dependencies present"

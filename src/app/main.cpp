@@ -31,7 +31,7 @@ int main(int argc, char** argv) {
   bsc::Config cfg;
   std::string listen = "127.0.0.1:4443", vmac_text, uuid_text, level = "info";
   unsigned hw = std::thread::hardware_concurrency();
-  cfg.workers = 1;  // the sharded multi-worker core is not in this version yet
+  cfg.workers = hw ? hw : 1;
 
   CLI::App app{"bschub: a BACnet/SC hub (ASHRAE 135 Annex AB.5.3) over TLS 1.3 WebSockets"};
   app.add_option("--listen", listen, "HOST:PORT to accept hub connections on (PORT 0: any)")
@@ -41,7 +41,7 @@ int main(int argc, char** argv) {
   app.add_option("--ca", cfg.ca_file,
                  "issuer certificate(s) (PEM); node certificates must chain to these, "
                  "no system trust store is used");
-  app.add_option("--workers", cfg.workers, "event-loop threads (this version: 1)")
+  app.add_option("--workers", cfg.workers, "worker threads, each an event loop owning a shard of connections (default: CPUs)")
       ->capture_default_str();
   app.add_option("--vmac", vmac_text, "hub VMAC, XX:XX:XX:XX:XX:XX (default: random)");
   app.add_option("--uuid", uuid_text, "hub device UUID (default: random)");
@@ -89,11 +89,6 @@ int main(int argc, char** argv) {
     return 2;
   }
   bsc::log::g_level = int(lv);
-  if (cfg.workers != 1) {
-    std::fprintf(stderr, "bschub: --workers %u: this version runs one worker (machine has %u "
-                         "cores); use --workers 1\n", cfg.workers, hw);
-    return 2;
-  }
   if (vmac_text.empty()) {
     cfg.hub_vmac = bsc::random_vmac();
   } else if (auto v = bsc::Vmac::parse(vmac_text)) {

@@ -1,5 +1,6 @@
 #include "core/connection.hpp"
 
+#include <cstdio>
 #include <cstring>
 
 #include "core/worker.hpp"
@@ -17,17 +18,17 @@ std::string peer_name(uv_tcp_t* tcp) {
   int len = sizeof ss;
   if (uv_tcp_getpeername(tcp, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return "?";
   char host[64] = "?";
-  int port = 0;
+  char text[80];
   if (ss.ss_family == AF_INET) {
     auto* a = reinterpret_cast<sockaddr_in*>(&ss);
     uv_ip4_name(a, host, sizeof host);
-    port = ntohs(a->sin_port);
-    return std::string(host) + ":" + std::to_string(port);
+    std::snprintf(text, sizeof text, "%s:%u", host, unsigned(ntohs(a->sin_port)));
+  } else {
+    auto* a = reinterpret_cast<sockaddr_in6*>(&ss);
+    uv_ip6_name(a, host, sizeof host);
+    std::snprintf(text, sizeof text, "[%s]:%u", host, unsigned(ntohs(a->sin6_port)));
   }
-  auto* a = reinterpret_cast<sockaddr_in6*>(&ss);
-  uv_ip6_name(a, host, sizeof host);
-  port = ntohs(a->sin6_port);
-  return "[" + std::string(host) + "]:" + std::to_string(port);
+  return text;
 }
 
 }  // namespace

@@ -10,7 +10,7 @@
 #include <cstdio>
 #include <cstring>
 
-#include "core/routing_table.hpp"
+#include "core/routing_map.hpp"
 #include "core/stats.hpp"
 #include "core/worker.hpp"
 #include "net/tls_context.hpp"
@@ -120,7 +120,7 @@ std::string Hub::prepare() {
   bool v6 = config_.listen_host.find(':') != std::string::npos;
   uri_ = std::string(config_.tls ? "wss://" : "ws://") + (v6 ? "[" : "") +
          config_.listen_host + (v6 ? "]" : "") + ":" + std::to_string(port);
-  routing_ = std::make_unique<RoutingTable>(config_.hub_vmac);
+  routing_ = std::make_unique<RoutingMap>(config_.hub_vmac, config_.max_connections);
   return "";
 }
 
@@ -129,6 +129,9 @@ int Hub::run() {
     workers_.push_back(
         std::make_unique<Worker>(i, config_, tls_.get(), *routing_, open_connections_));
   }
+  std::vector<Worker*> peers;
+  for (auto& w : workers_) peers.push_back(w.get());
+  for (auto& w : workers_) w->connect_peers(peers);
   for (unsigned i = 0; i < config_.workers; ++i) {
     std::string err;
     if (!workers_[i]->start(listen_fds_[i], &err)) {

@@ -11,7 +11,7 @@
 
 namespace bsc {
 
-class RoutingTable;
+class RoutingMap;
 class TlsContext;
 class Worker;
 
@@ -30,7 +30,7 @@ class Hub {
  private:
   Config config_;
   std::unique_ptr<TlsContext> tls_;
-  std::unique_ptr<RoutingTable> routing_;
+  std::unique_ptr<RoutingMap> routing_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<int> listen_fds_;
   std::atomic<size_t> open_connections_{0};

@@ -1,7 +1,9 @@
 #include "core/hub_function.hpp"
 
+#include <cstring>
+
 #include "core/connection.hpp"
-#include "core/routing_table.hpp"
+#include "core/routing_map.hpp"
 #include "core/worker.hpp"
 #include "util/log.hpp"
 
@@ -106,8 +108,15 @@ void HubFunction::on_connect_request(Connection& c, const Message& m, const uint
     return;
   }
   ConnRef replaced;
-  RoutingTable::Claim claim = worker_.routing().claim(p.vmac, p.uuid, c.ref(), &replaced);
-  if (claim == RoutingTable::Claim::kDuplicate) {
+  RoutingMap::Claim claim = worker_.routing().claim(p.vmac, p.uuid, c.ref(), &replaced);
+  if (claim == RoutingMap::Claim::kFull) {
+    // Only reachable if tombstones fill the table (see routing_map.hpp); never silently.
+    LOG_ERROR("routing_map_full", "peer=%s vmac=%s", c.peer().c_str(), p.vmac.to_string().c_str());
+    send_nak(c, m.message_id, nullptr, m.function, 0, ErrorCode::kOutOfMemory, "");
+    c.close(1000, "routing map full");
+    return;
+  }
+  if (claim == RoutingMap::Claim::kDuplicate) {
     bump(st.duplicate_vmac);
     LOG_WARN("duplicate_vmac", "peer=%s vmac=%s uuid=%s", c.peer().c_str(),
              p.vmac.to_string().c_str(), p.uuid.to_string().c_str());
@@ -119,14 +128,17 @@ void HubFunction::on_connect_request(Connection& c, const Message& m, const uint
   }
   c.set_identity(p.vmac, p.uuid, p.max_bvlc_length);
   c.set_registered(true);
-  if (claim == RoutingTable::Claim::kReplaced) {
+  if (claim == RoutingMap::Claim::kReplaced) {
     bump(st.nodes_replaced);
-    // The old connection no longer owns the VMAC (claim re-pointed it); it is asked to go.
-    if (Connection* old = worker_.find(replaced)) {
-      old->set_registered(false);
-      LOG_INFO("node_replaced", "vmac=%s uuid=%s old_peer=%s", p.vmac.to_string().c_str(),
-               p.uuid.to_string().c_str(), old->peer().c_str());
-      start_disconnect(*old);
+    // The old connection no longer owns the VMAC (claim re-pointed it); it is asked to go,
+    // by its own worker.
+    LOG_INFO("node_replaced", "vmac=%s uuid=%s new_peer=%s", p.vmac.to_string().c_str(),
+             p.uuid.to_string().c_str(), c.peer().c_str());
+    if (replaced.worker == worker_.id()) {
+      if (Connection* old = worker_.find(replaced)) retire(*old);
+    } else {
+      worker_.remote_reserve(replaced.worker, RecordKind::kReplaced, replaced.slot,
+                             replaced.generation, 0);
     }
   }
   ConnectPayload accept;
@@ -148,6 +160,11 @@ void HubFunction::on_leaving(Connection& c) {
   if (!c.registered()) return;
   worker_.routing().release(c.vmac(), c.uuid(), c.ref());
   c.set_registered(false);
+}
+
+void HubFunction::retire(Connection& c) {
+  c.set_registered(false);  // its routing entries already belong to the newcomer
+  start_disconnect(c);
 }
 
 void HubFunction::start_disconnect(Connection& c) {
@@ -207,6 +224,16 @@ void HubFunction::route(Connection& from, const Message& m, const uint8_t* data,
     return;
   }
   std::optional<ConnRef> ref = worker_.routing().lookup(m.dest);
+  if (ref && ref->worker != worker_.id()) {
+    // Owned by another worker: rewrite straight into its batch; it checks the generation.
+    size_t size = rewritten_size(m, len, false);
+    uint8_t* out = worker_.remote_reserve(ref->worker, RecordKind::kUnicast, ref->slot,
+                                          ref->generation, size);
+    if (!out) return;  // counted by remote_reserve
+    rewrite_for_forward(m, {data, len}, from.vmac(), false, out);
+    bump(st.unicast_forwarded);
+    return;
+  }
   Connection* to = ref ? worker_.find(*ref) : nullptr;
   if (!to) {
     // Unknown destination: discarded silently (Std AB.5.3.2).
@@ -241,25 +268,60 @@ void HubFunction::forward_unicast(Connection& from, Connection& to, const Messag
 
 void HubFunction::forward_broadcast(Connection& from, const Message& m, const uint8_t* data,
                                     size_t len) {
-  WorkerStats& st = worker_.stats();
   size_t size = rewritten_size(m, len, true);
   // Rewrite once; every copy is the same bytes (protocol notes §6).
   scratch_.resize(size);
   rewrite_for_forward(m, {data, len}, from.vmac(), true, scratch_.data());
+  fan_out(&from, scratch_.data(), size);
+  // One record per other worker, which fans it out to its own nodes.
+  for (uint32_t w = 0; w < worker_.worker_count(); ++w) {
+    if (w == worker_.id()) continue;
+    uint8_t* out = worker_.remote_reserve(w, RecordKind::kBroadcast, 0, 0, size);
+    if (out) std::memcpy(out, scratch_.data(), size);
+  }
+}
+
+void HubFunction::fan_out(const Connection* sender, const uint8_t* frame, size_t size) {
+  WorkerStats& st = worker_.stats();
   uint64_t copies = 0;
   for (Connection* to : worker_.connected()) {
-    if (to == &from) continue;  // never echoed to the sender
+    if (to == sender) continue;  // never echoed to the sender
     if (!fits_recipient(*to, size)) {
       bump(st.drop_oversize);
       continue;
     }
-    if (!to->send_message(scratch_.data(), size)) {
+    if (!to->send_message(frame, size)) {
       bump(st.drop_output_full);
       continue;
     }
     ++copies;
   }
   bump(st.broadcast_copies, copies);
+}
+
+void HubFunction::deliver_batch(const Batch& batch) {
+  WorkerStats& st = worker_.stats();
+  batch.for_each([&](const RecordHeader& h, const uint8_t* frame) {
+    bump(st.remote_frames_in);
+    if (h.kind == RecordKind::kBroadcast) {
+      fan_out(nullptr, frame, h.length);
+      return;
+    }
+    Connection* to = worker_.find(ConnRef{worker_.id(), h.slot, h.generation});
+    if (h.kind == RecordKind::kReplaced) {
+      if (to) retire(*to);
+      return;
+    }
+    if (!to || !to->routable()) {
+      bump(st.drop_stale_ref);  // closed (and maybe its slot reused) since the lookup
+      return;
+    }
+    if (!fits_recipient(*to, h.length)) {
+      bump(st.drop_oversize);
+      return;
+    }
+    if (!to->send_message(frame, h.length)) bump(st.drop_output_full);
+  });
 }
 
 void HubFunction::send_nak(Connection& c, uint16_t message_id, const Vmac* dest,

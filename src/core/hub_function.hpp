@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "bsc/bvlc.hpp"
+#include "core/batch.hpp"
 
 namespace bsc {
 
@@ -24,8 +25,12 @@ class HubFunction {
   void on_leaving(Connection& c);
   // Hub-initiated Disconnect-Request (replaced by the same UUID, shutdown).
   void start_disconnect(Connection& c);
+  // A connection replaced by its UUID reconnecting: Disconnect-Request, then close.
+  void retire(Connection& c);
   // Liveness probe after long silence.
   void send_heartbeat_request(Connection& c);
+  // Frames other workers routed to this worker's connections.
+  void deliver_batch(const Batch& batch);
 
  private:
   void on_connect_request(Connection& c, const Message& m, const uint8_t* data);
@@ -33,6 +38,8 @@ class HubFunction {
   void forward_unicast(Connection& from, Connection& to, const Message& m, const uint8_t* data,
                        size_t len);
   void forward_broadcast(Connection& from, const Message& m, const uint8_t* data, size_t len);
+  // Sends one broadcast frame to every CONNECTED node of this worker except `sender`.
+  void fan_out(const Connection* sender, const uint8_t* frame, size_t size);
   void send_nak(Connection& c, uint16_t message_id, const Vmac* dest, uint8_t for_function,
                 uint8_t marker, ErrorCode code, const char* details);
   void send_simple(Connection& c, Function f, uint16_t message_id);

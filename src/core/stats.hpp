@@ -31,6 +31,9 @@ namespace bsc {
   X(drop_oversize, "dropped: larger than max BVLC / recipient's max")               \
   X(drop_output_full, "dropped: recipient's output buffer full")                     \
   X(drop_stale_ref, "dropped: recipient closed before delivery")                     \
+  X(drop_inbox_full, "dropped: no batch free for another worker")                  \
+  X(batches_sent, "batches handed to other workers")                                 \
+  X(remote_frames_in, "frames received from other workers")                          \
   X(heartbeats_answered, "Heartbeat-ACKs sent")                                      \
   X(ws_rejected, "WebSocket messages refused (text, too big)")
 

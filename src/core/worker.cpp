@@ -3,16 +3,22 @@
 #include <cassert>
 
 #include "core/connection.hpp"
-#include "core/routing_table.hpp"
+#include "core/routing_map.hpp"
 #include "util/log.hpp"
 
 namespace bsc {
 namespace {
 // One receive buffer per loop: 64 KiB holds four full TLS records per read call.
 constexpr size_t kReadBufferSize = 64 * 1024;
+// Bound on this worker's batches (64 KiB each) in flight to other workers: 8 MiB. A worker
+// that falls this far behind gets frames dropped (counted), not unbounded memory.
+constexpr size_t kMaxBatches = 128;
+// Inbox budget per wake-up: a flood from the other workers cannot starve this loop's own
+// reads; the rest waits for the next iteration.
+constexpr size_t kInboxBudget = 64;
 }  // namespace
 
-Worker::Worker(uint32_t id, const Config& config, const TlsContext* tls, RoutingTable& routing,
+Worker::Worker(uint32_t id, const Config& config, const TlsContext* tls, RoutingMap& routing,
                std::atomic<size_t>& open_connections)
     : id_(id),
       config_(config),
@@ -25,13 +31,29 @@ Worker::Worker(uint32_t id, const Config& config, const TlsContext* tls, Routing
   uv_check_init(&loop_, &check_);
   uv_idle_init(&loop_, &idle_);
   uv_async_init(&loop_, &stop_async_, on_stop);
-  check_.data = idle_.data = stop_async_.data = this;
+  uv_async_init(&loop_, &inbox_async_, on_inbox);
+  check_.data = idle_.data = stop_async_.data = inbox_async_.data = this;
+  uv_unref(reinterpret_cast<uv_handle_t*>(&stop_async_));
+  uv_unref(reinterpret_cast<uv_handle_t*>(&inbox_async_));
   uv_check_start(&check_, on_check);
 }
 
 Worker::~Worker() {
   assert(!thread_.joinable());
+  // The thread has ended: this loop is ours now. Close what stayed open for late peers.
+  uv_close(reinterpret_cast<uv_handle_t*>(&stop_async_), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&inbox_async_), nullptr);
+  if (!uv_is_closing(reinterpret_cast<uv_handle_t*>(&check_))) close_loop_handles();
+  uv_run(&loop_, UV_RUN_DEFAULT);
   uv_loop_close(&loop_);
+  // Batches still queued anywhere are freed with owned_ (queues hold raw pointers only).
+}
+
+void Worker::connect_peers(const std::vector<Worker*>& peers) {
+  peers_ = peers;
+  open_.assign(peers.size(), nullptr);
+  ready_.assign(peers.size(), {});
+  for (Worker* p : peers) tokens_.push_back(std::make_unique<moodycamel::ProducerToken>(p->inbox_));
 }
 
 bool Worker::start(int listen_fd, std::string* error) {
@@ -71,7 +93,6 @@ void Worker::shutdown_connections() {
     if (slot.conn) slot.conn->close(1001, "hub shutting down");
   }
   drain();
-  uv_close(reinterpret_cast<uv_handle_t*>(&stop_async_), nullptr);
   // Connections close themselves (linger <= 2 s); the drain pass keeps running for their
   // Close frames, and the loop ends when the last connection's handles are gone.
   if (live_ == 0) close_loop_handles();
@@ -167,7 +188,88 @@ void Worker::on_idle(uv_idle_t* h) {
   (void)h;
 }
 
+Batch* Worker::take_batch() {
+  if (free_.empty()) {
+    Batch* back[32];
+    size_t n = returns_.try_dequeue_bulk(back, 32);
+    free_.insert(free_.end(), back, back + n);
+  }
+  if (free_.empty()) {
+    if (owned_.size() >= kMaxBatches) return nullptr;
+    owned_.push_back(std::make_unique<Batch>());
+    owned_.back()->home = id_;
+    free_.push_back(owned_.back().get());
+  }
+  Batch* b = free_.back();
+  free_.pop_back();
+  b->used = 0;
+  return b;
+}
+
+uint8_t* Worker::remote_reserve(uint32_t worker, RecordKind kind, uint32_t slot,
+                                uint32_t generation, size_t len) {
+  assert(worker < peers_.size() && worker != id_);
+  Batch*& open = open_[worker];
+  if (open && !open->fits(len)) {
+    ready_[worker].push_back(open);
+    open = nullptr;
+  }
+  if (!open) {
+    open = take_batch();
+    if (!open) {
+      bump(stats_.drop_inbox_full);
+      return nullptr;
+    }
+    if (!open->fits(len)) return nullptr;  // larger than a batch: never for BVLC sizes
+  }
+  if (dirty_.empty()) uv_idle_start(&idle_, on_idle);  // make sure a drain pass runs soon
+  has_remote_ = true;
+  return open->append(kind, slot, generation, len);
+}
+
+// GCC 12 reports a false -Wstringop-overflow inside moodycamel's enqueue_bulk (an atomic
+// load it cannot see the bounds of); the queue is correct, so silence it for this function.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wstringop-overflow"
+void Worker::publish_batches() {
+  if (!has_remote_) return;
+  has_remote_ = false;
+  for (size_t w = 0; w < peers_.size(); ++w) {
+    std::vector<Batch*>& ready = ready_[w];
+    if (open_[w]) {
+      ready.push_back(open_[w]);
+      open_[w] = nullptr;
+    }
+    if (ready.empty()) continue;
+    // One bulk enqueue with our producer token keeps per-source FIFO order; one wake-up.
+    peers_[w]->inbox_.enqueue_bulk(*tokens_[w], ready.begin(), ready.size());
+    bump(stats_.batches_sent, ready.size());
+    ready.clear();
+    uv_async_send(&peers_[w]->inbox_async_);
+  }
+}
+#pragma GCC diagnostic pop
+
+void Worker::on_inbox(uv_async_t* h) { static_cast<Worker*>(h->data)->drain_inbox(); }
+
+void Worker::drain_inbox() {
+  // Wake-ups coalesce (many sends, one callback): drain until empty or out of budget.
+  Batch* got[16];
+  size_t budget = kInboxBudget;
+  while (budget > 0) {
+    size_t n = inbox_.try_dequeue_bulk(got, budget < 16 ? budget : 16);
+    if (n == 0) return;
+    budget -= n;
+    for (size_t i = 0; i < n; ++i) {
+      hub_.deliver_batch(*got[i]);
+      peers_[got[i]->home]->returns_.enqueue(got[i]);
+    }
+  }
+  uv_async_send(&inbox_async_);  // more waiting: continue in the next iteration
+}
+
 void Worker::drain() {
+  publish_batches();
   // The single drain pass: each dirty connection encrypts everything it has and writes once.
   std::vector<Connection*> batch;
   batch.swap(dirty_);

@@ -11,6 +11,8 @@
 #pragma once
 #include <uv.h>
 
+#include <concurrentqueue/concurrentqueue.h>
+
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -19,6 +21,7 @@
 #include <vector>
 
 #include "app/config.hpp"
+#include "core/batch.hpp"
 #include "core/conn_ref.hpp"
 #include "core/hub_function.hpp"
 #include "core/stats.hpp"
@@ -26,17 +29,19 @@
 namespace bsc {
 
 class Connection;
-class RoutingTable;
+class RoutingMap;
 class TlsContext;
 
 class Worker {
  public:
-  Worker(uint32_t id, const Config& config, const TlsContext* tls, RoutingTable& routing,
+  Worker(uint32_t id, const Config& config, const TlsContext* tls, RoutingMap& routing,
          std::atomic<size_t>& open_connections);
   ~Worker();
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
 
+  // [startup] Tells the worker about all workers (itself included), before start().
+  void connect_peers(const std::vector<Worker*>& peers);
   // [startup] Adopts a listening socket fd (bound and listening) and starts the thread.
   bool start(int listen_fd, std::string* error);
   // [any thread] Asks the loop to close every connection and return.
@@ -48,7 +53,7 @@ class Worker {
   uint32_t id() const { return id_; }
   const Config& config() const { return config_; }
   const TlsContext* tls() const { return tls_; }
-  RoutingTable& routing() { return routing_; }
+  RoutingMap& routing() { return routing_; }
   HubFunction& hub() { return hub_; }
   WorkerStats& stats() { return stats_; }
   uv_loop_t* loop() { return &loop_; }
@@ -67,6 +72,13 @@ class Worker {
   // Called by a connection once its handles are closed: frees the slot.
   void release(Connection* c);
   bool stopping() const { return stopping_; }
+  // Room for one frame of `len` octets for a connection on another worker (unicast: its
+  // slot/generation; broadcast: all its CONNECTED nodes). Sent in this iteration's drain
+  // pass. nullptr when this worker's batch pool is exhausted (the target is not keeping up):
+  // the caller drops the frame and counts it.
+  uint8_t* remote_reserve(uint32_t worker, RecordKind kind, uint32_t slot, uint32_t generation,
+                          size_t len);
+  size_t worker_count() const { return peers_.size(); }
 
  private:
   struct Slot {
@@ -77,6 +89,10 @@ class Worker {
   static void on_check(uv_check_t* h);
   static void on_idle(uv_idle_t* h);
   static void on_stop(uv_async_t* h);
+  static void on_inbox(uv_async_t* h);
+  Batch* take_batch();
+  void publish_batches();
+  void drain_inbox();
   void accept_one();
   void drain();
   void run();
@@ -86,7 +102,7 @@ class Worker {
   const uint32_t id_;
   const Config& config_;
   const TlsContext* tls_;
-  RoutingTable& routing_;
+  RoutingMap& routing_;
   std::atomic<size_t>& open_connections_;  // across all workers, for --max-connections
   HubFunction hub_;
   WorkerStats stats_;
@@ -96,10 +112,23 @@ class Worker {
   uv_check_t check_;
   uv_idle_t idle_;
   uv_async_t stop_async_;
+  // Cross-worker hand-off. Both async handles are unref'd: they never keep the loop alive,
+  // and they are closed only in the destructor, after every worker thread has ended, so a
+  // late uv_async_send from a peer never meets a closed handle.
+  uv_async_t inbox_async_;
+  moodycamel::ConcurrentQueue<Batch*> inbox_;    // batches for this worker's connections
+  moodycamel::ConcurrentQueue<Batch*> returns_;  // this worker's batches coming home
+  std::vector<Worker*> peers_;
+  std::vector<std::unique_ptr<moodycamel::ProducerToken>> tokens_;  // one per peer inbox
+  std::vector<Batch*> open_;                     // batch being filled, per peer
+  std::vector<std::vector<Batch*>> ready_;       // full batches waiting for the drain, per peer
+  std::vector<Batch*> free_;
+  std::vector<std::unique_ptr<Batch>> owned_;    // every batch this worker ever allocated
   std::thread thread_;
   bool stopping_ = false;
   bool listener_open_ = false;
   size_t live_ = 0;  // connections whose handles are not yet closed
+  bool has_remote_ = false;  // open/ready batches wait for publish_batches()
 
   std::vector<Slot> slots_;
   std::vector<uint32_t> free_slots_;

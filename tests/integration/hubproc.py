@@ -48,6 +48,9 @@ class HubProcess:
             self.argv.append("--no-tls")
         if log_level:
             self.argv += ["--log-level", log_level]
+        # BSCHUB_WORKERS runs every suite against a sharded hub (meson runs it with 1 and 2).
+        if os.environ.get("BSCHUB_WORKERS") and "--workers" not in extra_args:
+            self.argv += ["--workers", os.environ["BSCHUB_WORKERS"]]
         self.argv += list(extra_args)
         self.proc: Optional[subprocess.Popen] = None
         self.port: Optional[int] = None

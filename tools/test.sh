@@ -1,16 +1,39 @@
 #!/usr/bin/env bash
 # The whole test suite: install dependencies, build, run unit + integration tests (real TLS
-# on loopback), then print one line "N passed, N failed" counting individual test cases.
-#   tools/test.sh            (run as root on Debian 12)
+# on loopback), then the same in an AddressSanitizer+UBSan build and a ThreadSanitizer
+# build, and print one line "N passed, N failed" counting individual test cases.
+#   tools/test.sh                 (run as root on Debian 12)
+#   BSCHUB_SANITIZERS=0 tools/test.sh    skips the two sanitizer builds
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
 fail() { echo "tools/test.sh: $1" >&2; echo "0 passed, 1 failed"; exit 1; }
 
 tools/setup.sh || fail "dependency setup failed"
-if [ ! -f build/build.ninja ]; then
-  meson setup build --buildtype=release >/dev/null || fail "meson setup failed"
+
+logs=()
+run_build() {  # dir, meson setup options..., then -- meson test options
+  local dir=$1; shift
+  local setup=() testopts=()
+  while [ $# -gt 0 ] && [ "$1" != "--" ]; do setup+=("$1"); shift; done
+  [ $# -gt 0 ] && shift && testopts=("$@")
+  if [ ! -f "$dir/build.ninja" ]; then
+    meson setup "$dir" "${setup[@]}" >/dev/null || fail "meson setup $dir failed"
+  fi
+  ninja -C "$dir" || fail "build in $dir failed"
+  echo "== tests in $dir"
+  meson test -C "$dir" --print-errorlogs --num-processes 1 "${testopts[@]}"
+  logs+=("$dir/meson-logs/testlog.json")
+}
+
+run_build build --buildtype=release
+if [ "${BSCHUB_SANITIZERS:-1}" != 0 ]; then
+  # Sanitizer reports make the hub exit non-zero, which the suites check.
+  export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+  export TSAN_OPTIONS=halt_on_error=0:exitcode=66
+  run_build build-asan --buildtype=debugoptimized -Db_sanitize=address,undefined \
+    -Db_lundef=false -- --suite unit --suite integration
+  run_build build-tsan --buildtype=debugoptimized -Db_sanitize=thread \
+    -- --suite unit --suite integration
 fi
-ninja -C build || fail "build failed"
-meson test -C build --print-errorlogs --num-processes 1
-/usr/bin/python3 tools/test_summary.py build/meson-logs/testlog.json
+/usr/bin/python3 tools/test_summary.py "${logs[@]}"

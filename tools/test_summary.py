@@ -39,7 +39,7 @@ def main():
                     continue
                 entry = json.loads(line)
                 p, fl = count(entry)
-                print(f"  {entry['name']:<28} {p:>4} passed {fl:>3} failed  ({entry.get('result')})")
+                print(f"  {path.split('/')[0]}/{entry['name']:<22} {p:>4} passed {fl:>3} failed  ({entry.get('result')})")
                 passed += p
                 failed += fl
     print(f"{passed} passed, {failed} failed")

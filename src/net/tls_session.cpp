@@ -54,7 +54,9 @@ void TlsSession::set_failure(int rc) {
     failure_ = "no client certificate";
   } else if (rc == MBEDTLS_ERR_SSL_BAD_PROTOCOL_VERSION) {
     failure_ = "peer does not offer TLS 1.3";
-  } else if (rc == MBEDTLS_ERR_X509_CERT_VERIFY_FAILED && flags != 0 && flags != uint32_t(-1)) {
+  } else if (flags != 0 && flags != uint32_t(-1)) {
+    // The certificate checks failed (chain, dates, key usage): their flags say why, better
+    // than the handshake error code ("processing of the Certificate message failed").
     char info[512];
     mbedtls_x509_crt_verify_info(info, sizeof info, "", flags);
     // verify_info gives one line per problem; fold them into one log-friendly line.

@@ -29,6 +29,9 @@ std::string Config::validate() const {
     return "--heartbeat-timeout must be 1..3600 s";
   if (handshake_timeout_s < 1 || handshake_timeout_s > 300)
     return "--handshake-timeout must be 1..300 s";
+  if (slow_reader_timeout_s < 0.1 || slow_reader_timeout_s > 3600)
+    return "--slow-reader-timeout must be 0.1..3600 s";
+  if (max_pending_output < 16384) return "--max-pending-output must be at least 16384";
   return "";
 }
 

@@ -25,6 +25,7 @@ struct Config {
   double heartbeat_timeout_s = 300;   // silence for 2x this: probe, then close
   double disconnect_wait_s = 5;       // Disconnect-Request -> ACK
   size_t max_pending_output = 1 << 20;  // bytes queued per connection before dropping
+  double slow_reader_timeout_s = 10;  // output full this long: the node is disconnected
   size_t max_ws_message = 65536;      // hard cap; above it the WebSocket closes with 1009
 
   // Returns "" when valid, else one sentence naming the bad value.

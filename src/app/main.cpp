@@ -64,6 +64,12 @@ int main(int argc, char** argv) {
   app.add_option("--disconnect-wait", cfg.disconnect_wait_s,
                  "seconds to wait for a Disconnect-ACK")
       ->capture_default_str();
+  app.add_option("--max-pending-output", cfg.max_pending_output,
+                 "bytes queued for one node; frames beyond are dropped and counted")
+      ->capture_default_str();
+  app.add_option("--slow-reader-timeout", cfg.slow_reader_timeout_s,
+                 "a node whose queued output stays full this many seconds is disconnected")
+      ->capture_default_str();
   app.add_option("--max-bvlc", cfg.max_bvlc_length,
                  "max BVLC length announced in Connect-Accept; larger messages are dropped")
       ->capture_default_str();

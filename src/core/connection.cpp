@@ -13,6 +13,7 @@ namespace {
 // How long an orderly close may take to flush its Close frame before TCP is cut.
 constexpr double kCloseLingerSeconds = 2.0;
 
+
 std::string peer_name(uv_tcp_t* tcp) {
   sockaddr_storage ss;
   int len = sizeof ss;
@@ -240,13 +241,31 @@ void Connection::set_state(State s) {
 uint8_t* Connection::reserve_frame(size_t len) {
   if (phase_ != Phase::kWebSocket || ws_->close_sent()) return nullptr;
   size_t need = len + WsSession::kMaxFrameHeader;
-  if (out_.size() + need > worker_->config().max_pending_output) return nullptr;
+  if (out_.size() + need > worker_->config().max_pending_output) {
+    note_output_full();
+    return nullptr;
+  }
   size_t at = out_.size();
   out_.resize(at + need);
   size_t hdr = WsSession::binary_frame_header(out_.data() + at, len);
   out_.resize(at + hdr + len);
   mark_dirty();
   return out_.data() + at + hdr;
+}
+
+void Connection::note_output_full() {
+  // Slow-reader policy: frames beyond the bound are dropped (the caller counts them); a node
+  // whose output stays full for --slow-reader-timeout is disconnected so it stops costing memory
+  // and drops for everyone sending to it.
+  uint64_t now = worker_->now_ms();
+  if (stuck_since_ms_ == 0) {
+    stuck_since_ms_ = now;
+  } else if (now - stuck_since_ms_ >= uint64_t(worker_->config().slow_reader_timeout_s * 1000)) {
+    bump(worker_->stats().slow_reader_closed);
+    LOG_WARN("slow_reader", "peer=%s vmac=%s pending=%zu", peer_.c_str(),
+             vmac_.to_string().c_str(), out_.size());
+    close(1008, "output stayed full: not reading");
+  }
 }
 
 bool Connection::send_message(const uint8_t* data, size_t len) {
@@ -377,6 +396,7 @@ void Connection::flush() {
     }
     if (size_t(n) == buf->size()) {
       buf->clear();
+      stuck_since_ms_ = 0;
     } else {
       writing_.assign(buf->begin() + n, buf->end());
       buf->clear();
@@ -396,6 +416,7 @@ void Connection::on_write(uv_write_t* req, int status) {
   auto* c = static_cast<Connection*>(req->data);
   c->write_in_flight_ = false;
   c->writing_.clear();
+  c->stuck_since_ms_ = 0;  // the peer is reading again
   if (status < 0) {
     c->abort(uv_strerror(status));
     return;

@@ -91,6 +91,7 @@ class Connection final : public WsSession::IO {
   void advance_websocket();
   size_t pull_plain(uint8_t* buf, size_t cap);
   void mark_dirty();
+  void note_output_full();
   void arm_timer(double seconds);
   void leave_routing();
   void close_handles();
@@ -119,6 +120,7 @@ class Connection final : public WsSession::IO {
   Uuid uuid_;
   uint16_t peer_max_bvlc_ = 0;
   uint64_t last_rx_ms_ = 0;
+  uint64_t stuck_since_ms_ = 0;   // output at its bound since then (0: not stuck)
   std::string peer_;
 
   std::unique_ptr<TlsSession> tls_;

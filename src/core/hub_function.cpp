@@ -137,8 +137,11 @@ void HubFunction::on_connect_request(Connection& c, const Message& m, const uint
     if (replaced.worker == worker_.id()) {
       if (Connection* old = worker_.find(replaced)) retire(*old);
     } else {
-      worker_.remote_reserve(replaced.worker, RecordKind::kReplaced, replaced.slot,
-                             replaced.generation, 0);
+      if (!worker_.remote_reserve(replaced.worker, RecordKind::kReplaced, replaced.slot,
+                                  replaced.generation, 0))
+        // Its worker is far behind: the old connection lingers (unrouted) until its
+        // liveness check closes it.
+        LOG_WARN("replace_notice_dropped", "vmac=%s", p.vmac.to_string().c_str());
     }
   }
   ConnectPayload accept;

@@ -17,16 +17,28 @@ size_t RoutingMap::home(uint64_t vmac_key) const {
   return size_t(h >> 20) & mask_;
 }
 
+void RoutingMap::store_slot(Slot& s, uint64_t key, uint64_t value) {
+  uint64_t seq = s.seq.load(std::memory_order_relaxed);
+  s.seq.store(seq + 1, std::memory_order_relaxed);
+  std::atomic_thread_fence(std::memory_order_release);
+  s.value.store(value, std::memory_order_relaxed);
+  s.key.store(key, std::memory_order_relaxed);
+  s.seq.store(seq + 2, std::memory_order_release);
+}
+
 std::optional<ConnRef> RoutingMap::lookup(const Vmac& vmac) const noexcept {
   uint64_t want = vmac.key() | kLive;
   for (size_t i = home(vmac.key()), n = 0; n <= mask_; i = (i + 1) & mask_, ++n) {
     const Slot& s = slots_[i];
     for (;;) {
-      uint64_t k = s.key.load(std::memory_order_acquire);
+      uint64_t seq = s.seq.load(std::memory_order_acquire);
+      if (seq & 1) continue;  // a writer is in this slot right now
+      uint64_t k = s.key.load(std::memory_order_relaxed);
+      uint64_t v = s.value.load(std::memory_order_relaxed);
+      std::atomic_thread_fence(std::memory_order_acquire);
+      if (s.seq.load(std::memory_order_relaxed) != seq) continue;  // changed: read again
       if (k == 0) return std::nullopt;
       if (k != want) break;  // another VMAC or a tombstone: keep probing
-      uint64_t v = s.value.load(std::memory_order_acquire);
-      if (s.key.load(std::memory_order_acquire) != k) continue;  // changed underneath: re-read
       return unpack(v);
     }
   }
@@ -52,20 +64,20 @@ bool RoutingMap::put_locked(uint64_t vmac_key, ConnRef ref) {
   size_t at = find_locked(vmac_key, &free);
   if (at == SIZE_MAX) at = free;
   if (at == SIZE_MAX) return false;
-  slots_[at].value.store(pack(ref), std::memory_order_release);
-  slots_[at].key.store(vmac_key | kLive, std::memory_order_release);
+  store_slot(slots_[at], vmac_key | kLive, pack(ref));
   ++live_;
   return true;
 }
 
 void RoutingMap::erase_locked(size_t i) {
-  uint64_t k = slots_[i].key.load(std::memory_order_relaxed);
-  slots_[i].key.store((k & kVmacMask) | kDead, std::memory_order_release);
+  Slot& s = slots_[i];
+  store_slot(s, (s.key.load(std::memory_order_relaxed) & kVmacMask) | kDead,
+             s.value.load(std::memory_order_relaxed));
   --live_;
   // Invariant 3: tombstones directly before an EMPTY slot end no chain early; clear them.
   while (slots_[(i + 1) & mask_].key.load(std::memory_order_relaxed) == 0 &&
          (slots_[i].key.load(std::memory_order_relaxed) & kDead)) {
-    slots_[i].key.store(0, std::memory_order_release);
+    store_slot(slots_[i], 0, 0);
     i = (i - 1) & mask_;
   }
 }
@@ -92,7 +104,7 @@ RoutingMap::Claim RoutingMap::claim(const Vmac& vmac, const Uuid& uuid, ConnRef 
     if (vmac == hub_vmac_ || (taken && !own)) return Claim::kDuplicate;
     *replaced = old->second.ref;
     if (own) {
-      slots_[at].value.store(pack(ref), std::memory_order_release);
+      store_slot(slots_[at], key | kLive, pack(ref));
     } else {
       size_t free_old;
       size_t old_at = find_locked(old->second.vmac.key(), &free_old);

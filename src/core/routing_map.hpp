@@ -15,9 +15,9 @@
 //   value = packed ConnRef {worker:8, slot:24, generation:32}
 // Invariants:
 //   1. A VMAC occupies at most one slot (live or dead), on its probe chain before any EMPTY.
-//   2. The writer publishes value before key (release); readers load key, value, then key
-//      again (acquire) and retry if the key changed underneath, so a reader never pairs a
-//      key with another key's value.
+//   2. Each slot has a sequence number the writer makes odd while it changes the slot and
+//      even again after (a seqlock); readers retry when it moved or was odd, so a reader
+//      never pairs a key with a value written for another key, even across erase/reuse.
 //   3. A tombstone directly followed by EMPTY is turned EMPTY (chains stay short under churn).
 #pragma once
 #include <atomic>
@@ -63,9 +63,12 @@ class RoutingMap {
   static constexpr uint64_t kDead = 1ULL << 62;
   static constexpr uint64_t kVmacMask = (1ULL << 48) - 1;
   struct Slot {
+    std::atomic<uint64_t> seq{0};
     std::atomic<uint64_t> key{0};
     std::atomic<uint64_t> value{0};
   };
+  // REQUIRES: mu_ held. Writes one slot under its seqlock.
+  static void store_slot(Slot& s, uint64_t key, uint64_t value);
   size_t home(uint64_t vmac_key) const;
   // REQUIRES: mu_ held. Index of vmac's slot (live or dead), or SIZE_MAX; *free gets the
   // first reusable slot (dead or EMPTY) on the chain.

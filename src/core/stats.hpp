@@ -34,6 +34,7 @@ namespace bsc {
   X(drop_inbox_full, "dropped: no batch free for another worker")                  \
   X(batches_sent, "batches handed to other workers")                                 \
   X(remote_frames_in, "frames received from other workers")                          \
+  X(slow_reader_closed, "nodes closed: output stayed full (not reading)")           \
   X(heartbeats_answered, "Heartbeat-ACKs sent")                                      \
   X(ws_rejected, "WebSocket messages refused (text, too big)")
 

@@ -4,7 +4,9 @@
 #include <netdb.h>
 
 #include <CLI/CLI.hpp>
+#include <cctype>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 namespace bsc::load {
@@ -150,32 +152,38 @@ int resolve_target(Options* o) {
 
 }  // namespace
 
-const char* mode_name(Mode m) {
+const char* mode_name(RunMode m) {
   switch (m) {
-    case Mode::kEcho: return "echo";
-    case Mode::kBroadcast: return "broadcast";
-    case Mode::kConnect: return "connect";
-    case Mode::kIdle: return "idle";
-    case Mode::kRate: return "rate";
+    case RunMode::kEcho:
+      return "echo";
+    case RunMode::kBroadcast:
+      return "broadcast";
+    case RunMode::kConnect:
+      return "connect";
+    case RunMode::kIdle:
+      return "idle";
+    case RunMode::kRate:
+      return "rate";
   }
   return "?";
 }
 
 int parse_options(int argc, char** argv, Options* o) {
   std::string mode = "echo", size, prefix;
-  CLI::App app{"bschub-load: load generator for the bschub BACnet/SC hub. Simulated nodes "
-               "connect over TCP -> TLS 1.3 -> WebSocket -> BVLC-SC and exchange "
-               "checked Encapsulated-NPDUs through the hub."};
+  CLI::App app{
+      "bschub-load: load generator for the bschub BACnet/SC hub. Simulated nodes "
+      "connect over TCP -> TLS 1.3 -> WebSocket -> BVLC-SC and exchange "
+      "checked Encapsulated-NPDUs through the hub."};
   app.add_option("--uri", o->uri, "hub URI, wss://HOST:PORT (or ws:// for a --no-tls hub)")
       ->required();
   app.add_option("--cert", o->cert, "node certificate (PEM), shared by all nodes");
   app.add_option("--key", o->key, "private key of --cert (PEM)");
   app.add_option("--ca", o->ca, "issuer certificate(s) the hub's certificate must chain to");
-  app.add_option("--mode", mode, "echo | broadcast | connect | idle | rate")
-      ->capture_default_str();
+  app.add_option("--mode", mode, "echo | broadcast | connect | idle | rate")->capture_default_str();
   app.add_option("--nodes", o->nodes, "simulated nodes (echo/rate: an even number)")
       ->capture_default_str();
-  app.add_option("--duration", o->duration_s, "seconds of traffic (idle: holding time)")
+  app.add_option("--duration", o->duration_s,
+                 "seconds of traffic (idle: holding time; not used by connect)")
       ->capture_default_str();
   app.add_option("--inflight", o->inflight,
                  "echo: messages in flight per pair (default 1); connect: concurrent "
@@ -206,12 +214,18 @@ int parse_options(int argc, char** argv, Options* o) {
     return fail(std::string(e.what()) + " (see --help)");
   }
 
-  if (mode == "echo") o->mode = Mode::kEcho;
-  else if (mode == "broadcast") o->mode = Mode::kBroadcast;
-  else if (mode == "connect") o->mode = Mode::kConnect;
-  else if (mode == "idle") o->mode = Mode::kIdle;
-  else if (mode == "rate") o->mode = Mode::kRate;
-  else return fail("--mode must be echo, broadcast, connect, idle or rate, got '" + mode + "'");
+  if (mode == "echo")
+    o->mode = RunMode::kEcho;
+  else if (mode == "broadcast")
+    o->mode = RunMode::kBroadcast;
+  else if (mode == "connect")
+    o->mode = RunMode::kConnect;
+  else if (mode == "idle")
+    o->mode = RunMode::kIdle;
+  else if (mode == "rate")
+    o->mode = RunMode::kRate;
+  else
+    return fail("--mode must be echo, broadcast, connect, idle or rate, got '" + mode + "'");
 
   if (!size.empty() && !parse_size(size, &o->size_min, &o->size_max))
     return fail("--size must be N or MIN-MAX, got '" + size + "'");
@@ -229,9 +243,9 @@ int parse_options(int argc, char** argv, Options* o) {
   if (pair_mode(o->mode) && (o->nodes < 2 || o->nodes % 2 != 0))
     return fail(std::string("--nodes must be an even number >= 2 in ") + mode_name(o->mode) +
                 " mode (nodes work in pairs)");
-  if (o->mode == Mode::kBroadcast && o->nodes < 2)
+  if (o->mode == RunMode::kBroadcast && o->nodes < 2)
     return fail("--nodes must be at least 2 in broadcast mode");
-  if (o->mode == Mode::kBroadcast && (o->senders < 1 || o->senders > o->nodes))
+  if (o->mode == RunMode::kBroadcast && (o->senders < 1 || o->senders > o->nodes))
     return fail("--senders must be 1..--nodes");
   if (!(o->duration_s > 0 && o->duration_s <= 1e6)) return fail("--duration must be > 0");
   if (o->threads < 1 || o->threads > 256) return fail("--threads must be 1..256");
@@ -240,6 +254,11 @@ int parse_options(int argc, char** argv, Options* o) {
   if (!(o->heartbeat_interval_s >= 0.05 && o->heartbeat_interval_s <= 3600))
     return fail("--heartbeat-interval must be 0.05..3600 s");
 
+  if (!o->json_file.empty()) {
+    FILE* f = std::fopen(o->json_file.c_str(), "a");
+    if (!f) return fail("cannot write --json file '" + o->json_file + "'");
+    std::fclose(f);
+  }
   std::string err;
   if (!parse_uri(o, &err)) return fail(err);
   if (o->tls && (o->cert.empty() || o->key.empty() || o->ca.empty()))

@@ -9,26 +9,26 @@
 
 namespace bsc::load {
 
-enum class Mode { kEcho, kBroadcast, kConnect, kIdle, kRate };
-const char* mode_name(Mode m);
+enum class RunMode { kEcho, kBroadcast, kConnect, kIdle, kRate };
+const char* mode_name(RunMode m);
 // Modes whose nodes work in pairs (both nodes of a pair on one thread).
-inline bool pair_mode(Mode m) { return m == Mode::kEcho || m == Mode::kRate; }
+inline bool pair_mode(RunMode m) { return m == RunMode::kEcho || m == RunMode::kRate; }
 
 struct Options {
   std::string uri;
   std::string cert, key, ca;
-  Mode mode = Mode::kEcho;
+  RunMode mode = RunMode::kEcho;
   uint32_t nodes = 2;
   double duration_s = 10;
   uint32_t inflight = 0;  // 0 = the mode's default (echo 1, connect 64)
   uint32_t size_min = 64, size_max = 64;
-  double rate = 10000;    // rate mode: messages per second over all senders
+  double rate = 10000;  // rate mode: messages per second over all senders
   uint32_t threads = 1;
-  uint32_t senders = 1;   // broadcast mode
+  uint32_t senders = 1;             // broadcast mode
   double heartbeat_interval_s = 2;  // idle mode
   std::string json_file;
   bool allow_remote = false;
-  int vmac_prefix = -1;   // first VMAC octet, -1 = random (low nibble 0010)
+  int vmac_prefix = -1;  // first VMAC octet, -1 = random (low nibble 0010)
   bool quiet = false;
 
   // Derived from uri.
@@ -36,12 +36,12 @@ struct Options {
   std::string host;         // as written, without [] around IPv6
   std::string host_header;  // "host:port" for the HTTP upgrade
   uint16_t port = 0;
-  sockaddr_storage addr{};  // the resolved target
+  sockaddr_storage addr{};      // the resolved target
   bool spread_sources = false;  // target in 127.0.0.0/8: bind node i to 127.0.0.(1+i%250)
 
   uint32_t effective_inflight() const {
     if (inflight) return inflight;
-    return mode == Mode::kConnect ? 64 : 1;
+    return mode == RunMode::kConnect ? 64 : 1;
   }
 };
 

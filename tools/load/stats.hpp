@@ -12,31 +12,31 @@
 
 namespace bsc::load {
 
-#define BSC_LOAD_COUNTERS(X)                                                        \
-  X(connect_ok, "nodes that got a Connect-Accept")                                  \
-  X(fail_tcp, "TCP connect failed")                                                 \
-  X(fail_tls, "TLS handshake failed")                                               \
-  X(fail_upgrade, "WebSocket upgrade refused or broken")                            \
-  X(fail_nak, "Connect-Request answered with a NAK")                                \
-  X(fail_timeout, "no Connect-Accept within the handshake deadline")                \
-  X(fail_closed, "connection closed before Connect-Accept")                         \
-  X(conn_lost, "connection lost after Connect-Accept (not asked for)")              \
-  X(sent, "NPDUs sent")                                                             \
-  X(received, "NPDUs received and valid: frames forwarded by the hub")              \
-  X(lost, "sent but never received (counted at the end)")                          \
-  X(dup, "received twice")                                                          \
-  X(corrupt, "bad magic, size or checksum")                                         \
-  X(reorder, "received after a later sequence number of the same stream")          \
-  X(misrouted, "from one of our nodes but not meant for the receiver")              \
-  X(foreign, "from a VMAC that is not one of ours (ignored)")                       \
-  X(skipped, "sends skipped: the node's output backlog was full (rate mode)")       \
-  X(unexpected, "other BVLC messages (NAKs for data, unknown functions)")          \
-  X(hb_sent, "Heartbeat-Requests sent")                                             \
-  X(hb_acked, "Heartbeat-ACKs received for them")                                   \
-  X(bc_rounds, "broadcast rounds sent")                                             \
-  X(bc_complete, "broadcast rounds received by every other node in time")           \
-  X(bc_timeouts, "broadcast rounds not complete after 1 s")                         \
-  X(disc_clean, "nodes that ended with Disconnect-ACK / WebSocket close")           \
+#define BSC_LOAD_COUNTERS(X)                                                  \
+  X(connect_ok, "nodes that got a Connect-Accept")                            \
+  X(fail_tcp, "TCP connect failed")                                           \
+  X(fail_tls, "TLS handshake failed")                                         \
+  X(fail_upgrade, "WebSocket upgrade refused or broken")                      \
+  X(fail_nak, "Connect-Request answered with a NAK")                          \
+  X(fail_timeout, "no Connect-Accept within the handshake deadline")          \
+  X(fail_closed, "connection closed before Connect-Accept")                   \
+  X(conn_lost, "connection lost after Connect-Accept (not asked for)")        \
+  X(sent, "NPDUs sent")                                                       \
+  X(received, "NPDUs received and valid: frames forwarded by the hub")        \
+  X(lost, "sent but never received (counted at the end)")                     \
+  X(dup, "received twice")                                                    \
+  X(corrupt, "bad magic, size or checksum")                                   \
+  X(reorder, "received after a later sequence number of the same stream")     \
+  X(misrouted, "from one of our nodes but not meant for the receiver")        \
+  X(foreign, "from a VMAC that is not one of ours (ignored)")                 \
+  X(skipped, "sends skipped: the node's output backlog was full (rate mode)") \
+  X(unexpected, "other BVLC messages (NAKs for data, unknown functions)")     \
+  X(hb_sent, "Heartbeat-Requests sent")                                       \
+  X(hb_acked, "Heartbeat-ACKs received for them")                             \
+  X(bc_rounds, "broadcast rounds sent")                                       \
+  X(bc_complete, "broadcast rounds received by every other node in time")     \
+  X(bc_timeouts, "broadcast rounds not complete after 1 s")                   \
+  X(disc_clean, "nodes that ended with Disconnect-ACK / WebSocket close")     \
   X(disc_forced, "nodes cut at the end without a clean close")
 
 struct Counters {
@@ -61,11 +61,11 @@ struct ShardStats {
   BSC_LOAD_COUNTERS(BSC_X)
 #undef BSC_X
   // Gauges.
-  std::atomic<uint64_t> connected{0};        // in CONNECTED state now
-  std::atomic<uint64_t> resolved{0};         // nodes whose connect attempt has ended
-  std::atomic<uint64_t> last_accept_ns{0};   // time of the latest Connect-Accept
-  Histogram latency;                         // the mode's latency samples
-  Histogram connect_latency;                 // TCP connect start -> Connect-Accept
+  std::atomic<uint64_t> connected{0};       // in CONNECTED state now
+  std::atomic<uint64_t> resolved{0};        // nodes whose connect attempt has ended
+  std::atomic<uint64_t> last_accept_ns{0};  // time of the latest Connect-Accept
+  Histogram latency;                        // the mode's latency samples
+  Histogram connect_latency;                // TCP connect start -> Connect-Accept
 
   void read(Counters* out) const;
 };

@@ -19,8 +19,7 @@ void append_masked_binary_frame(std::vector<uint8_t>& out, const uint8_t* data, 
     hdr[h++] = 0x80 | 127;
     for (int i = 0; i < 8; ++i) hdr[h++] = uint8_t(uint64_t(len) >> (56 - 8 * i));
   }
-  uint8_t key[4] = {uint8_t(mask >> 24), uint8_t(mask >> 16), uint8_t(mask >> 8),
-                    uint8_t(mask)};
+  uint8_t key[4] = {uint8_t(mask >> 24), uint8_t(mask >> 16), uint8_t(mask >> 8), uint8_t(mask)};
   std::memcpy(hdr + h, key, 4);
   h += 4;
 

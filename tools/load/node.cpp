@@ -1,0 +1,524 @@
+#include "node.hpp"
+
+#include <mbedtls/base64.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstring>
+
+#include "clock.hpp"
+#include "shard.hpp"
+#include "ws_frame.hpp"
+
+namespace bsc::load {
+namespace {
+
+constexpr size_t kMaxWsMessage = 65536;
+
+// The first few problems are printed; the summary has the totals.
+std::atomic<int> g_reported{0};
+constexpr int kMaxReported = 10;
+
+void report(uint32_t node, const char* what, const std::string& why) {
+  int n = g_reported.fetch_add(1, std::memory_order_relaxed);
+  if (n < kMaxReported) {
+    std::fprintf(stderr, "bschub-load: node %u: %s: %s\n", node, what, why.c_str());
+  } else if (n == kMaxReported) {
+    std::fprintf(stderr, "bschub-load: (further node errors not shown; see the summary)\n");
+  }
+}
+
+}  // namespace
+
+Node::Node(Shard* shard, uint32_t local_index, uint32_t global_index, const Vmac& vmac,
+           const Uuid& uuid)
+    : shard_(shard),
+      local_(local_index),
+      global_(global_index),
+      vmac_(vmac),
+      uuid_(uuid),
+      mask_state_(shard->rand64() | 1) {
+  tcp_.data = this;
+  connect_req_.data = this;
+  write_req_.data = this;
+}
+
+Node::~Node() = default;
+
+void Node::start() {
+  started_ns_ = now_ns();
+  state_ = State::kTcp;
+  uv_tcp_init(shard_->loop(), &tcp_);
+  handle_open_ = true;
+  const Options& opt = shard_->options();
+  int rc = 0;
+  if (opt.spread_sources) {
+    // Many source addresses: each has its own ephemeral port range.
+    sockaddr_in src;
+    char ip[32];
+    std::snprintf(ip, sizeof ip, "127.0.0.%u", 1 + global_ % 250);
+    uv_ip4_addr(ip, 0, &src);
+    rc = uv_tcp_bind(&tcp_, reinterpret_cast<const sockaddr*>(&src), 0);
+  }
+  if (rc == 0)
+    rc = uv_tcp_connect(&connect_req_, &tcp_, reinterpret_cast<const sockaddr*>(&opt.addr),
+                        on_connect);
+  if (rc != 0) fail(Fail::kTcp, uv_strerror(rc));
+}
+
+void Node::on_connect(uv_connect_t* req, int status) {
+  auto* n = static_cast<Node*>(req->data);
+  if (n->state_ != State::kTcp) return;  // closed meanwhile
+  if (status < 0) {
+    n->fail(Fail::kTcp, uv_strerror(status));
+    return;
+  }
+  uv_tcp_nodelay(&n->tcp_, 1);
+  uv_read_start(reinterpret_cast<uv_stream_t*>(&n->tcp_), on_alloc, on_read);
+  if (const TlsContext* ctx = n->shard_->tls()) {
+    n->tls_ = std::make_unique<TlsSession>(*ctx);
+    n->state_ = State::kTls;
+    if (!n->tls_->failure_reason().empty()) {
+      n->fail(Fail::kTls, n->tls_->failure_reason());
+      return;
+    }
+    if (n->tls_->handshake() == TlsSession::Status::kFailed) {  // writes the ClientHello
+      n->fail(Fail::kTls, n->tls_->failure_reason());
+      return;
+    }
+    n->mark_dirty();
+  } else {
+    n->send_upgrade_request();
+  }
+}
+
+void Node::send_upgrade_request() {
+  state_ = State::kUpgrade;
+  uint8_t raw[16];
+  for (int i = 0; i < 16; i += 8) {
+    uint64_t r = shard_->rand64();
+    std::memcpy(raw + i, &r, 8);
+  }
+  unsigned char key[32];
+  size_t key_len = 0;
+  mbedtls_base64_encode(key, sizeof key, &key_len, raw, sizeof raw);
+  std::string_view k(reinterpret_cast<const char*>(key), key_len);
+  upgrade_ = std::make_unique<UpgradeResponseParser>(websocket_accept(k));
+  std::string req = make_upgrade_request(shard_->options().host_header, k);
+  out_.insert(out_.end(), req.begin(), req.end());
+  mark_dirty();
+}
+
+void Node::on_alloc(uv_handle_t* h, size_t, uv_buf_t* buf) {
+  // One read buffer per shard: data is consumed (decrypted or copied) before the next read.
+  auto* n = static_cast<Node*>(h->data);
+  *buf = uv_buf_init(reinterpret_cast<char*>(n->shard_->read_buffer()),
+                     unsigned(n->shard_->read_buffer_size()));
+}
+
+void Node::on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {
+  auto* n = static_cast<Node*>(s->data);
+  if (nread > 0) {
+    n->on_data(reinterpret_cast<const uint8_t*>(buf->base), size_t(nread));
+  } else if (nread < 0) {
+    n->peer_gone(nread == UV_EOF ? "hub closed TCP" : uv_strerror(int(nread)));
+  }
+}
+
+void Node::on_data(const uint8_t* data, size_t len) {
+  if (state_ == State::kClosed || !handle_open_) return;
+  if (tls_) {
+    tls_->feed(data, len);
+  } else {
+    plain_in_.insert(plain_in_.end(), data, data + len);
+  }
+  if (state_ == State::kTls) {
+    TlsSession::Status st = tls_->handshake();
+    if (st == TlsSession::Status::kFailed) {
+      fail(Fail::kTls, tls_->failure_reason());
+      return;
+    }
+    if (st == TlsSession::Status::kOk) send_upgrade_request();
+  }
+  if (state_ == State::kUpgrade) advance_upgrade();
+  if (state_ >= State::kAwaitAccept && state_ <= State::kClosing && ws_) advance_websocket();
+  if (tls_ && handle_open_ && !tls_->ciphertext_out().empty()) mark_dirty();
+}
+
+size_t Node::pull_plain(uint8_t* buf, size_t cap) {
+  size_t avail = plain_in_.size() - plain_in_pos_;
+  if (avail > 0) {
+    size_t n = avail < cap ? avail : cap;
+    std::memcpy(buf, plain_in_.data() + plain_in_pos_, n);
+    plain_in_pos_ += n;
+    if (plain_in_pos_ == plain_in_.size()) {
+      plain_in_.clear();
+      plain_in_pos_ = 0;
+    }
+    return n;
+  }
+  if (!tls_ || !handle_open_) return 0;
+  TlsSession::Status st;
+  size_t n = tls_->read(buf, cap, &st);
+  if (st == TlsSession::Status::kClosed) {
+    peer_gone("hub sent TLS close_notify");
+  } else if (st == TlsSession::Status::kFailed && state_ == State::kUpgrade) {
+    // TLS 1.3: our side of the handshake ends before the hub has checked our certificate;
+    // its refusal arrives as the first record after it.
+    fail(Fail::kTls,
+         "hub ended the session right after the handshake (our certificate "
+         "refused?): " +
+             tls_->failure_reason());
+  } else if (st == TlsSession::Status::kFailed) {
+    peer_gone("TLS: " + tls_->failure_reason());
+  }
+  return n;
+}
+
+void Node::advance_upgrade() {
+  uint8_t buf[4096];
+  for (;;) {
+    size_t n = pull_plain(buf, sizeof buf);
+    if (n == 0 || state_ != State::kUpgrade) return;
+    size_t used = 0;
+    UpgradeResponseParser::Result r = upgrade_->feed(buf, n, &used);
+    if (r == UpgradeResponseParser::Result::kNeedMore) continue;
+    if (r == UpgradeResponseParser::Result::kBad) {
+      fail(Fail::kUpgrade, upgrade_->error());
+      return;
+    }
+    // Bytes after the response head are WebSocket data: keep them first in line.
+    if (used < n) plain_in_.insert(plain_in_.begin() + long(plain_in_pos_), buf + used, buf + n);
+    upgrade_.reset();
+    ws_ = std::make_unique<WsSession>(this, WsSession::Role::kClient, kMaxWsMessage);
+    state_ = State::kAwaitAccept;
+    ConnectPayload p;
+    p.vmac = vmac_;
+    p.uuid = uuid_;
+    p.max_bvlc_length = 6000;
+    p.max_npdu_length = 1497;
+    std::vector<uint8_t>& scratch = shard_->scratch();
+    scratch.clear();
+    encode_connect_request(scratch, next_message_id(), p);
+    send(scratch.data(), scratch.size());
+    return;
+  }
+}
+
+void Node::advance_websocket() {
+  bool ok = ws_->receive();
+  if (!handle_open_ || state_ == State::kClosed) return;  // a handler closed us
+  if (!ok) {
+    peer_gone("WebSocket protocol error");
+    return;
+  }
+  if (ws_->close_received()) {
+    if (state_ == State::kDisconnecting || state_ == State::kClosing) {
+      // The hub ends the session after our Disconnect-Request; wslay queued our reply.
+      state_ = State::kClosing;
+      mark_dirty();
+    } else {
+      peer_gone("hub closed the WebSocket (code " + std::to_string(ws_->close_code_received()) +
+                ")");
+    }
+  }
+}
+
+size_t Node::ws_pull(uint8_t* buf, size_t cap) { return pull_plain(buf, cap); }
+
+void Node::ws_push(const uint8_t* data, size_t len) {
+  // wslay's own frames (pong, close): whole frames, never dropped.
+  out_.insert(out_.end(), data, data + len);
+  mark_dirty();
+}
+
+void Node::ws_message(const uint8_t* data, size_t len) {
+  if (!handle_open_) return;
+  on_bvlc(data, len);
+}
+
+void Node::ws_rejected(const char* why) {
+  bump(shard_->stats().unexpected);
+  report(global_, "non-binary WebSocket message from the hub", why);
+}
+
+void Node::on_bvlc(const uint8_t* data, size_t len) {
+  DecodeResult r = decode({data, len});
+  ShardStats& st = shard_->stats();
+  if (!r.ok) {
+    bump(st.unexpected);
+    return;
+  }
+  const Message& m = r.msg;
+  auto fn = Function(m.function);
+  if (state_ == State::kAwaitAccept) {
+    if (fn == Function::kConnectAccept) {
+      state_ = State::kConnected;
+      ConnectPayload accept = decode_connect_payload({data + m.payload.offset, m.payload.length});
+      shard_->node_connected(*this, accept.max_bvlc_length);
+    } else if (fn == Function::kResult) {
+      ResultPayload p = decode_result_payload({data + m.payload.offset, m.payload.length});
+      if (p.result_code == 1 && p.for_function == uint8_t(Function::kConnectRequest)) {
+        fail(Fail::kNak, std::string("Connect-Request NAKed: ") +
+                             error_code_name(ErrorCode(p.error_code)) + " \"" +
+                             std::string(p.details) + "\"");
+      } else {
+        bump(st.unexpected);
+      }
+    } else {
+      bump(st.unexpected);
+    }
+    return;
+  }
+  if (state_ != State::kConnected && state_ != State::kDisconnecting) return;
+  switch (fn) {
+    case Function::kEncapsulatedNpdu:
+      shard_->on_npdu(*this, m, data);
+      return;
+    case Function::kHeartbeatAck:
+      shard_->on_heartbeat_ack(*this, m.message_id);
+      return;
+    case Function::kHeartbeatRequest:
+      send_simple(Function::kHeartbeatAck, m.message_id);
+      return;
+    case Function::kDisconnectAck:
+      if (state_ == State::kDisconnecting) {
+        state_ = State::kClosing;
+        ws_->close(ws_close::kNormal, nullptr);
+        mark_dirty();
+      } else {
+        bump(st.unexpected);
+      }
+      return;
+    case Function::kDisconnectRequest:
+      send_simple(Function::kDisconnectAck, m.message_id);
+      if (state_ == State::kConnected) {
+        // The hub wants us gone (shutdown, or another node took our UUID).
+        bump(st.conn_lost);
+        report(global_, "connection lost", "hub sent Disconnect-Request");
+        leave_connected();
+        end_ = End::kLost;
+      }
+      state_ = State::kClosing;
+      return;
+    default:
+      bump(st.unexpected);
+      return;
+  }
+}
+
+bool Node::send_simple(Function f, uint16_t message_id) {
+  std::vector<uint8_t>& scratch = shard_->scratch();
+  scratch.clear();
+  encode_simple(scratch, f, message_id);
+  return send(scratch.data(), scratch.size());
+}
+
+uint32_t Node::next_mask() {
+  mask_state_ ^= mask_state_ >> 12;
+  mask_state_ ^= mask_state_ << 25;
+  mask_state_ ^= mask_state_ >> 27;
+  return uint32_t((mask_state_ * 0x2545F4914F6CDD1DULL) >> 32);
+}
+
+bool Node::send(const uint8_t* bvlc, size_t len) {
+  if (state_ < State::kAwaitAccept || state_ > State::kClosing || !handle_open_ ||
+      ws_->close_sent())
+    return false;
+  append_masked_binary_frame(out_, bvlc, len, next_mask());
+  mark_dirty();
+  return true;
+}
+
+size_t Node::backlog() const {
+  return out_.size() + writing_.size() + (tls_ ? tls_->ciphertext_out().size() : 0);
+}
+
+void Node::disconnect() {
+  switch (state_) {
+    case State::kConnected:
+      leave_connected();
+      send_simple(Function::kDisconnectRequest, next_message_id());
+      state_ = State::kDisconnecting;
+      return;
+    case State::kNew:
+      state_ = State::kClosed;
+      return;
+    case State::kDisconnecting:
+    case State::kClosing:
+    case State::kClosed:
+      return;
+    default:
+      // Still handshaking at the end of the run (interrupted): not a failure of the hub.
+      close_socket(End::kForced);
+      return;
+  }
+}
+
+void Node::abort(const char* why) {
+  (void)why;
+  if (state_ == State::kConnected) leave_connected();
+  close_socket(End::kForced);
+}
+
+void Node::fail(Fail kind, const std::string& why) {
+  if (end_ != End::kNone) return;  // already ended
+  ShardStats& st = shard_->stats();
+  const char* what = "?";
+  switch (kind) {
+    case Fail::kTcp:
+      bump(st.fail_tcp);
+      what = "TCP connect failed";
+      break;
+    case Fail::kTls:
+      bump(st.fail_tls);
+      what = "TLS handshake failed";
+      break;
+    case Fail::kUpgrade:
+      bump(st.fail_upgrade);
+      what = "WebSocket upgrade failed";
+      break;
+    case Fail::kNak:
+      bump(st.fail_nak);
+      what = "connect refused";
+      break;
+    case Fail::kTimeout:
+      bump(st.fail_timeout);
+      what = "connect timed out";
+      break;
+    case Fail::kClosed:
+      bump(st.fail_closed);
+      what = "closed before Connect-Accept";
+      break;
+  }
+  report(global_, what, why);
+  close_socket(End::kFailed);
+  shard_->node_resolved(*this, false);
+}
+
+void Node::peer_gone(const std::string& why) {
+  switch (state_) {
+    case State::kTcp:
+    case State::kTls:
+      fail(Fail::kTls, why);
+      return;
+    case State::kUpgrade:
+      fail(Fail::kUpgrade, why);
+      return;
+    case State::kAwaitAccept:
+      fail(Fail::kClosed, why);
+      return;
+    case State::kConnected:
+      bump(shard_->stats().conn_lost);
+      report(global_, "connection lost", why);
+      leave_connected();
+      close_socket(End::kLost);
+      return;
+    case State::kDisconnecting:
+    case State::kClosing:
+      // We asked to leave; the hub closing now is the normal end.
+      close_socket(End::kClean);
+      return;
+    case State::kNew:
+    case State::kClosed:
+      return;
+  }
+}
+
+void Node::leave_connected() {
+  if (state_ != State::kConnected) return;
+  ShardStats& st = shard_->stats();
+  st.connected.store(st.connected.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
+  state_ = State::kClosing;  // callers set the final state
+  shard_->node_down(*this);
+}
+
+void Node::close_socket(End end) {
+  if (end_ == End::kNone) end_ = end;
+  if (!handle_open_) {
+    state_ = State::kClosed;
+    return;
+  }
+  if (uv_is_closing(reinterpret_cast<uv_handle_t*>(&tcp_))) return;
+  state_ = State::kClosing;
+  uv_read_stop(reinterpret_cast<uv_stream_t*>(&tcp_));
+  uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), on_closed);
+}
+
+void Node::on_closed(uv_handle_t* h) {
+  auto* n = static_cast<Node*>(h->data);
+  n->handle_open_ = false;
+  n->state_ = State::kClosed;
+  ShardStats& st = n->shard_->stats();
+  if (n->end_ == End::kClean) bump(st.disc_clean);
+  if (n->end_ == End::kForced) bump(st.disc_forced);
+  // Free the heavy per-connection state early (tens of thousands of nodes).
+  n->tls_.reset();
+  n->ws_.reset();
+  n->upgrade_.reset();
+  std::vector<uint8_t>().swap(n->out_);
+  std::vector<uint8_t>().swap(n->writing_);
+  std::vector<uint8_t>().swap(n->plain_in_);
+  n->shard_->node_closed(*n);
+}
+
+void Node::mark_dirty() { shard_->mark_dirty(this); }
+
+void Node::flush() {
+  if (write_in_flight_ || !handle_open_ || uv_is_closing(reinterpret_cast<uv_handle_t*>(&tcp_)))
+    return;
+  std::vector<uint8_t>* buf = &out_;
+  if (tls_ && tls_->established()) {
+    if (!out_.empty()) {
+      if (!tls_->write(out_.data(), out_.size())) {
+        peer_gone("TLS write: " + tls_->failure_reason());
+        return;
+      }
+      out_.clear();
+    }
+    buf = &tls_->ciphertext_out();
+  } else if (tls_) {
+    buf = &tls_->ciphertext_out();  // handshake records (the request waits in out_)
+  }
+  if (!buf->empty()) {
+    // Most writes complete at once on loopback: try that before queueing a request.
+    uv_buf_t b = uv_buf_init(reinterpret_cast<char*>(buf->data()), unsigned(buf->size()));
+    int n = uv_try_write(reinterpret_cast<uv_stream_t*>(&tcp_), &b, 1);
+    if (n == UV_EAGAIN) n = 0;
+    if (n < 0) {
+      peer_gone(uv_strerror(n));
+      return;
+    }
+    if (size_t(n) == buf->size()) {
+      buf->clear();
+    } else {
+      if (n == 0) {
+        writing_.swap(*buf);
+      } else {
+        writing_.assign(buf->begin() + n, buf->end());
+      }
+      buf->clear();
+      uv_buf_t rest =
+          uv_buf_init(reinterpret_cast<char*>(writing_.data()), unsigned(writing_.size()));
+      write_in_flight_ = true;
+      uv_write(&write_req_, reinterpret_cast<uv_stream_t*>(&tcp_), &rest, 1, on_write);
+      return;
+    }
+  }
+  // After our Close went out and the hub's arrived, TCP can go.
+  if (state_ == State::kClosing && ws_ && ws_->finished() && out_.empty())
+    close_socket(End::kClean);
+}
+
+void Node::on_write(uv_write_t* req, int status) {
+  auto* n = static_cast<Node*>(req->data);
+  n->write_in_flight_ = false;
+  n->writing_.clear();
+  if (status < 0) {
+    if (status != UV_ECANCELED) n->peer_gone(uv_strerror(status));
+    return;
+  }
+  n->mark_dirty();
+}
+
+}  // namespace bsc::load

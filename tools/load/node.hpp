@@ -1,0 +1,142 @@
+// Node: one simulated BACnet/SC node on its shard's loop: TCP (libuv) -> TLS 1.3 (mbedTLS,
+// optional) -> HTTP upgrade -> WebSocket (wslay) -> BVLC-SC Connect-Request/Accept; then
+// it carries whatever BVLC messages its mode gives it, and ends with
+// Disconnect-Request/ACK and the WebSocket close handshake.
+//
+// Threads: [owner] only: created, used and destroyed on its shard's thread (created before
+// the thread starts). A Node object lives for the whole run, even after its socket closed,
+// so modes may keep plain references and indices.
+//
+// Output path (as in the hub's Connection): messages are appended as masked WebSocket
+// frames to out_; the shard's drain pass (once per loop iteration) encrypts everything in
+// as few TLS records as possible and issues one write.
+#pragma once
+#include <uv.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "bsc/bvlc.hpp"
+#include "bsc/vmac.hpp"
+#include "net/http_upgrade.hpp"
+#include "net/tls_session.hpp"
+#include "net/ws_session.hpp"
+
+namespace bsc::load {
+
+class Shard;
+
+class Node final : public WsSession::IO {
+ public:
+  enum class State : uint8_t {
+    kNew,            // not started
+    kTcp,            // TCP connect in progress
+    kTls,            // TLS handshake
+    kUpgrade,        // HTTP upgrade sent, waiting for 101
+    kAwaitAccept,    // Connect-Request sent
+    kConnected,      // Connect-Accept received
+    kDisconnecting,  // Disconnect-Request sent (end of run)
+    kClosing,        // WebSocket close handshake, then TCP close
+    kClosed,         // socket closed (or never opened)
+  };
+
+  Node(Shard* shard, uint32_t local_index, uint32_t global_index, const Vmac& vmac,
+       const Uuid& uuid);
+  ~Node() override;
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
+
+  // Starts the TCP connect; the shard hears back through node_resolved().
+  void start();
+  // End of run: Disconnect-Request if connected, else close at once.
+  void disconnect();
+  // Immediate end without a close handshake.
+  void abort(const char* why);
+
+  // Queues one BVLC message as a WebSocket binary frame. False if the node cannot send
+  // (not connected / closing): nothing is queued then.
+  bool send(const uint8_t* bvlc, size_t len);
+  // Octets not yet handed to the kernel.
+  size_t backlog() const;
+  uint16_t next_message_id() { return next_message_id_++; }
+  // Queues a header-only message (Heartbeat-Request/ACK, Disconnect-Request/ACK).
+  bool send_simple(Function f, uint16_t message_id);
+
+  State state() const { return state_; }
+  bool connected() const { return state_ == State::kConnected; }
+  bool handshaking() const { return state_ >= State::kTcp && state_ <= State::kAwaitAccept; }
+  bool socket_open() const { return handle_open_; }
+  uint64_t started_ns() const { return started_ns_; }
+  uint32_t local_index() const { return local_; }
+  uint32_t global_index() const { return global_; }
+  const Vmac& vmac() const { return vmac_; }
+
+  // [drain pass] Encrypts pending output and writes it (one write per call).
+  void flush();
+  bool in_dirty_list = false;
+
+ private:
+  enum class End : uint8_t { kNone, kFailed, kLost, kClean, kForced };
+
+  static void on_connect(uv_connect_t* req, int status);
+  static void on_alloc(uv_handle_t* h, size_t, uv_buf_t* buf);
+  static void on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf);
+  static void on_write(uv_write_t* req, int status);
+  static void on_closed(uv_handle_t* h);
+
+  void on_data(const uint8_t* data, size_t len);
+  void send_upgrade_request();
+  void advance_upgrade();
+  void advance_websocket();
+  size_t pull_plain(uint8_t* buf, size_t cap);
+  void on_bvlc(const uint8_t* data, size_t len);
+  // The connect attempt ended without Connect-Accept; `kind` picks the counter.
+  enum class Fail : uint8_t { kTcp, kTls, kUpgrade, kNak, kTimeout, kClosed };
+  void fail(Fail kind, const std::string& why);
+  // The connection ended without our asking (after Connect-Accept, or while closing).
+  void peer_gone(const std::string& why);
+  void leave_connected();
+  void close_socket(End end);
+  void mark_dirty();
+  uint32_t next_mask();
+
+  // WsSession::IO
+  size_t ws_pull(uint8_t* buf, size_t cap) override;
+  void ws_push(const uint8_t* data, size_t len) override;
+  void ws_message(const uint8_t* data, size_t len) override;
+  void ws_rejected(const char* why) override;
+
+ public:
+  // Handshake deadline check, called by the shard's sweep.
+  void fail_timeout(const char* why) { fail(Fail::kTimeout, why); }
+
+ private:
+  Shard* shard_;
+  const uint32_t local_;
+  const uint32_t global_;
+  const Vmac vmac_;
+  const Uuid uuid_;
+  State state_ = State::kNew;
+  End end_ = End::kNone;
+  bool handle_open_ = false;
+  bool write_in_flight_ = false;
+  uint16_t next_message_id_ = 1;
+  uint64_t started_ns_ = 0;
+  uint64_t mask_state_;
+
+  uv_tcp_t tcp_;
+  uv_connect_t connect_req_;
+  uv_write_t write_req_;
+
+  std::unique_ptr<TlsSession> tls_;
+  std::unique_ptr<UpgradeResponseParser> upgrade_;
+  std::unique_ptr<WsSession> ws_;
+  std::vector<uint8_t> plain_in_;  // plaintext not yet consumed (plain TCP, upgrade rest)
+  size_t plain_in_pos_ = 0;
+  std::vector<uint8_t> out_;      // plaintext frames waiting for the drain pass
+  std::vector<uint8_t> writing_;  // bytes handed to uv_write, kept until it completes
+};
+
+}  // namespace bsc::load

@@ -2,10 +2,12 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <uv.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -89,6 +91,22 @@ bool port_in_use(const std::string& host, uint16_t port) {
   return used;
 }
 
+// Each node costs one descriptor. Raise the soft limit as far as the hard limit allows and
+// warn when --max-connections cannot be reached (accepts would then fail with EMFILE).
+void raise_fd_limit(size_t max_connections, unsigned workers) {
+  rlimit rl;
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return;
+  rlim_t want = rlim_t(max_connections) + 16 * workers + 64;
+  if (rl.rlim_cur < want) {
+    rl.rlim_cur = rl.rlim_max == RLIM_INFINITY ? want : std::min<rlim_t>(want, rl.rlim_max);
+    setrlimit(RLIMIT_NOFILE, &rl);
+  }
+  if (rl.rlim_cur < want)
+    LOG_WARN("fd_limit_low", "limit=%llu wanted=%llu reason=\"--max-connections needs one fd "
+             "per node; raise the hard RLIMIT_NOFILE (systemd LimitNOFILE)\"",
+             (unsigned long long)rl.rlim_cur, (unsigned long long)want);
+}
+
 }  // namespace
 
 Hub::Hub(Config config) : config_(std::move(config)) {}
@@ -106,6 +124,7 @@ std::string Hub::prepare() {
                     config_.ca_file, &err))
       return err;
   }
+  raise_fd_limit(config_.max_connections, config_.workers);
   if (port_in_use(config_.listen_host, config_.listen_port))
     return "cannot listen on " + config_.listen_host + ":" +
            std::to_string(config_.listen_port) + ": address already in use";

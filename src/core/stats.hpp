@@ -8,6 +8,7 @@ namespace bsc {
 
 #define BSC_STATS_MAP(X)                                                             \
   X(accepted, "TCP connections accepted")                                            \
+  X(accept_failed, "accept() errors (e.g. out of descriptors)")                     \
   X(refused_max_connections, "refused: --max-connections reached")                  \
   X(tls_handshake_failed, "TLS handshakes failed")                                   \
   X(upgrade_refused, "WebSocket upgrades refused")                                   \

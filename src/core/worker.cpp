@@ -110,7 +110,13 @@ void Worker::close_loop_handles() {
 void Worker::on_connection(uv_stream_t* server, int status) {
   auto* w = static_cast<Worker*>(server->data);
   if (status < 0) {
-    LOG_ERROR("accept_failed", "error=\"%s\"", uv_strerror(status));
+    // Out of descriptors (EMFILE) repeats on every wake-up: log at most once a second.
+    bump(w->stats_.accept_failed);
+    if (w->now_ms() - w->last_accept_error_log_ms_ >= 1000) {
+      w->last_accept_error_log_ms_ = w->now_ms();
+      LOG_ERROR("accept_failed", "error=\"%s\" total=%llu", uv_strerror(status),
+                (unsigned long long)w->stats_.accept_failed.load());
+    }
     return;
   }
   w->accept_one();

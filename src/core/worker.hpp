@@ -128,7 +128,8 @@ class Worker {
   bool stopping_ = false;
   bool listener_open_ = false;
   size_t live_ = 0;  // connections whose handles are not yet closed
-  bool has_remote_ = false;  // open/ready batches wait for publish_batches()
+  bool has_remote_ = false;
+  uint64_t last_accept_error_log_ms_ = 0;  // open/ready batches wait for publish_batches()
 
   std::vector<Slot> slots_;
   std::vector<uint32_t> free_slots_;

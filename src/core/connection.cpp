@@ -188,10 +188,14 @@ void Connection::advance_websocket() {
     close(ws_close::kProtocolError, "WebSocket protocol error");
     return;
   }
-  if (ws_->close_received()) {
-    // wslay already queued the Close reply; the node leaves routing at once.
-    LOG_INFO("node_closed", "peer=%s vmac=%s code=%u", peer_.c_str(),
-             registered_ ? vmac_.to_string().c_str() : "-", ws_->close_code_received());
+  if (ws_->ended()) {
+    // The peer closed, or the session failed it (wslay queued Close 1002/1007/1009, or we
+    // queued 1003): the node leaves routing at once, and TCP goes when the Close
+    // handshake completes or the linger expires.
+    if (!ws_->close_received()) bump(worker_->stats().ws_rejected);
+    LOG_INFO(ws_->close_received() ? "node_closed" : "ws_failed", "peer=%s vmac=%s code=%u",
+             peer_.c_str(), registered_ ? vmac_.to_string().c_str() : "-",
+             ws_->close_code_received());
     leave_routing();
     phase_ = Phase::kClosing;
     close_after_flush_ = true;
@@ -217,7 +221,6 @@ void Connection::ws_message(const uint8_t* data, size_t len) {
 }
 
 void Connection::ws_rejected(const char* why) {
-  bump(worker_->stats().ws_rejected);
   LOG_WARN("ws_message_rejected", "peer=%s reason=\"%s\"", peer_.c_str(), why);
 }
 

@@ -21,6 +21,20 @@ bool may_broadcast(uint8_t function) {
          function == uint8_t(Function::kProprietaryMessage);
 }
 
+// The first destination option with Must Understand set, or 0. The hub itself understands
+// no destination option that may carry Must Understand (Hello is Must Understand = 0), so
+// any such option in a message addressed to the hub is one it does not understand.
+// REQUIRES: the list was validated by decode().
+uint8_t first_must_understand(const uint8_t* data, Span list) {
+  for (size_t i = list.offset; i < size_t(list.offset) + list.length;) {
+    uint8_t mk = data[i++];
+    if (mk & marker::kMustUnderstand) return mk;
+    if (mk & marker::kHasData) i += 2 + size_t((data[i] << 8) | data[i + 1]);
+    if (!(mk & marker::kMore)) break;
+  }
+  return 0;
+}
+
 }  // namespace
 
 void HubFunction::on_message(Connection& from, const uint8_t* data, size_t len) {
@@ -49,8 +63,21 @@ void HubFunction::on_message(Connection& from, const uint8_t* data, size_t len) 
   }
   const Message& m = r.msg;
   auto fn = Function(m.function);
+  bool awaiting = from.state() == Connection::State::kAwaitingRequest;
 
-  if (from.state() == Connection::State::kAwaitingRequest) {
+  if (!m.has_dest && !is_response(m.function)) {
+    // Addressed to the hub: a must-understand option it does not know is refused (Std
+    // AB.3.1.5), before the message is acted on.
+    if (uint8_t mk = first_must_understand(data, m.dest_options)) {
+      if (awaiting && fn != Function::kConnectRequest) return;
+      send_nak(from, m.message_id, m.has_origin ? &m.origin : nullptr, m.function, mk,
+               ErrorCode::kHeaderNotUnderstood, "must-understand option not understood");
+      if (awaiting) from.close(1000, "Connect-Request with a must-understand option");
+      return;
+    }
+  }
+
+  if (awaiting) {
     if (fn == Function::kConnectRequest) {
       on_connect_request(from, m, data);
     } else {
@@ -191,26 +218,11 @@ void HubFunction::route(Connection& from, const Message& m, const uint8_t* data,
   }
   if (!m.has_dest) {
     // Addressed to the hub itself. Responses are consumed; requests the hub function does
-    // not serve get a NAK (BACnet Stack's answer), or HEADER_NOT_UNDERSTOOD when a
-    // must-understand destination option is the reason.
+    // not serve get a NAK (BACnet Stack's answer). Must-understand options were handled in
+    // on_message.
     if (is_response(m.function)) return;
-    uint8_t marker = 0;
-    ErrorCode code = ErrorCode::kHeaderEncodingError;
-    const char* why = "destination VMAC required";
-    for (uint16_t i = m.dest_options.offset; i < m.dest_options.offset + m.dest_options.length;) {
-      uint8_t mk = data[i];
-      if (mk & marker::kMustUnderstand) {
-        marker = mk;
-        code = ErrorCode::kHeaderNotUnderstood;
-        why = "must-understand option not understood";
-        break;
-      }
-      i += 1;
-      if (mk & marker::kHasData) i += 2 + uint16_t((data[i] << 8) | data[i + 1]);
-      if (!(mk & marker::kMore)) break;
-    }
-    send_nak(from, m.message_id, m.has_origin ? &m.origin : nullptr, m.function, marker, code,
-             why);
+    send_nak(from, m.message_id, m.has_origin ? &m.origin : nullptr, m.function, 0,
+             ErrorCode::kHeaderEncodingError, "destination VMAC required");
     return;
   }
   if (m.dest.is_broadcast()) {

@@ -55,10 +55,14 @@ int WsSession::on_genmask(wslay_event_context_ptr, uint8_t* buf, size_t len, voi
 void WsSession::on_msg(wslay_event_context_ptr ctx, const wslay_event_on_msg_recv_arg* arg,
                        void* self) {
   auto* s = static_cast<WsSession*>(self);
+  // Once we have failed the connection, nothing more from this peer is processed, even
+  // frames that arrived in the same read (RFC 6455 §7.1.7).
+  if (s->failed_) return;
   if (arg->opcode == WSLAY_BINARY_FRAME) {
     s->io_->ws_message(arg->msg, arg->msg_length);
   } else if (arg->opcode == WSLAY_TEXT_FRAME) {
     // BVLC-SC travels in binary messages only (Std AB.7.5.3).
+    s->failed_ = true;
     wslay_event_queue_close(ctx, ws_close::kUnsupportedData,
                             reinterpret_cast<const uint8_t*>("binary only"), 11);
     s->io_->ws_rejected("text frame");
@@ -92,6 +96,13 @@ void WsSession::close(uint16_t code, const char* reason) {
   wslay_event_queue_close(ctx_, code, reinterpret_cast<const uint8_t*>(reason),
                           reason ? std::strlen(reason) : 0);
   flush();
+}
+
+bool WsSession::ended() const {
+  // Either side closed, or wslay failed the connection (protocol error, message too big:
+  // it queues the Close itself and stops reading).
+  return failed_ || wslay_event_get_close_sent(ctx_) || wslay_event_get_close_received(ctx_) ||
+         !wslay_event_get_read_enabled(ctx_);
 }
 
 bool WsSession::close_received() const { return wslay_event_get_close_received(ctx_); }

@@ -48,6 +48,8 @@ class WsSession {
   bool send_binary(const uint8_t* data, size_t len);
   // Starts the close handshake.
   void close(uint16_t code, const char* reason);
+  // The WebSocket is over for data: a Close was sent or received, or the session failed.
+  bool ended() const;
   bool close_received() const;
   bool close_sent() const;
   // Neither side may send any more data: the transport can be shut down.
@@ -72,6 +74,7 @@ class WsSession {
   IO* io_;
   wslay_event_context_ptr ctx_ = nullptr;
   uint64_t mask_state_;
+  bool failed_ = false;  // we rejected the peer's data (text frame): ignore the rest
 };
 
 }  // namespace bsc

@@ -193,9 +193,13 @@ void Connection::advance_websocket() {
     // queued 1003): the node leaves routing at once, and TCP goes when the Close
     // handshake completes or the linger expires.
     if (!ws_->close_received()) bump(worker_->stats().ws_rejected);
-    LOG_INFO(ws_->close_received() ? "node_closed" : "ws_failed", "peer=%s vmac=%s code=%u",
-             peer_.c_str(), registered_ ? vmac_.to_string().c_str() : "-",
-             ws_->close_code_received());
+    if (ws_->close_received()) {
+      LOG_INFO("node_closed", "peer=%s vmac=%s code=%u", peer_.c_str(),
+               registered_ ? vmac_.to_string().c_str() : "-", ws_->close_code_received());
+    } else {
+      LOG_INFO("ws_failed", "peer=%s vmac=%s reason=\"WebSocket protocol error or rejected "
+               "data; Close sent\"", peer_.c_str(), registered_ ? vmac_.to_string().c_str() : "-");
+    }
     leave_routing();
     phase_ = Phase::kClosing;
     close_after_flush_ = true;

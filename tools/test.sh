@@ -3,7 +3,9 @@
 # on loopback), then the same in an AddressSanitizer+UBSan build and a ThreadSanitizer
 # build, and print one line "N passed, N failed" counting individual test cases.
 #   tools/test.sh                 (run as root on Debian 12)
+# and fuzzes each libFuzzer target for FUZZ_SECONDS (default 30) in a clang build.
 #   BSCHUB_SANITIZERS=0 tools/test.sh    skips the two sanitizer builds
+#   BSCHUB_FUZZ=0 tools/test.sh          skips the fuzzing step
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -35,5 +37,15 @@ if [ "${BSCHUB_SANITIZERS:-1}" != 0 ]; then
     -Db_lundef=false -- --suite unit --suite integration
   run_build build-tsan --buildtype=debugoptimized -Db_sanitize=thread \
     -- --suite unit --suite integration
+fi
+if [ "${BSCHUB_FUZZ:-1}" != 0 ]; then
+  echo "== fuzzing (tools/fuzz.sh, ${FUZZ_SECONDS:-30} s per target)"
+  fuzz_result=OK
+  FUZZ_SKIP_SETUP=1 FUZZ_SECONDS=${FUZZ_SECONDS:-30} tools/fuzz.sh || fuzz_result=FAIL
+  [ -f build-fuzz/meson-logs/testlog.json ] && logs+=("build-fuzz/meson-logs/testlog.json")
+  # One summary line for the fuzzing run itself (regressions replay is in the testlog).
+  printf '{"name": "fuzz-run", "result": "%s", "stdout": ""}\n' "$fuzz_result" \
+    > build/fuzz-run.json
+  logs+=("build/fuzz-run.json")
 fi
 /usr/bin/python3 tools/test_summary.py "${logs[@]}"

@@ -239,8 +239,10 @@ uint8_t* Worker::remote_reserve(uint32_t worker, RecordKind kind, uint32_t slot,
 
 // GCC 12 reports a false -Wstringop-overflow inside moodycamel's enqueue_bulk (an atomic
 // load it cannot see the bounds of); the queue is correct, so silence it for this function.
+#if !defined(__clang__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wstringop-overflow"
+#endif
 void Worker::publish_batches() {
   if (!has_remote_) return;
   has_remote_ = false;
@@ -258,7 +260,9 @@ void Worker::publish_batches() {
     uv_async_send(&peers_[w]->inbox_async_);
   }
 }
+#if !defined(__clang__)
 #pragma GCC diagnostic pop
+#endif
 
 void Worker::on_inbox(uv_async_t* h) { static_cast<Worker*>(h->data)->drain_inbox(); }
 

@@ -1,0 +1,181 @@
+#!/usr/bin/env python3
+"""Regenerates the seed corpora in fuzz/corpus/ (deterministic; stdlib only).
+
+   python3 fuzz/make_seeds.py
+
+bvlc_decode: the 28 test vectors of the protocol notes (bacnet-sc-protocol.md §7,
+V1..V28) plus the error cases listed there; option_list: the option lists found in those
+vectors and a few broken ones; http_upgrade: a valid upgrade request, refused variants
+and hub replies; ws_session: masked client frames (binary, text, ping, pong, close, fragments).
+"""
+import base64
+import hashlib
+import os
+import struct
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus")
+
+VECTORS = {
+    "V01_connect_request": "0600000102A1B2C3D4E500112233445566778899AABBCCDDEEFF064005D9",
+    "V02_connect_accept": "07000001927BF71A96A2FFEEDDCCBBAA99887766554433221100177005D9",
+    "V03_heartbeat_request": "0A000102",
+    "V04_heartbeat_ack": "0B000102",
+    "V05_disconnect_request": "08000203",
+    "V06_disconnect_ack": "09000203",
+    "V07_nak_duplicate_vmac": "0000000106010000070097",
+    "V08_nak_bacpy_0071": "0000000106010000070071",
+    "V09_unicast_d_only": "0104B5EC12F0E1D2C3B401040000010C0C000000051955",
+    "V10_hub_to_b_for_v9": "0108B5EC02A1B2C3D4E501040000010C0C000000051955",
+    "V11_unicast_o_and_d": "010C000002A1B2C3D4E512F0E1D2C3B401040000010C0C000000051955",
+    "V12_hub_to_b_for_v11": "0108000002A1B2C3D4E501040000010C0C000000051955",
+    "V13_broadcast": "01040010FFFFFFFFFFFF01040000010C0C000000051955",
+    "V14_hub_broadcast_copy": "010C001002A1B2C3D4E5FFFFFFFFFFFF01040000010C0C000000051955",
+    "V15_secure_path_data_option": "0105002012F0E1D2C3B44101040000010C0C000000051955",
+    "V16_hub_to_b_for_v15": "0109002002A1B2C3D4E54101040000010C0C000000051955",
+    "V17_proprietary_dest_option": "0107003012F0E1D2C3B43F0006022B01C0FFEE4101040000010C0C000000051955",
+    "V18_hub_to_b_for_v17": "010B003002A1B2C3D4E53F0006022B01C0FFEE4101040000010C0C000000051955",
+    "V19_advertisement_solicitation": "0504004012F0E1D2C3B4",
+    "V20_advertisement": "0404004102A1B2C3D4E50100064005D9",
+    "V21_address_resolution": "0204005012F0E1D2C3B4",
+    "V22_address_resolution_ack": "0304005002A1B2C3D4E57773733A2F2F31302E302E302E353A34343433",
+    "V23_proprietary_message": "0C04006012F0E1D2C3B4022B07AABB",
+    "V24_must_understand_option": "0106003112F0E1D2C3B47F0003022B0101040000010C0C000000051955",
+    "V25_nak_header_not_understood": "0004003102A1B2C3D4E501017F00070092",
+    "V26_nak_function_unknown": "000000700D01000007008F62616420666E",
+    "V27_fig_ab5": "0107B5EC927BF71A96A2BF0007022BBAC5ECC0993F00030309390101040000010C0C000000051955",
+    "V28_hub_forward_v27": "010BB5EC02A1B2C3D4E5BF0007022BBAC5ECC0993F00030309390101040000010C0C000000051955",
+    # The error cases of §7 "Checks to add as unit tests".
+    "E1_short": "0A00",
+    "E2_unknown_function": "0D040070112233445566",
+    "E3_unknown_function_broadcast": "0D040070FFFFFFFFFFFF",
+    "E4_payload_expected": "0104B5EC12F0E1D2C3B4",
+    "E5_proprietary_option_without_data": "0102B5EC1F",
+    "E6_heartbeat_with_origin": "0A080102010203040506",
+}
+
+OPTION_LISTS = {
+    "secure_path": "41",
+    "secure_path_in_dest": "01",
+    "proprietary_then_secure_path": "BF0007022BBAC5ECC0993F0003030939",
+    "proprietary_v17": "3F0006022B01C0FFEE",
+    "must_understand_proprietary": "7F0003022B01",
+    "proprietary_without_data": "1F",
+    "proprietary_short_data": "3F0002022B",
+    "unknown_type_with_data": "2500020102",
+    "more_bit_on_last": "8141",
+    "length_cut_short": "3F00",
+    "data_runs_past_end": "3F00FF0102",
+    "thirty_three_options": "85" * 32 + "05",
+    "thirty_two_options": "85" * 31 + "05",
+}
+
+GOOD_KEY = "dGhlIHNhbXBsZSBub25jZQ=="
+WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+
+
+def accept(key):
+    return base64.b64encode(hashlib.sha1((key + WS_GUID).encode()).digest()).decode()
+
+
+def request(method="GET", version="HTTP/1.1", upgrade="websocket", connection="Upgrade",
+            key=GOOD_KEY, ws_version="13", protocol="hub.bsc.bacnet.org", extra=""):
+    lines = [f"{method} / {version}", "Host: hub.example:4443"]
+    if upgrade is not None:
+        lines.append(f"Upgrade: {upgrade}")
+    if connection is not None:
+        lines.append(f"Connection: {connection}")
+    if key is not None:
+        lines.append(f"Sec-WebSocket-Key: {key}")
+    if ws_version is not None:
+        lines.append(f"Sec-WebSocket-Version: {ws_version}")
+    if protocol is not None:
+        lines.append(f"Sec-WebSocket-Protocol: {protocol}")
+    return ("\r\n".join(lines) + "\r\n" + extra + "\r\n").encode()
+
+
+def ws_frame(opcode, payload=b"", fin=True, mask=b"\x37\xfa\x21\x3d", rsv=0):
+    b0 = (0x80 if fin else 0) | rsv | opcode
+    n = len(payload)
+    m = 0x80 if mask is not None else 0
+    if n < 126:
+        head = bytes([b0, m | n])
+    elif n <= 0xFFFF:
+        head = bytes([b0, m | 126]) + struct.pack(">H", n)
+    else:
+        head = bytes([b0, m | 127]) + struct.pack(">Q", n)
+    if mask is None:
+        return head + payload
+    return head + mask + bytes(c ^ mask[i % 4] for i, c in enumerate(payload))
+
+
+def write(target, name, data):
+    d = os.path.join(ROOT, target)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, name), "wb") as f:
+        f.write(data)
+
+
+def main():
+    for name, hexs in VECTORS.items():
+        write("bvlc_decode", name, bytes.fromhex(hexs))
+    for name, hexs in OPTION_LISTS.items():
+        write("option_list", name, bytes.fromhex(hexs))
+
+    good = request()
+    http = {
+        "valid_upgrade": good,
+        "valid_upgrade_early_ws_data": good + ws_frame(2, bytes.fromhex(VECTORS["V03_heartbeat_request"])),
+        "valid_protocol_list": request(protocol="dc.bsc.bacnet.org, hub.bsc.bacnet.org",
+                                       connection="keep-alive, Upgrade", upgrade="WebSocket"),
+        "valid_split_headers": request(protocol="dc.bsc.bacnet.org",
+                                       extra="Sec-WebSocket-Protocol: hub.bsc.bacnet.org\r\n"),
+        "bad_post": request(method="POST"),
+        "bad_http10": request(version="HTTP/1.0"),
+        "bad_no_upgrade": request(upgrade=None),
+        "bad_no_connection": request(connection=None),
+        "bad_version_8": request(ws_version="8"),
+        "bad_key_short": request(key="c2hvcnQ="),
+        "bad_key_missing": request(key=None),
+        "bad_direct_connect_protocol": request(protocol="dc.bsc.bacnet.org"),
+        "bad_no_protocol": request(protocol=None),
+        "bad_malformed": b"GET /\x00 HTTP/1.1\r\n\r\n",
+        "bad_head_too_large": request(extra="X-Padding: " + "a" * 9000 + "\r\n"),
+        "partial_head": good[:-2],
+        "response_101": ("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                         "Connection: Upgrade\r\nSec-WebSocket-Accept: " + accept(GOOD_KEY) +
+                         "\r\nSec-WebSocket-Protocol: hub.bsc.bacnet.org\r\n\r\n").encode(),
+        "response_101_bad_accept": ("HTTP/1.1 101 Switching Protocols\r\n"
+                                    "Sec-WebSocket-Accept: AAAA\r\n\r\n").encode(),
+        "response_400": (b"HTTP/1.1 400 Bad Request\r\nConnection: close\r\n"
+                         b"Content-Length: 4\r\n\r\nbad\n"),
+    }
+    for name, data in http.items():
+        write("http_upgrade", name, data)
+
+    npdu = bytes.fromhex(VECTORS["V09_unicast_d_only"])
+    ws = {
+        "binary_v9": ws_frame(2, npdu),
+        "binary_heartbeat": ws_frame(2, bytes.fromhex(VECTORS["V03_heartbeat_request"])),
+        "binary_bad_bvlc": ws_frame(2, bytes.fromhex(VECTORS["E2_unknown_function"])),
+        "text": ws_frame(1, b"hello"),
+        "ping": ws_frame(9, b"ping"),
+        "pong": ws_frame(10, b"pong"),
+        "close_1000": ws_frame(8, struct.pack(">H", 1000) + b"bye"),
+        "close_empty": ws_frame(8),
+        "binary_then_close": ws_frame(2, npdu) + ws_frame(8, struct.pack(">H", 1001)),
+        "ping_binary_close": ws_frame(9, b"") + ws_frame(2, npdu) + ws_frame(8, struct.pack(">H", 1000)),
+        "fragmented_binary": ws_frame(2, npdu[:10], fin=False) + ws_frame(9, b"x") +
+                             ws_frame(0, npdu[10:]),
+        "binary_16bit_length": ws_frame(2, bytes(range(256)) * 2),
+        "binary_64bit_length_header": ws_frame(2, b"", mask=None)[:1] +
+                                      bytes([0xFF]) + struct.pack(">Q", 70000) + b"\x01\x02\x03\x04",
+        "unmasked_binary": ws_frame(2, npdu, mask=None),
+        "rsv1_binary": ws_frame(2, npdu, rsv=0x40),
+        "two_messages": ws_frame(2, npdu) + ws_frame(2, bytes.fromhex(VECTORS["V13_broadcast"])),
+    }
+    for name, data in ws.items():
+        write("ws_session", name, data)
+
+
+if __name__ == "__main__":
+    main()

@@ -30,6 +30,7 @@ import tempfile
 import threading
 import time
 
+sys.dont_write_bytecode = True  # no bench/__pycache__ from importing e2e
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import e2e  # noqa: E402  (cpu_seconds, peak_rss_kb, make_pki, ROOT)
 
@@ -398,10 +399,15 @@ def notes_for(r):
             n.append(f"**contended**: hub only {r['hub_busy']:.0%} busy while other processes used "
                      f"{r['other_cores_during']:.2f} cores: rates not representative")
         else:
-            why = ("load tool saturated" if r["load_busy"] >= 0.8 else
-                   "neither side saturated: the load's in-flight window and wake-ups limit it")
-            n.append(f"**load-bound**: hub only {r['hub_busy']:.0%} busy, the load tool is the bottleneck "
-                     f"({why}; load tool {r['load_busy']:.0%} busy)")
+            if r["load_busy"] >= 0.8:
+                why = f"load tool saturated, {r['load_busy']:.0%} busy"
+            elif r["mode"] == "connect":
+                why = (f"load tool itself only {r['load_busy']:.0%} busy: neither side saturates its core "
+                       "at 64 concurrent handshakes")
+            else:
+                why = (f"load tool itself only {r['load_busy']:.0%} busy: its in-flight window and wake-ups "
+                       "limit the rate")
+            n.append(f"**load-bound**: hub only {r['hub_busy']:.0%} busy, the load tool is the bottleneck ({why})")
     elif r["other_cores_during"] > 0.15:
         n.append(f"others used {r['other_cores_during']:.2f} cores meanwhile")
     if r["load_exit"] != 0:
@@ -425,7 +431,7 @@ def write_report(rows, meta, out, plots):
              f"binaries: `build/bschub` built {meta['bin_mtime']} ({meta['buildtype']}; sha256 {meta['bin_sha']['bschub']}), "
              f"`build/bschub-load` sha256 {meta['bin_sha']['bschub-load']}")
     L.append(f"- Pinning: {'hub (all workers) on core 0 (`taskset -c 0`), bschub-load and this script on core 1 (`taskset -c 1`)' if PIN else 'none (fewer than 2 CPUs)'}. "
-             "Everything on 127.0.0.1.")
+             "Everything on 127.0.0.1. A fresh hub per run; a 1 s echo warm-up run (not reported) precedes the matrix.")
     L.append(f"- How busy the machine was: load average {meta['load_start']} at start, {meta['load_end']} at end "
              f"(these include this report's own runs); before each run the script measures for 1 s how many cores "
              f"other processes use and waits (max 30 s per run, 180 s in all) while that is above 0.6; max seen before a run "
@@ -557,6 +563,35 @@ def write_report(rows, meta, out, plots):
         if r["load_exit"] != 0:
             anomalies.append(f"- {r['label']}: bschub-load exit {r['load_exit']}: "
                              + " / ".join(f"`{s.strip()[:300]}`" for s in r["load_summary"][:3]))
+    obs = []
+    b100 = {r["workers"]: r for r in bc if r["nodes"] == 100}
+    b1k = {r["workers"]: r for r in bc if r["nodes"] == 1000}
+    for w in sorted(set(b100) & set(b1k)):
+        a, b = b100[w]["us_per_frame"], b1k[w]["us_per_frame"]
+        if a and b:
+            obs.append(f"- Broadcast, {w} worker(s): hub CPU per delivered copy {a:.2f} us to 100 nodes, "
+                       f"{b:.2f} us to 1,000 nodes ({b / a:.2f}x); p50 send-to-receipt {fmt_lat(b100[w]['p50_us'])} "
+                       f"vs {fmt_lat(b1k[w]['p50_us'])} (one round of {b1k[w]['nodes'] - 1:,} copies takes "
+                       f"{(b1k[w]['nodes'] - 1) / max(1.0, b1k[w]['rate']) * 1000:.1f} ms at the measured copies/s).")
+    for r in cs:
+        if r.get("hub_ms_per_handshake"):
+            obs.append(f"- Connect storm, {r['workers']} worker(s): {fmt(r['handshakes_per_s'])} handshakes/s, "
+                       f"{r['hub_ms_per_handshake']:.2f} ms hub CPU per handshake = {r['x_floor']:.2f}x the 3.2 ms "
+                       f"ECC floor; hub {r['hub_busy']:.0%} busy, load tool {r['load_busy']:.0%} busy.")
+    it = [r for r in idle if r["tls"]]
+    ip = [r for r in idle if not r["tls"]]
+    if it and ip:
+        d = it[0]["kb_per_node_steady"] - ip[0]["kb_per_node_steady"]
+        obs.append(f"- Idle: {it[0]['kb_per_node_steady']:.1f} KB per TLS connection held vs "
+                   f"{ip[0]['kb_per_node_steady']:.1f} KB plaintext, so ≈{d:.0f} KB is TLS state; at the default "
+                   f"--max-connections 10,000 that is ≈{it[0]['kb_per_node_steady'] * 10000 / 1024 / 1024:.2f} GiB "
+                   f"of hub RSS. Connecting {it[0]['nodes']:,} TLS nodes took {fmt(it[0]['all_connected_s'], 1, ' s')}.")
+    obs.append("- Single 3 s runs on a shared VM: the same row differed by up to ~1.7x in us/frame "
+               "across three runs of this report on a quiet machine (e.g. TLS 100 B, 2 workers: 2.0-3.4 us); "
+               "compare rows within one report, and repeat a run before drawing a conclusion from one row.")
+    L.append("## Observations\n")
+    L.extend(obs)
+    L.append("")
     L.append("## Anomalies\n")
     L.extend(anomalies or ["- none: every run exited 0, no hub warn/error lines."])
     L.append("")
@@ -574,6 +609,14 @@ def write_report(rows, meta, out, plots):
 
 def make_plots(rows, out, log):
     try:
+        return _make_plots(rows, out, log)
+    except Exception as e:  # plots are optional: never lose the report for them
+        log(f"plots failed ({e!r}); report written without them")
+        return []
+
+
+def _make_plots(rows, out, log):
+    try:
         import matplotlib
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
@@ -583,7 +626,7 @@ def make_plots(rows, out, log):
     made = []
     echo = [r for r in rows if r["mode"] == "echo"]
     if echo:
-        fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 4.2))
+        fig, (a1, a2) = plt.subplots(1, 2, figsize=(12, 4.4), gridspec_kw={"wspace": 0.65})
         for tls in (True, False):
             for size in sorted({r["size"] for r in echo}):
                 rs = sorted([r for r in echo if r["tls"] == tls and r["size"] == size], key=lambda r: r["workers"])
@@ -599,6 +642,11 @@ def make_plots(rows, out, log):
             a.set_xlabel("hub workers (all pinned to core 0)")
             a.grid(alpha=0.3)
         a1.set_yscale("log")
+        from matplotlib.ticker import FuncFormatter
+        kfmt = FuncFormatter(lambda v, _: f"{v / 1000:.0f}k")
+        a1.yaxis.set_major_formatter(kfmt)
+        a1.yaxis.set_minor_formatter(kfmt)
+        a1.tick_params(axis="y", which="minor", labelsize=7)
         a1.set_ylabel("frames/s forwarded (echo, 16 nodes)")
         a1.set_title("Throughput vs workers")
         a2.set_ylabel("hub CPU us per forwarded frame")
@@ -607,9 +655,8 @@ def make_plots(rows, out, log):
             a2.axhline(frame_floor_us(size), color="gray", lw=0.8, ls=":")
             a2.annotate(f"TLS floor {size} B", (ws[0], frame_floor_us(size)), fontsize=7, color="gray",
                         textcoords="offset points", xytext=(2, 2))
-        a1.legend(fontsize=8)
-        fig.tight_layout()
-        fig.savefig(os.path.join(out, "throughput_vs_workers.png"), dpi=110)
+        a1.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+        fig.savefig(os.path.join(out, "throughput_vs_workers.png"), dpi=110, bbox_inches="tight")
         plt.close(fig)
         made.append("throughput_vs_workers.png")
 
@@ -707,7 +754,15 @@ def main():
     ap.add_argument("--out", default=os.path.join(ROOT, "bench", "results"))
     ap.add_argument("--quick", action="store_true", help="tiny matrix to test the script")
     ap.add_argument("--max-load", type=float, default=1.5, help="wait while the 1-min load average is above")
+    ap.add_argument("--from-json", help="no runs: re-render report.md and the plots from a report.json")
     args = ap.parse_args()
+    os.makedirs(args.out, exist_ok=True)
+    if args.from_json:
+        with open(args.from_json) as f:
+            d = json.load(f)
+        plots = make_plots(d["rows"], args.out, lambda m: print(m, file=sys.stderr))
+        write_report(d["rows"], d["meta"], args.out, plots)
+        return 0
     signal.signal(signal.SIGTERM, _on_signal)
     signal.signal(signal.SIGINT, _on_signal)
     os.makedirs(args.out, exist_ok=True)
@@ -758,6 +813,10 @@ def main():
     with tempfile.TemporaryDirectory(prefix="bschub-report-") as pki:
         e2e.make_pki(pki)
         try:
+            # warm-up (not reported): page cache, CPU frequency, first-run effects
+            log("warm-up: 1 s echo TLS 100 B (not reported)")
+            run(dict(mode="echo", workers=1, tls=True, nodes=16, inflight=16, size=100, duration=1.0,
+                     label="warm-up"), args, pki, log)
             for i, s in enumerate(specs):
                 log(f"run {i + 1}/{len(specs)}: {s['label']}")
                 r = run(s, args, pki, log)

@@ -32,6 +32,13 @@ std::string Config::validate() const {
   if (slow_reader_timeout_s < 0.1 || slow_reader_timeout_s > 3600)
     return "--slow-reader-timeout must be 0.1..3600 s";
   if (max_pending_output < 16384) return "--max-pending-output must be at least 16384";
+  if (max_handshakes < 1) return "--max-handshakes must be at least 1";
+  if (handshake_budget_ms < 0 || handshake_budget_ms > 1000)
+    return "--handshake-budget must be 0..1000 ms";
+  if (source_rate < 0) return "--source-rate must be >= 0";
+  if (source_rate > 0 && source_burst < 1) return "--source-burst must be at least 1";
+  if (ticket_lifetime_s < 1 || ticket_lifetime_s > 604800)
+    return "--ticket-lifetime must be 1..604800 s (TLS 1.3 caps tickets at 7 days)";
   return "";
 }
 

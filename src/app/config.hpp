@@ -27,6 +27,13 @@ struct Config {
   size_t max_pending_output = 1 << 20;  // bytes queued per connection before dropping
   double slow_reader_timeout_s = 10;  // output full this long: the node is disconnected
   size_t max_ws_message = 65536;      // hard cap; above it the WebSocket closes with 1009
+  // Reconnect storms (see core/handshake_gate.hpp, core/source_limiter.hpp).
+  size_t max_handshakes = 256;        // TLS handshakes open at once (split over workers)
+  double handshake_budget_ms = 2;     // handshake time per loop iteration; 0: no budget
+  double source_rate = 50;            // new connections/s per source address; 0: no limit
+  double source_burst = 200;          // ... with this many at once
+  bool tls_tickets = true;            // TLS 1.3 session tickets (resumption)
+  uint32_t ticket_lifetime_s = 3600;  // ticket validity and ticket-key rotation period
 
   // Returns "" when valid, else one sentence naming the bad value.
   std::string validate() const;

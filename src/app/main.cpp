@@ -73,6 +73,27 @@ int main(int argc, char** argv) {
   app.add_option("--max-bvlc", cfg.max_bvlc_length,
                  "max BVLC length announced in Connect-Accept; larger messages are dropped")
       ->capture_default_str();
+  // Reconnect storms (README "Reconnect storms").
+  app.add_option("--max-handshakes", cfg.max_handshakes,
+                 "TLS handshakes open at once over all workers; at the limit new connections "
+                 "wait in the listen backlog")
+      ->capture_default_str();
+  app.add_option("--handshake-budget", cfg.handshake_budget_ms,
+                 "ms of handshake work per worker loop iteration before forwarding runs "
+                 "again (0: no budget)")
+      ->capture_default_str();
+  app.add_option("--source-rate", cfg.source_rate,
+                 "new connections per second allowed from one IP address (0: no limit)")
+      ->capture_default_str();
+  app.add_option("--source-burst", cfg.source_burst,
+                 "connections one IP address may open at once before --source-rate applies")
+      ->capture_default_str();
+  app.add_flag("--tls-tickets,!--no-tls-tickets", cfg.tls_tickets,
+               "TLS 1.3 session tickets: returning nodes resume without certificate "
+               "signatures (default: on)");
+  app.add_option("--ticket-lifetime", cfg.ticket_lifetime_s,
+                 "seconds a session ticket is valid; the ticket key rotates at this period")
+      ->capture_default_str();
   app.footer("Prints 'bschub listening on URI' once it accepts connections. "
              "SIGINT/SIGTERM stop it (exit 0); bad options, certificates or port: exit 2.");
 

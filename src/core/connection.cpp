@@ -55,6 +55,8 @@ bool Connection::start(uv_stream_t* server) {
   last_rx_ms_ = worker_->now_ms();
   if (worker_->tls()) {
     tls_ = std::make_unique<TlsSession>(*worker_->tls());
+    in_handshake_ = true;
+    worker_->handshake_started();
   } else {
     phase_ = Phase::kUpgrade;
   }
@@ -98,15 +100,37 @@ void Connection::on_data(const uint8_t* data, size_t len) {
   } else {
     plain_in_.insert(plain_in_.end(), data, data + len);
   }
-  if (phase_ == Phase::kTls) advance_tls();
+  if (phase_ == Phase::kTls) {
+    // Handshake steps cost milliseconds of ECC: the worker runs them after its forwarding
+    // drain, within its budget (core/handshake_gate.hpp).
+    worker_->queue_handshake(this);
+    return;
+  }
   if (phase_ == Phase::kUpgrade) advance_upgrade();
   if (phase_ == Phase::kWebSocket) advance_websocket();
   if (tls_ && !tls_->ciphertext_out().empty()) mark_dirty();
 }
 
+void Connection::run_handshake_step() {
+  if (phase_ != Phase::kTls) return;
+  uint64_t t0 = uv_hrtime();
+  advance_tls();
+  bump(worker_->stats().handshake_cpu_us, (uv_hrtime() - t0) / 1000);
+  if (phase_ == Phase::kUpgrade) advance_upgrade();
+  if (phase_ == Phase::kWebSocket) advance_websocket();
+  if (tls_ && !tls_->ciphertext_out().empty()) mark_dirty();
+}
+
+void Connection::end_handshake() {
+  if (!in_handshake_) return;
+  in_handshake_ = false;
+  worker_->handshake_ended();
+}
+
 void Connection::advance_tls() {
   TlsSession::Status st = tls_->handshake();
   if (st == TlsSession::Status::kWant) return;
+  end_handshake();
   if (st == TlsSession::Status::kFailed) {
     bump(worker_->stats().tls_handshake_failed);
     LOG_WARN("tls_handshake_failed", "peer=%s reason=\"%s\"", peer_.c_str(),
@@ -118,7 +142,9 @@ void Connection::advance_tls() {
     mark_dirty();
     return;
   }
-  LOG_DEBUG("tls_established", "peer=%s suite=%s", peer_.c_str(), tls_->ciphersuite());
+  bump(tls_->resumed() ? worker_->stats().handshakes_resumed : worker_->stats().handshakes_full);
+  LOG_DEBUG("tls_established", "peer=%s suite=%s resumed=%s", peer_.c_str(),
+            tls_->ciphersuite(), tls_->resumed() ? "yes" : "no");
   phase_ = Phase::kUpgrade;
 }
 

@@ -75,6 +75,8 @@ class Connection final : public WsSession::IO {
   // Encrypts pending output and writes it (one write per call). [drain pass]
   void flush();
   void on_timer();
+  // Runs the queued TLS handshake step (and what its completion unblocks). [check phase]
+  void run_handshake_step();
   bool in_dirty_list = false;
   size_t connected_index = SIZE_MAX;  // position in Worker::connected(), SIZE_MAX if absent
 
@@ -87,6 +89,7 @@ class Connection final : public WsSession::IO {
 
   void on_data(const uint8_t* data, size_t len);
   void advance_tls();
+  void end_handshake();
   void advance_upgrade();
   void advance_websocket();
   size_t pull_plain(uint8_t* buf, size_t cap);
@@ -116,6 +119,8 @@ class Connection final : public WsSession::IO {
   bool write_in_flight_ = false;
   bool close_after_flush_ = false;
   bool closing_reads_ = false;     // reading only to see the peer's Close reply
+  bool in_handshake_ = false;      // holds a place in the worker's HandshakeGate
+  bool handshake_queued_ = false;  // waits in the gate's queue for a step
   Vmac vmac_;
   Uuid uuid_;
   uint16_t peer_max_bvlc_ = 0;

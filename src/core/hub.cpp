@@ -13,6 +13,7 @@
 #include <cstring>
 
 #include "core/routing_map.hpp"
+#include "core/source_limiter.hpp"
 #include "core/stats.hpp"
 #include "core/worker.hpp"
 #include "net/tls_context.hpp"
@@ -120,8 +121,11 @@ std::string Hub::prepare() {
   if (!err.empty()) return err;
   if (config_.tls) {
     tls_ = std::make_unique<TlsContext>();
+    TlsOptions opts;
+    opts.session_tickets = config_.tls_tickets;
+    opts.ticket_lifetime_s = config_.ticket_lifetime_s;
     if (!tls_->init(TlsContext::Role::kServer, config_.cert_file, config_.key_file,
-                    config_.ca_file, &err))
+                    config_.ca_file, &err, opts))
       return err;
   }
   raise_fd_limit(config_.max_connections, config_.workers);
@@ -140,6 +144,7 @@ std::string Hub::prepare() {
   uri_ = std::string(config_.tls ? "wss://" : "ws://") + (v6 ? "[" : "") +
          config_.listen_host + (v6 ? "]" : "") + ":" + std::to_string(port);
   routing_ = std::make_unique<RoutingMap>(config_.hub_vmac, config_.max_connections);
+  sources_ = std::make_unique<SourceLimiter>(config_.source_rate, config_.source_burst);
   return "";
 }
 
@@ -150,7 +155,10 @@ int Hub::run() {
   }
   std::vector<Worker*> peers;
   for (auto& w : workers_) peers.push_back(w.get());
-  for (auto& w : workers_) w->connect_peers(peers);
+  for (auto& w : workers_) {
+    w->connect_peers(peers);
+    w->set_source_limiter(sources_.get());
+  }
   for (unsigned i = 0; i < config_.workers; ++i) {
     std::string err;
     if (!workers_[i]->start(listen_fds_[i], &err)) {

@@ -12,6 +12,7 @@
 namespace bsc {
 
 class RoutingMap;
+class SourceLimiter;
 class TlsContext;
 class Worker;
 
@@ -31,6 +32,7 @@ class Hub {
   Config config_;
   std::unique_ptr<TlsContext> tls_;
   std::unique_ptr<RoutingMap> routing_;
+  std::unique_ptr<SourceLimiter> sources_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<int> listen_fds_;
   std::atomic<size_t> open_connections_{0};

@@ -11,6 +11,12 @@ namespace bsc {
   X(accept_failed, "accept() errors (e.g. out of descriptors)")                     \
   X(refused_max_connections, "refused: --max-connections reached")                  \
   X(tls_handshake_failed, "TLS handshakes failed")                                   \
+  X(handshakes_full, "TLS handshakes completed in full (certificates checked)")     \
+  X(handshakes_resumed, "TLS handshakes resumed from a session ticket")              \
+  X(handshake_cpu_us, "microseconds of loop time spent in TLS handshake steps")      \
+  X(handshakes_deferred, "iterations that left handshake steps for the next (budget)") \
+  X(accept_paused, "times accepting paused: --max-handshakes open on the worker")    \
+  X(refused_source_rate, "refused: source address over --source-rate")              \
   X(upgrade_refused, "WebSocket upgrades refused")                                   \
   X(handshake_timeouts, "TLS/upgrade not finished in time")                          \
   X(nodes_connected, "Connect-Requests accepted")                                    \

@@ -3,6 +3,7 @@
 #include <cassert>
 
 #include "core/connection.hpp"
+#include "core/source_limiter.hpp"
 #include "core/routing_map.hpp"
 #include "util/log.hpp"
 
@@ -30,6 +31,9 @@ Worker::Worker(uint32_t id, const Config& config, const TlsContext* tls, Routing
       routing_(routing),
       open_connections_(open_connections),
       hub_(*this),
+      // Each worker gets its share of the open-handshake bound (at least one).
+      gate_((config.max_handshakes + config.workers - 1) / config.workers,
+            uint64_t(config.handshake_budget_ms * 1e6)),
       read_buf_(kReadBufferSize) {
   uv_loop_init(&loop_);
   uv_check_init(&loop_, &check_);
@@ -119,6 +123,13 @@ void Worker::on_connection(uv_stream_t* server, int status) {
     }
     return;
   }
+  if (w->tls_ && w->gate_.full()) {
+    // Leaving the connection un-accepted makes libuv stop polling the listener until
+    // accept_one() runs (handshake_ended): new nodes wait in the kernel's backlog.
+    w->accept_paused_ = true;
+    bump(w->stats_.accept_paused);
+    return;
+  }
   w->accept_one();
 }
 
@@ -139,6 +150,7 @@ void Worker::accept_one() {
   size_t open = open_connections_.fetch_add(1, std::memory_order_relaxed) + 1;
   if (!c->start(reinterpret_cast<uv_stream_t*>(&listener_))) return;  // released on close
   bump(stats_.accepted);
+  if (!source_allowed(c)) return;
   if (open > config_.max_connections) {
     // Policy: close at once, before any TLS work, so a flood of extra nodes costs little.
     bump(stats_.refused_max_connections);
@@ -150,6 +162,50 @@ void Worker::accept_one() {
   LOG_DEBUG("tcp_accepted", "peer=%s", c->peer().c_str());
 }
 
+bool Worker::source_allowed(Connection* c) {
+  sockaddr_storage ss;
+  int len = sizeof ss;
+  if (!sources_ || uv_tcp_getpeername(&c->tcp_, reinterpret_cast<sockaddr*>(&ss), &len) != 0)
+    return true;
+  if (sources_->allow(reinterpret_cast<sockaddr*>(&ss), now_ms())) return true;
+  // Policy: close before any TLS work. A reconnect-looping node gets one line a second.
+  bump(stats_.refused_source_rate);
+  if (now_ms() - last_source_log_ms_ >= 1000) {
+    last_source_log_ms_ = now_ms();
+    LOG_WARN("connection_refused", "peer=%s reason=\"source over --source-rate (%g/s)\" total=%llu",
+             c->peer().c_str(), config_.source_rate,
+             (unsigned long long)stats_.refused_source_rate.load());
+  }
+  c->abort("source rate");
+  return false;
+}
+
+void Worker::queue_handshake(Connection* c) {
+  if (c->handshake_queued_) return;
+  c->handshake_queued_ = true;
+  gate_.queue(c->ref());
+}
+
+void Worker::handshake_ended() {
+  gate_.closed();
+  if (accept_paused_ && !stopping_ && listener_open_ && !gate_.full()) {
+    accept_paused_ = false;
+    accept_one();  // takes the connection libuv holds and re-arms the listener
+  }
+}
+
+void Worker::run_handshakes() {
+  bool more = gate_.run(
+      [this](ConnRef ref) {
+        if (Connection* c = find(ref)) {
+          c->handshake_queued_ = false;
+          c->run_handshake_step();
+        }
+      },
+      [] { return uv_hrtime(); });
+  if (more) bump(stats_.handshakes_deferred);
+}
+
 void Worker::release(Connection* c) {
   ConnRef ref = c->ref();
   if (c->in_dirty_list) {
@@ -157,8 +213,10 @@ void Worker::release(Connection* c) {
       if (d == c) d = nullptr;
   }
   open_connections_.fetch_sub(1, std::memory_order_relaxed);
+  bool was_handshaking = c->in_handshake_;
   slots_[ref.slot].conn.reset();
   free_slots_.push_back(ref.slot);
+  if (was_handshaking) handshake_ended();
   if (--live_ == 0 && stopping_) close_loop_handles();
 }
 
@@ -190,7 +248,15 @@ void Worker::remove_connected(Connection* c) {
   c->connected_index = SIZE_MAX;
 }
 
-void Worker::on_check(uv_check_t* h) { static_cast<Worker*>(h->data)->drain(); }
+void Worker::on_check(uv_check_t* h) {
+  // Forwarding first; then handshake steps within the budget; then their output.
+  auto* w = static_cast<Worker*>(h->data);
+  w->drain();
+  if (w->gate_.empty()) return;
+  w->run_handshakes();
+  if (!w->dirty_.empty()) w->drain();
+  if (!w->gate_.empty()) uv_idle_start(&w->idle_, on_idle);  // no sleeping while steps wait
+}
 
 void Worker::on_idle(uv_idle_t* h) {
   // Nothing to do here: an active idle handle only makes poll return at once, so the

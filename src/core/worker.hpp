@@ -23,6 +23,7 @@
 #include "app/config.hpp"
 #include "core/batch.hpp"
 #include "core/conn_ref.hpp"
+#include "core/handshake_gate.hpp"
 #include "core/hub_function.hpp"
 #include "core/stats.hpp"
 
@@ -30,6 +31,7 @@ namespace bsc {
 
 class Connection;
 class RoutingMap;
+class SourceLimiter;
 class TlsContext;
 
 class Worker {
@@ -42,6 +44,8 @@ class Worker {
 
   // [startup] Tells the worker about all workers (itself included), before start().
   void connect_peers(const std::vector<Worker*>& peers);
+  // [startup] Per-source-address connection rate limit shared by all workers (or none).
+  void set_source_limiter(SourceLimiter* s) { sources_ = s; }
   // [startup] Adopts a listening socket fd (bound and listening) and starts the thread.
   bool start(int listen_fd, std::string* error);
   // [any thread] Asks the loop to close every connection and return.
@@ -69,6 +73,12 @@ class Worker {
   const std::vector<Connection*>& connected() const { return connected_; }
   void add_connected(Connection* c);
   void remove_connected(Connection* c);
+  // TLS handshake scheduling (core/handshake_gate.hpp): a connection with handshake input
+  // asks for a step; the worker runs it after its drain pass, within the budget.
+  void queue_handshake(Connection* c);
+  void handshake_started() { gate_.opened(); }
+  // A connection's handshake ended (established, failed or closed): frees its gate place.
+  void handshake_ended();
   // Called by a connection once its handles are closed: frees the slot.
   void release(Connection* c);
   bool stopping() const { return stopping_; }
@@ -94,6 +104,8 @@ class Worker {
   void publish_batches();
   void drain_inbox();
   void accept_one();
+  bool source_allowed(Connection* c);
+  void run_handshakes();
   void drain();
   void run();
   void shutdown_connections();
@@ -106,6 +118,9 @@ class Worker {
   std::atomic<size_t>& open_connections_;  // across all workers, for --max-connections
   HubFunction hub_;
   WorkerStats stats_;
+  HandshakeGate gate_;
+  SourceLimiter* sources_ = nullptr;
+  bool accept_paused_ = false;  // at the gate's limit: a connection waits in the backlog
 
   uv_loop_t loop_;
   uv_tcp_t listener_;
@@ -129,7 +144,8 @@ class Worker {
   bool listener_open_ = false;
   size_t live_ = 0;  // connections whose handles are not yet closed
   bool has_remote_ = false;
-  uint64_t last_accept_error_log_ms_ = 0;  // open/ready batches wait for publish_batches()
+  uint64_t last_accept_error_log_ms_ = 0;
+  uint64_t last_source_log_ms_ = 0;  // open/ready batches wait for publish_batches()
 
   std::vector<Slot> slots_;
   std::vector<uint32_t> free_slots_;

@@ -4,6 +4,7 @@
 #include <psa/crypto.h>
 
 #include <cstdio>
+#include <iterator>
 
 namespace bsc {
 namespace {
@@ -14,10 +15,12 @@ const int kCipherSuites[] = {MBEDTLS_TLS1_3_AES_128_GCM_SHA256,
                              MBEDTLS_TLS1_3_AES_256_GCM_SHA384,
                              MBEDTLS_TLS1_3_CHACHA20_POLY1305_SHA256, 0};
 // secp256r1 is mandatory (Std AB.7.4) and its key exchange is cheaper in mbedTLS than
-// X25519 (840 vs 1,050 us); X25519 is kept for clients that offer only it.
-const uint16_t kGroups[] = {MBEDTLS_SSL_IANA_TLS_GROUP_SECP256R1,
-                            MBEDTLS_SSL_IANA_TLS_GROUP_X25519,
-                            MBEDTLS_SSL_IANA_TLS_GROUP_SECP384R1, 0};
+// X25519 (840 vs 1,050 us); X25519 is kept for clients that offer only it. A TLS 1.3 server
+// takes the client's key share when it is in this list, so the order matters only for the
+// client's own offer and for a HelloRetryRequest (see README "Reconnect storms").
+const uint16_t kDefaultGroups[] = {MBEDTLS_SSL_IANA_TLS_GROUP_SECP256R1,
+                                   MBEDTLS_SSL_IANA_TLS_GROUP_X25519,
+                                   MBEDTLS_SSL_IANA_TLS_GROUP_SECP384R1};
 const char* kAlpn[] = {"http/1.1", nullptr};
 
 bool file_readable(const std::string& path) {
@@ -29,6 +32,27 @@ bool file_readable(const std::string& path) {
 
 }  // namespace
 
+bool parse_tls_groups(const std::string& list, std::vector<uint16_t>* out) {
+  out->clear();
+  size_t pos = 0;
+  while (pos <= list.size()) {
+    size_t end = list.find(',', pos);
+    if (end == std::string::npos) end = list.size();
+    std::string name = list.substr(pos, end - pos);
+    if (name == "p256" || name == "secp256r1") {
+      out->push_back(MBEDTLS_SSL_IANA_TLS_GROUP_SECP256R1);
+    } else if (name == "x25519") {
+      out->push_back(MBEDTLS_SSL_IANA_TLS_GROUP_X25519);
+    } else if (name == "p384" || name == "secp384r1") {
+      out->push_back(MBEDTLS_SSL_IANA_TLS_GROUP_SECP384R1);
+    } else {
+      return false;
+    }
+    pos = end + 1;
+  }
+  return !out->empty();
+}
+
 std::string tls_error_text(int code) {
   char buf[160];
   mbedtls_strerror(code, buf, sizeof buf);
@@ -38,6 +62,7 @@ std::string tls_error_text(int code) {
 TlsContext::~TlsContext() {
   if (!initialised_) return;
   mbedtls_ssl_config_free(&conf_);
+  if (tickets_) mbedtls_ssl_ticket_free(&ticket_);
   mbedtls_pk_free(&key_);
   mbedtls_x509_crt_free(&ca_);
   mbedtls_x509_crt_free(&cert_);
@@ -46,7 +71,8 @@ TlsContext::~TlsContext() {
 }
 
 bool TlsContext::init(Role role, const std::string& cert_file, const std::string& key_file,
-                      const std::string& ca_file, std::string* error) {
+                      const std::string& ca_file, std::string* error,
+                      const TlsOptions& options) {
   role_ = role;
   mbedtls_entropy_init(&entropy_);
   mbedtls_ctr_drbg_init(&drbg_);
@@ -106,7 +132,43 @@ bool TlsContext::init(Role role, const std::string& cert_file, const std::string
   mbedtls_ssl_conf_ca_chain(&conf_, &ca_, nullptr);
   mbedtls_ssl_conf_rng(&conf_, mbedtls_ctr_drbg_random, &drbg_);
   mbedtls_ssl_conf_ciphersuites(&conf_, kCipherSuites);
-  mbedtls_ssl_conf_groups(&conf_, kGroups);
+  if (options.groups.empty()) {
+    groups_.assign(std::begin(kDefaultGroups), std::end(kDefaultGroups));
+  } else {
+    groups_ = options.groups;
+  }
+  groups_.push_back(0);
+  mbedtls_ssl_conf_groups(&conf_, groups_.data());
+  // Every key exchange includes a fresh (EC)DHE, resumption too (psk_dhe_ke): a resumed
+  // session stays forward secret. Pure psk_ke would save ~1.4 ms per side, but mbedTLS
+  // prefers (EC)DHE whenever a client also sends a key share, and OpenSSL-based nodes offer
+  // psk_dhe_ke only, so it would buy nothing for real nodes.
+  mbedtls_ssl_conf_tls13_key_exchange_modes(&conf_,
+                                            MBEDTLS_SSL_TLS1_3_KEY_EXCHANGE_MODE_EPHEMERAL_ALL);
+  if (options.session_tickets && role == Role::kServer) {
+    if (options.ticket_lifetime_s < 1 || options.ticket_lifetime_s > 604800) {
+      *error = "ticket lifetime must be 1..604800 s (TLS 1.3 caps it at 7 days)";
+      return false;
+    }
+    mbedtls_ssl_ticket_init(&ticket_);
+    tickets_ = true;
+    if ((rc = mbedtls_ssl_ticket_setup(&ticket_, mbedtls_ctr_drbg_random, &drbg_,
+                                       MBEDTLS_CIPHER_AES_256_GCM,
+                                       options.ticket_lifetime_s)) != 0) {
+      *error = "TLS session tickets: " + tls_error_text(rc);
+      return false;
+    }
+    mbedtls_ssl_conf_session_tickets_cb(&conf_, mbedtls_ssl_ticket_write, mbedtls_ssl_ticket_parse,
+                                        &ticket_);
+    // One ticket per full handshake: a node reconnects with one session at a time.
+    mbedtls_ssl_conf_new_session_tickets(&conf_, 1);
+  } else if (options.session_tickets) {
+    mbedtls_ssl_conf_session_tickets(&conf_, MBEDTLS_SSL_SESSION_TICKETS_ENABLED);
+    mbedtls_ssl_conf_tls13_enable_signal_new_session_tickets(
+        &conf_, MBEDTLS_SSL_TLS1_3_SIGNAL_NEW_SESSION_TICKETS_ENABLED);
+  } else if (role == Role::kServer) {
+    mbedtls_ssl_conf_new_session_tickets(&conf_, 0);
+  }
   if ((rc = mbedtls_ssl_conf_own_cert(&conf_, &cert_, &key_)) != 0) {
     *error = "TLS own certificate: " + tls_error_text(rc);
     return false;

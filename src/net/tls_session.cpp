@@ -6,7 +6,8 @@
 
 namespace bsc {
 
-TlsSession::TlsSession(const TlsContext& ctx) : server_(ctx.role() == TlsContext::Role::kServer) {
+TlsSession::TlsSession(const TlsContext& ctx, const mbedtls_ssl_session* resume)
+    : server_(ctx.role() == TlsContext::Role::kServer) {
   mbedtls_ssl_init(&ssl_);
   if (mbedtls_ssl_setup(&ssl_, ctx.config()) != 0) {
     failure_ = "TLS session setup failed (out of memory)";
@@ -16,9 +17,49 @@ TlsSession::TlsSession(const TlsContext& ctx) : server_(ctx.role() == TlsContext
   // mbedTLS >= 3.6.3, which otherwise refuses to verify a server without a host name.
   if (!server_) mbedtls_ssl_set_hostname(&ssl_, nullptr);
   mbedtls_ssl_set_bio(&ssl_, this, on_send, on_recv, nullptr);
+  // Called once per certificate of the peer's chain: a full handshake. A resumed one
+  // carries no certificate (TLS 1.3 PSK), so this is how resumed() tells them apart.
+  mbedtls_ssl_set_verify(&ssl_, on_verify, this);
+  if (resume && !server_) mbedtls_ssl_set_session(&ssl_, resume);  // refused: full handshake
 }
 
-TlsSession::~TlsSession() { mbedtls_ssl_free(&ssl_); }
+TlsSession::~TlsSession() {
+  mbedtls_ssl_free(&ssl_);
+  if (ticket_) {
+    mbedtls_ssl_session_free(ticket_);
+    delete ticket_;
+  }
+}
+
+int TlsSession::on_verify(void* self, mbedtls_x509_crt*, int, uint32_t*) {
+  static_cast<TlsSession*>(self)->peer_certificate_seen_ = true;
+  return 0;  // the chain's own result (flags) stands
+}
+
+void TlsSession::keep_ticket() {
+  if (!ticket_) {
+    ticket_ = new mbedtls_ssl_session;
+    mbedtls_ssl_session_init(ticket_);
+  } else {
+    mbedtls_ssl_session_free(ticket_);
+    mbedtls_ssl_session_init(ticket_);
+  }
+  if (mbedtls_ssl_get_session(&ssl_, ticket_) != 0) {
+    mbedtls_ssl_session_free(ticket_);
+    delete ticket_;
+    ticket_ = nullptr;
+  }
+}
+
+std::unique_ptr<mbedtls_ssl_session, void (*)(mbedtls_ssl_session*)> TlsSession::take_ticket() {
+  auto release = [](mbedtls_ssl_session* s) {
+    mbedtls_ssl_session_free(s);
+    delete s;
+  };
+  mbedtls_ssl_session* t = ticket_;
+  ticket_ = nullptr;
+  return {t, release};
+}
 
 int TlsSession::on_send(void* self, const unsigned char* buf, size_t len) {
   auto* s = static_cast<TlsSession*>(self);
@@ -72,6 +113,10 @@ void TlsSession::set_failure(int rc) {
 TlsSession::Status TlsSession::handshake() {
   if (established_) return Status::kOk;
   int rc = mbedtls_ssl_handshake(&ssl_);
+  while (rc == MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET) {
+    keep_ticket();
+    rc = mbedtls_ssl_handshake(&ssl_);
+  }
   if (rc == 0) {
     established_ = true;
     return Status::kOk;
@@ -82,14 +127,21 @@ TlsSession::Status TlsSession::handshake() {
 }
 
 size_t TlsSession::read(uint8_t* buf, size_t cap, Status* status) {
-  for (;;) {
+  for (int stalls = 0;;) {
     int rc = mbedtls_ssl_read(&ssl_, buf, cap);
+    // After a post-handshake message (a ticket) mbedTLS 3.6 may return WANT_READ with whole
+    // records still unread in in_ (it reads records exactly, so leftover input means it did
+    // not ask): call again rather than stall until the next packet.
+    if (rc == MBEDTLS_ERR_SSL_WANT_READ && in_pos_ < in_.size() && ++stalls < 4) continue;
     if (rc > 0) {
       *status = Status::kOk;
       return size_t(rc);
     }
     // TLS 1.3 post-handshake messages (tickets) surface here; they carry no data.
-    if (rc == MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET) continue;
+    if (rc == MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET) {
+      keep_ticket();
+      continue;
+    }
     if (rc == MBEDTLS_ERR_SSL_WANT_READ || rc == MBEDTLS_ERR_SSL_WANT_WRITE) {
       *status = Status::kWant;
     } else if (rc == 0 || rc == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY) {

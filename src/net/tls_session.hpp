@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -17,7 +18,9 @@ class TlsSession {
  public:
   enum class Status { kOk, kWant, kClosed, kFailed };
 
-  explicit TlsSession(const TlsContext& ctx);
+  // `resume` (client): a session saved from an earlier connection (take_ticket()) to offer
+  // for TLS 1.3 resumption; if the server refuses it, a full handshake follows.
+  explicit TlsSession(const TlsContext& ctx, const mbedtls_ssl_session* resume = nullptr);
   ~TlsSession();
   TlsSession(const TlsSession&) = delete;
   TlsSession& operator=(const TlsSession&) = delete;
@@ -28,6 +31,11 @@ class TlsSession {
   // failure_reason().
   Status handshake();
   bool established() const { return established_; }
+  // True once established without the peer sending a certificate: a resumed (PSK) session.
+  bool resumed() const { return established_ && !peer_certificate_seen_; }
+  // Client: the last session ticket the server sent (nullptr if none); the caller may keep
+  // it to resume a later connection.
+  std::unique_ptr<mbedtls_ssl_session, void (*)(mbedtls_ssl_session*)> take_ticket();
   // Decrypts into buf. Returns bytes (> 0), or 0 with *status = kWant (nothing buffered),
   // kClosed (close_notify) or kFailed.
   size_t read(uint8_t* buf, size_t cap, Status* status);
@@ -45,6 +53,8 @@ class TlsSession {
  private:
   static int on_send(void* self, const unsigned char* buf, size_t len);
   static int on_recv(void* self, unsigned char* buf, size_t len);
+  static int on_verify(void* self, mbedtls_x509_crt* crt, int depth, uint32_t* flags);
+  void keep_ticket();
   void set_failure(int rc);
 
   mbedtls_ssl_context ssl_;
@@ -52,6 +62,8 @@ class TlsSession {
   size_t in_pos_ = 0;
   std::vector<uint8_t> out_;
   bool established_ = false;
+  bool peer_certificate_seen_ = false;
+  mbedtls_ssl_session* ticket_ = nullptr;  // client: latest NewSessionTicket
   bool server_;
   std::string failure_;
 };

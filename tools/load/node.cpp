@@ -76,7 +76,8 @@ void Node::on_connect(uv_connect_t* req, int status) {
   uv_tcp_nodelay(&n->tcp_, 1);
   uv_read_start(reinterpret_cast<uv_stream_t*>(&n->tcp_), on_alloc, on_read);
   if (const TlsContext* ctx = n->shard_->tls()) {
-    n->tls_ = std::make_unique<TlsSession>(*ctx);
+    TicketStore* tickets = n->shard_->ctx().tickets;
+    n->tls_ = std::make_unique<TlsSession>(*ctx, tickets ? tickets->get(n->global_) : nullptr);
     n->state_ = State::kTls;
     if (!n->tls_->failure_reason().empty()) {
       n->fail(Fail::kTls, n->tls_->failure_reason());
@@ -254,6 +255,13 @@ void Node::on_bvlc(const uint8_t* data, size_t len) {
   if (state_ == State::kAwaitAccept) {
     if (fn == Function::kConnectAccept) {
       state_ = State::kConnected;
+      if (tls_) {
+        if (tls_->resumed()) bump(st.resumed);
+        // The ticket came with the hub's first records; keep it for a later --resume run.
+        TicketStore* tickets = shard_->ctx().tickets;
+        if (tickets && !shard_->options().save_tickets.empty())
+          if (auto t = tls_->take_ticket()) tickets->put(global_, std::move(t));
+      }
       ConnectPayload accept = decode_connect_payload({data + m.payload.offset, m.payload.length});
       shard_->node_connected(*this, accept.max_bvlc_length);
     } else if (fn == Function::kResult) {

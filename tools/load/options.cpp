@@ -9,6 +9,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "net/tls_context.hpp"
+
 namespace bsc::load {
 namespace {
 
@@ -199,6 +201,14 @@ int parse_options(int argc, char** argv, Options* o) {
                  "idle mode: seconds between a node's Heartbeat-Requests")
       ->capture_default_str();
   app.add_option("--json", o->json_file, "also write the summary as a JSON object to FILE");
+  app.add_option("--save-tickets", o->save_tickets,
+                 "keep each node's TLS session ticket and write them to FILE at the end");
+  app.add_option("--resume", o->resume_file,
+                 "offer the tickets in FILE (from --save-tickets): nodes resume their TLS "
+                 "sessions instead of full handshakes (node i uses ticket i)");
+  app.add_option("--groups", o->groups,
+                 "TLS key-exchange groups to offer, in order: p256, x25519, p384 "
+                 "(default p256,x25519,p384)");
   app.add_flag("--allow-remote", o->allow_remote, "allow a target outside 127.0.0.0/8 and ::1");
   app.add_option("--vmac-prefix", prefix, "first VMAC octet in hex (default random, x2)");
   app.add_flag("--quiet", o->quiet, "no progress lines on stderr");
@@ -259,6 +269,9 @@ int parse_options(int argc, char** argv, Options* o) {
     if (!f) return fail("cannot write --json file '" + o->json_file + "'");
     std::fclose(f);
   }
+  std::vector<uint16_t> groups;
+  if (!o->groups.empty() && !parse_tls_groups(o->groups, &groups))
+    return fail("--groups wants names from p256, x25519, p384, got '" + o->groups + "'");
   std::string err;
   if (!parse_uri(o, &err)) return fail(err);
   if (o->tls && (o->cert.empty() || o->key.empty() || o->ca.empty()))

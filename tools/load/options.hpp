@@ -27,6 +27,9 @@ struct Options {
   uint32_t senders = 1;             // broadcast mode
   double heartbeat_interval_s = 2;  // idle mode
   std::string json_file;
+  std::string save_tickets;   // write the nodes' TLS session tickets here at the end
+  std::string resume_file;    // offer the tickets saved in this file (TLS resumption)
+  std::string groups;         // TLS key-exchange groups offered, in order ("" = default)
   bool allow_remote = false;
   int vmac_prefix = -1;  // first VMAC octet, -1 = random (low nibble 0010)
   bool quiet = false;

@@ -111,12 +111,14 @@ void print_summary(const Options& o, const RunResult& r, bool ok) {
               (unsigned long long)h.total, fmt_ns(uint64_t(h.mean_ns())).c_str());
   std::printf(
       "  connect: %llu/%u connected in %.3fs, handshake %s; failed: tcp=%llu tls=%llu "
-      "upgrade=%llu nak=%llu timeout=%llu closed=%llu; lost connections=%llu\n",
+      "upgrade=%llu nak=%llu timeout=%llu closed=%llu; lost connections=%llu; "
+      "resumed=%llu\n",
       (unsigned long long)c.connect_ok, o.nodes, r.all_connected_s,
       percentiles(r.connect_latency).c_str(), (unsigned long long)c.fail_tcp,
       (unsigned long long)c.fail_tls, (unsigned long long)c.fail_upgrade,
       (unsigned long long)c.fail_nak, (unsigned long long)c.fail_timeout,
-      (unsigned long long)c.fail_closed, (unsigned long long)c.conn_lost);
+      (unsigned long long)c.fail_closed, (unsigned long long)c.conn_lost,
+      (unsigned long long)c.resumed);
   switch (o.mode) {
     case RunMode::kEcho:
       std::printf("  echo: pairs=%u inflight=%u/pair size=%u-%u round_trips=%llu sent=%llu\n",

@@ -13,6 +13,7 @@
 #include "bsc/vmac.hpp"
 #include "net/tls_context.hpp"
 #include "options.hpp"
+#include "tickets.hpp"
 
 namespace bsc::load {
 
@@ -30,6 +31,7 @@ struct RunContext {
   std::atomic<uint64_t> t0_ns{0};               // traffic start (steady ns)
   std::atomic<uint64_t> connected_at_start{0};  // nodes connected when traffic started
   std::unique_ptr<BroadcastShared> broadcast;   // broadcast mode only
+  TicketStore* tickets = nullptr;               // --save-tickets / --resume only
 
   explicit RunContext(const Options& o) : opt(o) {}
   // Global index of one of our nodes, or -1.

@@ -112,7 +112,9 @@ int run(const Options& opt, RunResult* res) {
   if (opt.tls) {
     tls = std::make_unique<TlsContext>();
     std::string err;
-    if (!tls->init(TlsContext::Role::kClient, opt.cert, opt.key, opt.ca, &err)) {
+    TlsOptions topts;
+    parse_tls_groups(opt.groups, &topts.groups);  // validated by the options; "" = default
+    if (!tls->init(TlsContext::Role::kClient, opt.cert, opt.key, opt.ca, &err, topts)) {
       std::fprintf(stderr, "bschub-load: %s\n", err.c_str());
       return 2;
     }
@@ -120,6 +122,16 @@ int run(const Options& opt, RunResult* res) {
 
   RunContext ctx(opt);
   ctx.tls = tls.get();
+  std::unique_ptr<TicketStore> tickets;
+  if (opt.tls && (!opt.save_tickets.empty() || !opt.resume_file.empty())) {
+    tickets = std::make_unique<TicketStore>(opt.nodes);
+    std::string err;
+    if (!opt.resume_file.empty() && !tickets->load(opt.resume_file, &err)) {
+      std::fprintf(stderr, "bschub-load: --resume: %s\n", err.c_str());
+      return 2;
+    }
+    ctx.tickets = tickets.get();
+  }
   std::random_device rd;
   uint64_t seed = (uint64_t(rd()) << 32) ^ rd() ^ now_ns();
   make_identities(ctx, seed);
@@ -234,6 +246,14 @@ int run(const Options& opt, RunResult* res) {
     res->connect_latency.add(h);
   }
   shards.clear();  // nodes and loops go before the TLS configuration they use
+  if (tickets && !opt.save_tickets.empty()) {
+    std::string err;
+    if (!tickets->save(opt.save_tickets, &err))
+      std::fprintf(stderr, "bschub-load: --save-tickets: %s\n", err.c_str());
+    else if (!opt.quiet)
+      std::fprintf(stderr, "bschub-load: %zu session tickets saved to %s\n", tickets->count(),
+                   opt.save_tickets.c_str());
+  }
   return -1;
 }
 

@@ -14,6 +14,7 @@ namespace bsc::load {
 
 #define BSC_LOAD_COUNTERS(X)                                                  \
   X(connect_ok, "nodes that got a Connect-Accept")                            \
+  X(resumed, "of them: TLS session resumed from a ticket (--resume)")         \
   X(fail_tcp, "TCP connect failed")                                           \
   X(fail_tls, "TLS handshake failed")                                         \
   X(fail_upgrade, "WebSocket upgrade refused or broken")                      \

@@ -1,0 +1,304 @@
+#!/usr/bin/python3
+"""Reconnect storms: admission control, the handshake gate and TLS 1.3 resumption.
+
+    BSCHUB=build/bschub BSCHUB_LOAD=build/bschub-load /usr/bin/python3 tests/integration/test_storm.py [-v]
+
+- StormTest: bschub-load storms 500 nodes (sources spread over 127.0.0.x) at a hub whose
+  --max-handshakes is small, while established nodes run open-loop traffic through it: all
+  500 connect, the established traffic loses nothing, and the hub's admission counters add
+  up (every accepted connection ended as a full handshake, a resumed one or a refusal).
+- SourceRateTest: one source address over --source-rate is refused right after accept
+  (before TLS), counted and logged once a second at most; another address is unaffected.
+- ResumptionTest: an independent client (Python ssl, OpenSSL) resumes with the hub's session
+  ticket (session_reused, and the hub's handshakes_resumed counter); `openssl s_client
+  -sess_out/-sess_in` reports "Reused"; a ticket older than --ticket-lifetime, after the
+  ticket key has rotated, is refused and the client falls back to a full handshake; with
+  --no-tls-tickets nothing resumes.
+Everything is on loopback, bounded in count and time.
+"""
+
+import base64
+import os
+import re
+import socket
+import ssl
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import bvlc  # noqa: E402
+import certs  # noqa: E402
+import hubproc  # noqa: E402
+
+PKI = None
+IO_TIMEOUT = 5.0
+LOAD_TIMEOUT = 90.0
+
+
+def setUpModule():
+    global PKI
+    PKI = certs.make_pki(tempfile.mkdtemp(prefix="bschub-storm-pki-"))
+
+
+def tearDownModule():
+    if PKI is not None:
+        PKI.cleanup()
+
+
+def load_binary() -> str:
+    return os.path.abspath(os.environ.get("BSCHUB_LOAD") or
+                           os.path.join(hubproc.REPO, "build", "bschub-load"))
+
+
+def start_hub(*extra):
+    return hubproc.HubProcess(hubproc.find_binary(), PKI.hub_cert, PKI.hub_key, PKI.ca_cert,
+                              log_level="info", extra_args=list(extra)).start(timeout=10.0)
+
+
+def stop_counters(hub) -> dict:
+    """Stops the hub (SIGTERM, exit 0 checked) and returns its event=stopped counters."""
+    hub.stop()
+    lines = [ln for ln in hub.stderr_lines() if "event=stopped" in ln]
+    if not lines:
+        raise AssertionError("no event=stopped line; tail:\n" + hub.stderr_tail())
+    tail = lines[-1].split("event=stopped", 1)[1]
+    return {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", tail)}
+
+
+def client_context() -> ssl.SSLContext:
+    node_cert, node_key = PKI.node(1)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+    ctx.check_hostname = False  # BACnet/SC does no name checks (Std AB.7.4)
+    ctx.load_verify_locations(PKI.ca_cert)
+    ctx.load_cert_chain(node_cert, node_key)
+    ctx.set_alpn_protocols(["http/1.1"])
+    return ctx
+
+
+# --- a minimal blocking BACnet/SC node over one TLS socket (so it can pass session=) --------
+
+def ws_frame(payload: bytes) -> bytes:
+    mask = os.urandom(4)
+    n = len(payload)
+    head = bytes([0x82]) + (bytes([0x80 | n]) if n < 126 else bytes([0x80 | 126]) + struct.pack("!H", n))
+    return head + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+
+
+def read_exact(sock, n: int) -> bytes:
+    buf = b""
+    while len(buf) < n:
+        chunk = sock.recv(n - len(buf))
+        if not chunk:
+            raise ConnectionError("hub closed the connection")
+        buf += chunk
+    return buf
+
+
+def read_ws_message(sock) -> bytes:
+    b0, b1 = read_exact(sock, 2)
+    n = b1 & 0x7F
+    if n == 126:
+        n = struct.unpack("!H", read_exact(sock, 2))[0]
+    elif n == 127:
+        n = struct.unpack("!Q", read_exact(sock, 8))[0]
+    return read_exact(sock, n)
+
+
+def bsc_connect(port: int, ctx: ssl.SSLContext, session=None, source: str = "127.0.0.1"):
+    """TCP + TLS (offering `session`) + upgrade + Connect-Request/Accept. Returns the socket."""
+    raw = socket.create_connection(("127.0.0.1", port), timeout=IO_TIMEOUT,
+                                   source_address=(source, 0))
+    sock = ctx.wrap_socket(raw, session=session)
+    key = base64.b64encode(os.urandom(16)).decode()
+    sock.sendall((f"GET / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
+                  f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+                  f"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: hub.bsc.bacnet.org\r\n"
+                  f"\r\n").encode())
+    head = b""
+    while b"\r\n\r\n" not in head:
+        head += read_exact(sock, 1)
+    if not head.startswith(b"HTTP/1.1 101"):
+        raise ConnectionError(f"upgrade refused: {head[:40]!r}")
+    sock.sendall(ws_frame(bvlc.connect_request(1, bvlc.random_vmac(), bvlc.random_uuid())))
+    reply = bvlc.Message.decode(read_ws_message(sock))
+    if reply.function != bvlc.CONNECT_ACCEPT:
+        raise ConnectionError("no Connect-Accept: " + reply.describe())
+    return sock
+
+
+def bsc_close(sock) -> None:
+    sock.sendall(ws_frame(bvlc.disconnect_request(2)))
+    try:
+        read_ws_message(sock)  # Disconnect-ACK
+    finally:
+        sock.close()
+
+
+class StormTest(unittest.TestCase):
+    # The sanitizer builds in tools/test.sh run a smaller storm (handshakes are 3-10x slower).
+    STORM = int(os.environ.get("BSCHUB_STORM_NODES", "500"))
+
+    def test_storm_while_established_nodes_exchange_traffic(self):
+        hub = start_hub("--workers", "2", "--max-handshakes", "16", "--source-rate", "0")
+        try:
+            common = ["--uri", hub.uri, "--cert", PKI.node(1)[0], "--key", PKI.node(1)[1],
+                      "--ca", PKI.ca_cert, "--quiet"]
+            traffic = subprocess.Popen(
+                [load_binary(), *common, "--mode", "rate", "--nodes", "20", "--rate", "400",
+                 "--duration", "30", "--size", "100"],
+                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            try:
+                # Let the established nodes connect before the storm starts.
+                hub.wait_for_log(r"event=node_connected", timeout=10.0)
+                time.sleep(1.0)
+                storm = subprocess.run(
+                    [load_binary(), *common, "--mode", "connect", "--nodes", str(self.STORM),
+                     "--inflight", "100"],
+                    capture_output=True, text=True, timeout=LOAD_TIMEOUT)
+                traffic_out, _ = traffic.communicate(timeout=LOAD_TIMEOUT)
+            finally:
+                if traffic.poll() is None:
+                    traffic.kill()
+                    traffic.wait()
+            self.assertEqual(storm.returncode, 0, storm.stdout + storm.stderr)
+            self.assertIn(f"handshakes={self.STORM} ", storm.stdout)
+            self.assertIn("failed=0 errors=0", storm.stdout)
+            self.assertEqual(traffic.returncode, 0, traffic_out)
+            self.assertIn("lost=0 dup=0 corrupt=0 reorder=0 errors=0", traffic_out)
+        finally:
+            c = stop_counters(hub)
+        nodes = self.STORM + 20
+        self.assertEqual(c.get("nodes_connected"), nodes)
+        self.assertEqual(c.get("handshakes_full", 0) + c.get("handshakes_resumed", 0), nodes)
+        # Every accepted connection became a handshake; none were refused or failed.
+        self.assertEqual(c.get("accepted"), nodes)
+        self.assertEqual(c.get("tls_handshake_failed", 0), 0)
+        self.assertEqual(c.get("refused_source_rate", 0), 0)
+        # 16 open handshakes over 2 workers: the storm had to wait in the backlog.
+        self.assertGreater(c.get("accept_paused", 0), 0)
+        self.assertGreater(c.get("handshake_cpu_us", 0), 0)
+
+
+class SourceRateTest(unittest.TestCase):
+    def test_one_source_over_its_rate_is_refused_before_tls(self):
+        hub = start_hub("--source-rate", "1", "--source-burst", "5")
+        try:
+            refused = 0
+            socks = []
+            for _ in range(20):
+                s = socket.create_connection(("127.0.0.1", hub.port), timeout=IO_TIMEOUT,
+                                             source_address=("127.0.0.7", 0))
+                socks.append(s)
+            # A refused connection is closed at once, without a byte of TLS; an admitted one
+            # waits for its ClientHello (the handshake deadline is 10 s).
+            time.sleep(1.5)
+            for s in socks:
+                s.setblocking(False)
+                try:
+                    refused += s.recv(64) == b""
+                except BlockingIOError:
+                    pass
+                except ConnectionResetError:
+                    refused += 1
+                s.close()
+            # Burst 5 at 1/s: 5 or 6 (a token may refill meanwhile) get through.
+            self.assertGreaterEqual(refused, 13)
+            self.assertLessEqual(refused, 15)
+            # Another address is not affected.
+            sock = bsc_connect(hub.port, client_context(), source="127.0.0.8")
+            bsc_close(sock)
+            lines = hub.logs_since(0, r"event=connection_refused.*source over --source-rate")
+            self.assertGreaterEqual(len(lines), 1)
+            self.assertLess(len(lines), refused)  # at most one line a second
+        finally:
+            c = stop_counters(hub)
+        self.assertEqual(c.get("refused_source_rate"), refused)
+        self.assertEqual(c.get("nodes_connected"), 1)
+
+
+class ResumptionTest(unittest.TestCase):
+    def connect_twice(self, hub, wait_between: float = 0.0):
+        ctx = client_context()
+        first = bsc_connect(hub.port, ctx)
+        session = first.session
+        self.assertFalse(first.session_reused)
+        bsc_close(first)
+        if wait_between:
+            time.sleep(wait_between)
+        second = bsc_connect(hub.port, ctx, session=session)
+        reused = second.session_reused
+        bsc_close(second)
+        return session, reused
+
+    def test_python_client_resumes_with_the_ticket(self):
+        hub = start_hub()
+        try:
+            session, reused = self.connect_twice(hub)
+            self.assertTrue(session is not None and session.has_ticket)
+            self.assertTrue(reused)
+        finally:
+            c = stop_counters(hub)
+        self.assertEqual(c.get("handshakes_full"), 1)
+        self.assertEqual(c.get("handshakes_resumed"), 1)
+        self.assertEqual(c.get("nodes_connected"), 2)
+
+    def test_openssl_s_client_reports_reused(self):
+        hub = start_hub()
+        node_cert, node_key = PKI.node(2)
+        sess = os.path.join(tempfile.mkdtemp(prefix="bschub-sess-"), "sess.pem")
+        try:
+            # `sleep 1 |` keeps stdin open until the ticket (sent after the handshake) is in.
+            first = subprocess.run(
+                f"sleep 1 | openssl s_client -connect 127.0.0.1:{hub.port} -tls1_3 "
+                f"-cert {node_cert} -key {node_key} -CAfile {PKI.ca_cert} -sess_out {sess}",
+                shell=True, capture_output=True, text=True, timeout=20)
+            self.assertIn("New, TLSv1.3", first.stdout, first.stdout + first.stderr)
+            second = subprocess.run(
+                f"sleep 1 | openssl s_client -connect 127.0.0.1:{hub.port} -tls1_3 "
+                f"-cert {node_cert} -key {node_key} -CAfile {PKI.ca_cert} -sess_in {sess}",
+                shell=True, capture_output=True, text=True, timeout=20)
+            self.assertIn("Reused, TLSv1.3", second.stdout, second.stdout + second.stderr)
+        finally:
+            c = stop_counters(hub)
+        self.assertEqual(c.get("handshakes_resumed"), 1)
+
+    def test_ticket_past_its_lifetime_falls_back_to_a_full_handshake(self):
+        # Lifetime 1 s: the ticket key rotates every second, so 3.5 s later the ticket's key is
+        # gone and its age is past the lifetime.
+        hub = start_hub("--ticket-lifetime", "1")
+        try:
+            session, reused = self.connect_twice(hub, wait_between=3.5)
+            self.assertTrue(session.has_ticket)
+            self.assertFalse(reused)
+        finally:
+            c = stop_counters(hub)
+        self.assertEqual(c.get("handshakes_full"), 2)
+        self.assertEqual(c.get("handshakes_resumed", 0), 0)
+        self.assertEqual(c.get("nodes_connected"), 2)
+
+    def test_no_tls_tickets_turns_resumption_off(self):
+        hub = start_hub("--no-tls-tickets")
+        try:
+            session, reused = self.connect_twice(hub)
+            self.assertFalse(session is not None and session.has_ticket)
+            self.assertFalse(reused)
+        finally:
+            c = stop_counters(hub)
+        self.assertEqual(c.get("handshakes_full"), 2)
+
+
+if __name__ == "__main__":
+    args = [a for a in sys.argv[1:] if not a.startswith("-") and os.path.isfile(a)]
+    if args:
+        os.environ["BSCHUB"] = os.path.abspath(args[0])
+        sys.argv.remove(args[0])
+    if len(args) > 1:
+        os.environ["BSCHUB_LOAD"] = os.path.abspath(args[1])
+        sys.argv.remove(args[1])
+    unittest.main()

@@ -3,6 +3,9 @@
 #include <arpa/inet.h>
 
 #include <random>
+#include <vector>
+
+#include "net/tls_context.hpp"
 
 namespace bsc {
 
@@ -37,6 +40,10 @@ std::string Config::validate() const {
     return "--handshake-budget must be 0..1000 ms";
   if (source_rate < 0) return "--source-rate must be >= 0";
   if (source_rate > 0 && source_burst < 1) return "--source-burst must be at least 1";
+  std::vector<uint16_t> groups;
+  if (!parse_tls_groups(tls_groups, &groups))
+    return "--tls-groups wants names from p256, x25519, p384 (comma-separated), not '" +
+           tls_groups + "'";
   if (ticket_lifetime_s < 1 || ticket_lifetime_s > 604800)
     return "--ticket-lifetime must be 1..604800 s (TLS 1.3 caps tickets at 7 days)";
   return "";

@@ -34,6 +34,7 @@ struct Config {
   double source_burst = 200;          // ... with this many at once
   bool tls_tickets = true;            // TLS 1.3 session tickets (resumption)
   uint32_t ticket_lifetime_s = 3600;  // ticket validity and ticket-key rotation period
+  std::string tls_groups = "p256,x25519";  // key exchange groups accepted, in preference order
 
   // Returns "" when valid, else one sentence naming the bad value.
   std::string validate() const;

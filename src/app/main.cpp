@@ -91,6 +91,10 @@ int main(int argc, char** argv) {
   app.add_flag("--tls-tickets,!--no-tls-tickets", cfg.tls_tickets,
                "TLS 1.3 session tickets: returning nodes resume without certificate "
                "signatures (default: on)");
+  app.add_option("--tls-groups", cfg.tls_groups,
+                 "key exchange groups accepted, in preference order (p256, x25519, p384); "
+                 "a client whose key share is not listed costs a HelloRetryRequest")
+      ->capture_default_str();
   app.add_option("--ticket-lifetime", cfg.ticket_lifetime_s,
                  "seconds a session ticket is valid; the ticket key rotates at this period")
       ->capture_default_str();

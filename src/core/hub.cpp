@@ -124,6 +124,7 @@ std::string Hub::prepare() {
     TlsOptions opts;
     opts.session_tickets = config_.tls_tickets;
     opts.ticket_lifetime_s = config_.ticket_lifetime_s;
+    parse_tls_groups(config_.tls_groups, &opts.groups);  // checked by validate()
     if (!tls_->init(TlsContext::Role::kServer, config_.cert_file, config_.key_file,
                     config_.ca_file, &err, opts))
       return err;

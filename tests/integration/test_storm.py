@@ -293,6 +293,39 @@ class ResumptionTest(unittest.TestCase):
         self.assertEqual(c.get("handshakes_full"), 2)
 
 
+class GroupTest(unittest.TestCase):
+    """OpenSSL clients send an X25519 key share first. The default hub takes it (no
+    HelloRetryRequest); `--tls-groups p256` asks for P-256 with one (cheaper ECC in mbedTLS,
+    one more round trip)."""
+
+    def handshake_trace(self, hub) -> str:
+        node_cert, node_key = PKI.node(1)
+        r = subprocess.run(
+            ["openssl", "s_client", "-connect", f"127.0.0.1:{hub.port}", "-tls1_3",
+             "-groups", "X25519:P-256", "-cert", node_cert, "-key", node_key,
+             "-CAfile", PKI.ca_cert, "-msg"],
+            input="", capture_output=True, text=True, timeout=20)
+        return r.stdout
+
+    def test_default_takes_the_clients_x25519_share(self):
+        hub = start_hub()
+        try:
+            out = self.handshake_trace(hub)
+        finally:
+            hub.stop()
+        self.assertEqual(out.count("ClientHello"), 1, out)
+        self.assertIn("Server Temp Key: X25519", out)
+
+    def test_p256_only_costs_one_hello_retry(self):
+        hub = start_hub("--tls-groups", "p256")
+        try:
+            out = self.handshake_trace(hub)
+        finally:
+            hub.stop()
+        self.assertEqual(out.count("ClientHello"), 2, out)
+        self.assertIn("Server Temp Key: ECDH, prime256v1", out)
+
+
 if __name__ == "__main__":
     args = [a for a in sys.argv[1:] if not a.startswith("-") and os.path.isfile(a)]
     if args:

@@ -133,8 +133,10 @@ void Connection::advance_tls() {
   end_handshake();
   if (st == TlsSession::Status::kFailed) {
     bump(worker_->stats().tls_handshake_failed);
-    LOG_WARN("tls_handshake_failed", "peer=%s reason=\"%s\"", peer_.c_str(),
-             tls_->failure_reason().c_str());
+    uint64_t skipped;
+    if (worker_->handshake_log().allow(worker_->now_ms(), &skipped))
+      LOG_WARN("tls_handshake_failed", "peer=%s reason=\"%s\" suppressed=%llu", peer_.c_str(),
+               tls_->failure_reason().c_str(), (unsigned long long)skipped);
     // The alert mbedTLS queued goes out, then TCP closes.
     phase_ = Phase::kClosing;
     close_after_flush_ = true;
@@ -322,8 +324,9 @@ void Connection::on_timer() {
     case Phase::kTls:
     case Phase::kUpgrade:
       bump(worker_->stats().handshake_timeouts);
-      LOG_WARN("handshake_timeout", "peer=%s phase=%s", peer_.c_str(),
-               phase_ == Phase::kTls ? "tls" : "upgrade");
+      if (uint64_t skipped; worker_->handshake_log().allow(worker_->now_ms(), &skipped))
+        LOG_WARN("handshake_timeout", "peer=%s phase=%s suppressed=%llu", peer_.c_str(),
+                 phase_ == Phase::kTls ? "tls" : "upgrade", (unsigned long long)skipped);
       abort("handshake deadline passed");
       return;
     case Phase::kClosing:

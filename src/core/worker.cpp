@@ -128,6 +128,11 @@ void Worker::on_connection(uv_stream_t* server, int status) {
     // accept_one() runs (handshake_ended): new nodes wait in the kernel's backlog.
     w->accept_paused_ = true;
     bump(w->stats_.accept_paused);
+    uint64_t skipped;
+    if (w->pause_log_.allow(w->now_ms(), &skipped))
+      LOG_INFO("accept_paused", "open_handshakes=%zu suppressed=%llu total=%llu",
+               w->gate_.open(), (unsigned long long)skipped,
+               (unsigned long long)w->stats_.accept_paused.load());
     return;
   }
   w->accept_one();
@@ -170,12 +175,12 @@ bool Worker::source_allowed(Connection* c) {
   if (sources_->allow(reinterpret_cast<sockaddr*>(&ss), now_ms())) return true;
   // Policy: close before any TLS work. A reconnect-looping node gets one line a second.
   bump(stats_.refused_source_rate);
-  if (now_ms() - last_source_log_ms_ >= 1000) {
-    last_source_log_ms_ = now_ms();
-    LOG_WARN("connection_refused", "peer=%s reason=\"source over --source-rate (%g/s)\" total=%llu",
-             c->peer().c_str(), config_.source_rate,
+  uint64_t skipped;
+  if (source_log_.allow(now_ms(), &skipped))
+    LOG_WARN("connection_refused",
+             "peer=%s reason=\"source over --source-rate (%g/s)\" suppressed=%llu total=%llu",
+             c->peer().c_str(), config_.source_rate, (unsigned long long)skipped,
              (unsigned long long)stats_.refused_source_rate.load());
-  }
   c->abort("source rate");
   return false;
 }

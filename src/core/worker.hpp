@@ -26,6 +26,7 @@
 #include "core/handshake_gate.hpp"
 #include "core/hub_function.hpp"
 #include "core/stats.hpp"
+#include "util/log_limiter.hpp"
 
 namespace bsc {
 
@@ -60,6 +61,8 @@ class Worker {
   RoutingMap& routing() { return routing_; }
   HubFunction& hub() { return hub_; }
   WorkerStats& stats() { return stats_; }
+  // Handshake failures and timeouts, logged by connections: 20 lines at once, then 5/s.
+  log::LogLimiter& handshake_log() { return handshake_log_; }
   uv_loop_t* loop() { return &loop_; }
   uint64_t now_ms() const { return uv_now(const_cast<uv_loop_t*>(&loop_)); }
   uint8_t* read_buffer() { return read_buf_.data(); }
@@ -145,7 +148,9 @@ class Worker {
   size_t live_ = 0;  // connections whose handles are not yet closed
   bool has_remote_ = false;
   uint64_t last_accept_error_log_ms_ = 0;
-  uint64_t last_source_log_ms_ = 0;  // open/ready batches wait for publish_batches()
+  log::LogLimiter source_log_{1, 1};  // one line a second
+  log::LogLimiter pause_log_{1, 1};
+  log::LogLimiter handshake_log_{5, 20};  // open/ready batches wait for publish_batches()
 
   std::vector<Slot> slots_;
   std::vector<uint32_t> free_slots_;

@@ -1,0 +1,101 @@
+// Admission control pieces of the reconnect-storm design: the per-source token bucket, the
+// handshake gate's budget and bound, and the log limiter.
+#include <doctest/doctest.h>
+#include <netinet/in.h>
+
+#include <vector>
+
+#include "core/handshake_gate.hpp"
+#include "core/source_limiter.hpp"
+#include "util/log_limiter.hpp"
+
+namespace {
+
+sockaddr_in v4(uint32_t host_order) {
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(host_order);
+  return a;
+}
+const sockaddr* sa(const sockaddr_in& a) { return reinterpret_cast<const sockaddr*>(&a); }
+
+}  // namespace
+
+TEST_CASE("SourceLimiter: burst, then the rate, per address") {
+  bsc::SourceLimiter lim(10, 3);  // 10/s, 3 at once
+  auto a = v4(0x7F000007), b = v4(0x7F000008);
+  CHECK(lim.allow(sa(a), 1000));
+  CHECK(lim.allow(sa(a), 1000));
+  CHECK(lim.allow(sa(a), 1000));
+  CHECK_FALSE(lim.allow(sa(a), 1000));
+  CHECK(lim.allow(sa(b), 1000));     // another address has its own bucket
+  CHECK_FALSE(lim.allow(sa(a), 1050));  // 0.5 token after 50 ms
+  CHECK(lim.allow(sa(a), 1100));     // one token after 100 ms
+  CHECK_FALSE(lim.allow(sa(a), 1100));
+  // A stale clock from another worker: no refill (a wrapped difference would fill it).
+  CHECK_FALSE(lim.allow(sa(a), 900));
+}
+
+TEST_CASE("SourceLimiter: rate 0 is off; the table stays bounded") {
+  bsc::SourceLimiter off(0, 1);
+  auto a = v4(0x7F000001);
+  for (int i = 0; i < 100; ++i) CHECK(off.allow(sa(a), 0));
+  CHECK(off.tracked() == 0);
+
+  bsc::SourceLimiter lim(1, 2);
+  for (uint32_t i = 0; i < bsc::SourceLimiter::kMaxSources + 100; ++i) {
+    auto x = v4(0x0A000000 + i);
+    CHECK(lim.allow(sa(x), 0));  // new addresses are never refused
+  }
+  CHECK(lim.tracked() <= bsc::SourceLimiter::kMaxSources);
+  // Once the buckets have refilled they are evicted to make room.
+  auto late = v4(0x0B000001);
+  CHECK(lim.allow(sa(late), 10000));
+  CHECK(lim.tracked() < bsc::SourceLimiter::kMaxSources);
+}
+
+TEST_CASE("HandshakeGate: the bound on open handshakes") {
+  bsc::HandshakeGate gate(2, 0);
+  CHECK_FALSE(gate.full());
+  gate.opened();
+  gate.opened();
+  CHECK(gate.full());
+  gate.closed();
+  CHECK_FALSE(gate.full());
+  CHECK(gate.open() == 1);
+}
+
+TEST_CASE("HandshakeGate: steps run in order within the budget, the rest wait") {
+  bsc::HandshakeGate gate(100, 3000);  // 3 us budget
+  for (uint32_t i = 0; i < 5; ++i) gate.queue(bsc::ConnRef{0, i, 1});
+  uint64_t clock = 0;
+  std::vector<uint32_t> ran;
+  // Each step "takes" 1 us of the fake clock: the third reaches the budget.
+  bool more = gate.run([&](bsc::ConnRef r) { ran.push_back(r.slot); clock += 1000; },
+                       [&] { return clock; });
+  CHECK(more);
+  CHECK(ran == std::vector<uint32_t>{0, 1, 2});
+  more = gate.run([&](bsc::ConnRef r) { ran.push_back(r.slot); clock += 1000; },
+                  [&] { return clock; });
+  CHECK_FALSE(more);
+  CHECK(ran == std::vector<uint32_t>{0, 1, 2, 3, 4});
+  CHECK(gate.empty());
+
+  bsc::HandshakeGate unbounded(100, 0);  // budget 0: everything at once
+  for (uint32_t i = 0; i < 50; ++i) unbounded.queue(bsc::ConnRef{0, i, 1});
+  int n = 0;
+  CHECK_FALSE(unbounded.run([&](bsc::ConnRef) { ++n; clock += 1000000; }, [&] { return clock; }));
+  CHECK(n == 50);
+}
+
+TEST_CASE("LogLimiter: burst, rate, and the count of lines left out") {
+  bsc::log::LogLimiter lim(1, 2);  // 2 at once, then 1/s
+  uint64_t skipped = 99;
+  CHECK(lim.allow(1000, &skipped));
+  CHECK(skipped == 0);
+  CHECK(lim.allow(1000, &skipped));
+  CHECK_FALSE(lim.allow(1000, &skipped));
+  CHECK_FALSE(lim.allow(1500, &skipped));
+  CHECK(lim.allow(2000, &skipped));
+  CHECK(skipped == 2);
+}

@@ -14,6 +14,13 @@ bool is_loopback_host(const std::string& host) {
   return host == "localhost";
 }
 
+namespace {
+
+// Written so that NaN (which "nan" on the command line or in the file parses to) fails.
+bool in_range(double v, double lo, double hi) { return v >= lo && v <= hi; }
+
+}  // namespace
+
 std::string Config::validate() const {
   if (!tls && !is_loopback_host(listen_host))
     return "--no-tls serves plain ws:// and is allowed on a loopback address only, not " +
@@ -21,17 +28,21 @@ std::string Config::validate() const {
   if (tls && (cert_file.empty() || key_file.empty() || ca_file.empty()))
     return "--cert, --key and --ca are required (or --no-tls on loopback)";
   if (workers < 1 || workers > 256) return "--workers must be 1..256";
-  if (max_connections < 1) return "--max-connections must be at least 1";
+  // The upper bounds also catch "-1", which CLI11 2.1 wraps to a huge unsigned value.
+  if (max_connections < 1 || max_connections > 1000000)
+    return "--max-connections must be 1..1000000";
   if (hub_vmac.is_unset() || hub_vmac.is_broadcast())
     return "--vmac must not be 00:00:00:00:00:00 or FF:FF:FF:FF:FF:FF";
-  if (connect_wait_s < 1 || connect_wait_s > 300) return "--connect-wait must be 1..300 s";
-  if (heartbeat_timeout_s < 1 || heartbeat_timeout_s > 3600)
+  if (!in_range(connect_wait_s, 1, 300)) return "--connect-wait must be 1..300 s";
+  if (!in_range(heartbeat_timeout_s, 1, 3600))
     return "--heartbeat-timeout must be 1..3600 s";
-  if (handshake_timeout_s < 1 || handshake_timeout_s > 300)
+  if (!in_range(handshake_timeout_s, 1, 300))
     return "--handshake-timeout must be 1..300 s";
-  if (slow_reader_timeout_s < 0.1 || slow_reader_timeout_s > 3600)
+  if (!in_range(disconnect_wait_s, 0.1, 300)) return "--disconnect-wait must be 0.1..300 s";
+  if (!in_range(slow_reader_timeout_s, 0.1, 3600))
     return "--slow-reader-timeout must be 0.1..3600 s";
-  if (max_pending_output < 16384) return "--max-pending-output must be at least 16384";
+  if (max_pending_output < 16384 || max_pending_output > (size_t(1) << 30))
+    return "--max-pending-output must be 16384..1073741824";
   return "";
 }
 

@@ -177,7 +177,7 @@ std::string ConfigFile::load(CLI::App& app, const std::string& path) {
 
 std::string ConfigFile::locate(const std::string& message) const {
   if (message.compare(0, 2, "--") != 0) return message;
-  size_t end = message.find_first_of(" ,:", 2);
+  size_t end = message.find(' ');  // "--cert, --key and --ca ..." names no single option
   auto it = lines_.find(message.substr(0, end));
   if (it == lines_.end()) return message;
   return path_ + ":" + std::to_string(it->second) + ": " + message;

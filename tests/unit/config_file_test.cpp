@@ -1,6 +1,7 @@
 #include <CLI/CLI.hpp>
 #include <doctest/doctest.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -157,6 +158,36 @@ TEST_CASE("an out-of-range value gets the command line's message, located in the
   REQUIRE(d.run("--workers 300", "workers = 2\nno-tls = true\n") == "");
   d.cfg.tls = !d.no_tls;
   CHECK(d.file.locate(d.cfg.validate()) == "--workers must be 1..256");
+}
+
+TEST_CASE("validate() refuses NaN and negative values wrapped to huge unsigned ones") {
+  bsc::Config cfg;
+  cfg.tls = false;
+  cfg.hub_vmac = bsc::random_vmac();
+  REQUIRE(cfg.validate() == "");
+  bsc::Config c = cfg;
+  c.connect_wait_s = std::nan("");
+  CHECK(c.validate() == "--connect-wait must be 1..300 s");
+  c = cfg;
+  c.slow_reader_timeout_s = std::nan("");
+  CHECK(c.validate() == "--slow-reader-timeout must be 0.1..3600 s");
+  c = cfg;
+  c.disconnect_wait_s = -5;
+  CHECK(c.validate() == "--disconnect-wait must be 0.1..300 s");
+  c = cfg;
+  c.max_connections = size_t(-1);
+  CHECK(c.validate() == "--max-connections must be 1..1000000");
+  c = cfg;
+  c.max_pending_output = size_t(-1);
+  CHECK(c.validate() == "--max-pending-output must be 16384..1073741824");
+}
+
+TEST_CASE("a range message naming several options is not blamed on one file line") {
+  Cli c;
+  REQUIRE(c.run("", "cert = \"hub.pem\"\n") == "");
+  std::string err = c.cfg.validate();
+  CHECK(err == "--cert, --key and --ca are required (or --no-tls on loopback)");
+  CHECK(c.file.locate(err) == err);
 }
 
 TEST_CASE("a missing or oversized file is refused clearly") {

@@ -169,7 +169,8 @@ std::string ConfigFile::load(CLI::App& app, const std::string& path) {
       for (const toml::node* item : items) opt->add_result(as_text(*item));
       opt->run_callback();  // the option's own validators and conversion
     } catch (const CLI::ParseError& pe) {
-      return where + "'" + e.key + "': " + pe.what();
+      std::string what = pe.what();  // CLI11 usually names the option itself
+      return where + (what.compare(0, name.size(), name) == 0 ? "" : "'" + e.key + "': ") + what;
     }
   }
   return "";

@@ -33,19 +33,21 @@ struct Cli {
     app.add_option("--config", config_path);
   }
 
+  ~Cli() {
+    if (!written.empty()) std::filesystem::remove(written);
+  }
+
   // Parses `args` (the command line), then loads `toml` as the config file.
   std::string run(const std::string& args, const std::string& toml) {
     app.parse(args, false);
-    return file.load(app, write_file(toml));
+    static int n = 0;
+    written = std::filesystem::temp_directory_path() /
+              ("bschub_cfg_" + std::to_string(getpid()) + "_" + std::to_string(++n) + ".toml");
+    std::ofstream(written) << toml;
+    return file.load(app, written.string());
   }
 
-  static std::string write_file(const std::string& text) {
-    static int n = 0;
-    auto path = std::filesystem::temp_directory_path() /
-                ("bschub_cfg_" + std::to_string(getpid()) + "_" + std::to_string(++n) + ".toml");
-    std::ofstream(path) << text;
-    return path.string();
-  }
+  std::filesystem::path written;
 };
 
 bool ends_with(const std::string& s, const std::string& tail) {
@@ -78,6 +80,20 @@ TEST_CASE("an integer is accepted for a seconds option and a flag can be set fal
   REQUIRE(c.run("", "connect-wait = 7\nno-tls = false\n") == "");
   CHECK(c.cfg.connect_wait_s == 7.0);
   CHECK_FALSE(c.no_tls);
+}
+
+TEST_CASE("an option added to the command line later is a config key with no other change") {
+  Cli c;
+  double shutdown_s = 10;
+  c.app.add_option("--shutdown-timeout", shutdown_s)->check(CLI::Range(1.0, 60.0));
+  REQUIRE(c.run("", "shutdown-timeout = 5\n") == "");
+  CHECK(shutdown_s == 5.0);
+  Cli d;
+  d.app.add_option("--shutdown-timeout", shutdown_s)->check(CLI::Range(1.0, 60.0));
+  std::string err = d.run("", "\nshutdown-timeout = 99\n");
+  INFO(err);  // the option's own CLI11 validator speaks, with the file line
+  CHECK(ends_with(err, ".toml:2: --shutdown-timeout: Value 99 not in range 1.000000 to "
+                       "60.000000"));
 }
 
 TEST_CASE("command line beats the file, the file beats the default") {
@@ -142,7 +158,7 @@ TEST_CASE("the option's own conversion and validators run on file values") {
                        "not a negative integer"));
   std::string member = Cli().run("", "log-level = \"loud\"\n");
   INFO(member);
-  CHECK(member.find(".toml:1: 'log-level': ") != std::string::npos);
+  CHECK(member.find(".toml:1: --log-level: ") != std::string::npos);
   CHECK(member.find("loud") != std::string::npos);
 }
 

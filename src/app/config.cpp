@@ -17,6 +17,13 @@ bool is_loopback_host(const std::string& host) {
   return host == "localhost";
 }
 
+namespace {
+
+// Written so that NaN (which "nan" on the command line or in the file parses to) fails.
+bool in_range(double v, double lo, double hi) { return v >= lo && v <= hi; }
+
+}  // namespace
+
 std::string Config::validate() const {
   if (!tls && !is_loopback_host(listen_host))
     return "--no-tls serves plain ws:// and is allowed on a loopback address only, not " +
@@ -24,22 +31,26 @@ std::string Config::validate() const {
   if (tls && (cert_file.empty() || key_file.empty() || ca_file.empty()))
     return "--cert, --key and --ca are required (or --no-tls on loopback)";
   if (workers < 1 || workers > 256) return "--workers must be 1..256";
-  if (max_connections < 1) return "--max-connections must be at least 1";
+  // The upper bounds also catch "-1", which CLI11 2.1 wraps to a huge unsigned value.
+  if (max_connections < 1 || max_connections > 1000000)
+    return "--max-connections must be 1..1000000";
   if (hub_vmac.is_unset() || hub_vmac.is_broadcast())
     return "--vmac must not be 00:00:00:00:00:00 or FF:FF:FF:FF:FF:FF";
-  if (connect_wait_s < 1 || connect_wait_s > 300) return "--connect-wait must be 1..300 s";
-  if (heartbeat_timeout_s < 1 || heartbeat_timeout_s > 3600)
+  if (!in_range(connect_wait_s, 1, 300)) return "--connect-wait must be 1..300 s";
+  if (!in_range(heartbeat_timeout_s, 1, 3600))
     return "--heartbeat-timeout must be 1..3600 s";
-  if (handshake_timeout_s < 1 || handshake_timeout_s > 300)
+  if (!in_range(handshake_timeout_s, 1, 300))
     return "--handshake-timeout must be 1..300 s";
-  if (slow_reader_timeout_s < 0.1 || slow_reader_timeout_s > 3600)
+  if (!in_range(disconnect_wait_s, 0.1, 300)) return "--disconnect-wait must be 0.1..300 s";
+  if (!in_range(slow_reader_timeout_s, 0.1, 3600))
     return "--slow-reader-timeout must be 0.1..3600 s";
-  if (max_pending_output < 16384) return "--max-pending-output must be at least 16384";
-  if (max_handshakes < 1) return "--max-handshakes must be at least 1";
-  if (handshake_budget_ms < 0 || handshake_budget_ms > 1000)
-    return "--handshake-budget must be 0..1000 ms";
-  if (source_rate < 0) return "--source-rate must be >= 0";
-  if (source_rate > 0 && source_burst < 1) return "--source-burst must be at least 1";
+  if (max_pending_output < 16384 || max_pending_output > (size_t(1) << 30))
+    return "--max-pending-output must be 16384..1073741824";
+  if (max_handshakes < 1 || max_handshakes > 1000000)
+    return "--max-handshakes must be 1..1000000";
+  if (!in_range(handshake_budget_ms, 0, 1000)) return "--handshake-budget must be 0..1000 ms";
+  if (!in_range(source_rate, 0, 1e6)) return "--source-rate must be 0..1000000 (0: no limit)";
+  if (!in_range(source_burst, 1, 1e6)) return "--source-burst must be 1..1000000";
   std::vector<uint16_t> groups;
   if (!parse_tls_groups(tls_groups, &groups))
     return "--tls-groups wants names from p256, x25519, p384 (comma-separated), not '" +

@@ -1,11 +1,13 @@
 // bschub: the BACnet/SC hub daemon. Command line -> Config -> Hub; exit codes:
-// 0 clean stop (SIGINT/SIGTERM), 2 bad command line / certificates / port.
+// 0 clean stop (SIGINT/SIGTERM), 2 bad command line / config file / certificates / port.
+// --config FILE: TOML whose keys are the long option names (app/config_file.hpp).
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
 #include <thread>
 
 #include "app/config.hpp"
+#include "app/config_file.hpp"
 #include "core/hub.hpp"
 #include "util/log.hpp"
 
@@ -98,6 +100,16 @@ int main(int argc, char** argv) {
   app.add_option("--ticket-lifetime", cfg.ticket_lifetime_s,
                  "seconds a session ticket is valid; the ticket key rotates at this period")
       ->capture_default_str();
+  // Add new options above: the config file accepts every option registered on `app`.
+  std::string config_path, check_path;
+  auto* config_opt = app.add_option(
+      "--config", config_path,
+      "TOML file of options, keys named like the long options (max-connections = 5000); "
+      "command-line options override it");
+  app.add_option("--check-config", check_path,
+                 "check FILE (with any other options) as a start would, without binding the "
+                 "port; print 'FILE: OK' and exit 0, or the error and exit 2")
+      ->excludes(config_opt);
   app.footer("Prints 'bschub listening on URI' once it accepts connections. "
              "SIGINT/SIGTERM stop it (exit 0); bad options, certificates or port: exit 2.");
 
@@ -109,41 +121,46 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "bschub: %s (see --help)\n", e.what());
     return 2;
   }
+  bsc::ConfigFile file;
+  auto fail = [&file](const std::string& message) {
+    std::fprintf(stderr, "bschub: %s\n", file.locate(message).c_str());
+    return 2;
+  };
+  if (!check_path.empty()) config_path = check_path;
+  if (!config_path.empty()) {
+    std::string err = file.load(app, config_path);
+    if (!err.empty()) return fail(err);
+  }
   cfg.tls = !no_tls;
-  if (!split_host_port(listen, &cfg.listen_host, &cfg.listen_port)) {
-    std::fprintf(stderr, "bschub: --listen wants HOST:PORT, not '%s'\n", listen.c_str());
-    return 2;
-  }
+  if (!split_host_port(listen, &cfg.listen_host, &cfg.listen_port))
+    return fail("--listen wants HOST:PORT, not '" + listen + "'");
   bsc::log::Level lv;
-  if (!bsc::log::parse_level(level.c_str(), &lv)) {
-    std::fprintf(stderr, "bschub: --log-level must be debug, info, warn, error or off\n");
-    return 2;
-  }
+  if (!bsc::log::parse_level(level.c_str(), &lv))
+    return fail("--log-level must be debug, info, warn, error or off");
   bsc::log::g_level = int(lv);
   if (vmac_text.empty()) {
     cfg.hub_vmac = bsc::random_vmac();
   } else if (auto v = bsc::Vmac::parse(vmac_text)) {
     cfg.hub_vmac = *v;
   } else {
-    std::fprintf(stderr, "bschub: --vmac wants XX:XX:XX:XX:XX:XX, not '%s'\n",
-                 vmac_text.c_str());
-    return 2;
+    return fail("--vmac wants XX:XX:XX:XX:XX:XX, not '" + vmac_text + "'");
   }
   if (uuid_text.empty()) {
     cfg.hub_uuid = bsc::random_uuid();
   } else if (auto u = bsc::Uuid::parse(uuid_text)) {
     cfg.hub_uuid = *u;
   } else {
-    std::fprintf(stderr, "bschub: --uuid wants 8-4-4-4-12 hex digits, not '%s'\n",
-                 uuid_text.c_str());
-    return 2;
+    return fail("--uuid wants 8-4-4-4-12 hex digits, not '" + uuid_text + "'");
+  }
+  if (!check_path.empty()) {
+    std::string err = bsc::check_config(cfg);
+    if (!err.empty()) return fail(err);
+    std::printf("%s: OK\n", check_path.c_str());
+    return 0;
   }
 
   bsc::Hub hub(cfg);
   std::string err = hub.prepare();
-  if (!err.empty()) {
-    std::fprintf(stderr, "bschub: %s\n", err.c_str());
-    return 2;
-  }
+  if (!err.empty()) return fail(err);
   return hub.run();
 }

@@ -171,11 +171,6 @@ int Hub::run() {
     listen_fds_[i] = -1;  // now owned by the worker's uv_tcp_t
   }
   listen_fds_.clear();
-  std::printf("bschub listening on %s (workers=%u, hub vmac %s, uuid %s)\n", uri_.c_str(),
-              config_.workers, config_.hub_vmac.to_string().c_str(),
-              config_.hub_uuid.to_string().c_str());
-  std::fflush(stdout);
-
   // The main thread only waits for a stop signal.
   uv_loop_t loop;
   uv_loop_init(&loop);
@@ -188,6 +183,11 @@ int Hub::run() {
   };
   uv_signal_start(&sigint, on_signal, SIGINT);
   uv_signal_start(&sigterm, on_signal, SIGTERM);
+  // Only now that SIGTERM stops the hub cleanly: a supervisor (or test) may signal at once.
+  std::printf("bschub listening on %s (workers=%u, hub vmac %s, uuid %s)\n", uri_.c_str(),
+              config_.workers, config_.hub_vmac.to_string().c_str(),
+              config_.hub_uuid.to_string().c_str());
+  std::fflush(stdout);
   uv_run(&loop, UV_RUN_DEFAULT);
   uv_close(reinterpret_cast<uv_handle_t*>(&sigint), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&sigterm), nullptr);

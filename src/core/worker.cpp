@@ -3,8 +3,8 @@
 #include <cassert>
 
 #include "core/connection.hpp"
-#include "core/source_limiter.hpp"
 #include "core/routing_map.hpp"
+#include "core/source_limiter.hpp"
 #include "util/log.hpp"
 
 namespace bsc {

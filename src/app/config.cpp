@@ -32,6 +32,8 @@ std::string Config::validate() const {
   if (slow_reader_timeout_s < 0.1 || slow_reader_timeout_s > 3600)
     return "--slow-reader-timeout must be 0.1..3600 s";
   if (max_pending_output < 16384) return "--max-pending-output must be at least 16384";
+  if (shutdown_timeout_s < 0.1 || shutdown_timeout_s > 600)
+    return "--shutdown-timeout must be 0.1..600 s";
   return "";
 }
 

@@ -27,6 +27,10 @@ struct Config {
   size_t max_pending_output = 1 << 20;  // bytes queued per connection before dropping
   double slow_reader_timeout_s = 10;  // output full this long: the node is disconnected
   size_t max_ws_message = 65536;      // hard cap; above it the WebSocket closes with 1009
+  double shutdown_timeout_s = 5;      // SIGTERM: Disconnect-ACKs awaited this long, then cut
+  bool metrics = false;               // --metrics: HTTP listener for /metrics and /status
+  std::string metrics_host = "127.0.0.1";
+  uint16_t metrics_port = 9464;       // 0: an ephemeral port (printed on start)
 
   // Returns "" when valid, else one sentence naming the bad value.
   std::string validate() const;

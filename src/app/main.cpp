@@ -73,8 +73,18 @@ int main(int argc, char** argv) {
   app.add_option("--max-bvlc", cfg.max_bvlc_length,
                  "max BVLC length announced in Connect-Accept; larger messages are dropped")
       ->capture_default_str();
+  std::string metrics;
+  app.add_option("--metrics", metrics,
+                 "serve GET /metrics (Prometheus) and /status (JSON) on [HOST:]PORT; "
+                 "HOST defaults to 127.0.0.1 (off by default)");
+  app.add_option("--shutdown-timeout", cfg.shutdown_timeout_s,
+                 "on SIGTERM/SIGINT, seconds to wait for Disconnect-ACKs before cutting "
+                 "the remaining connections")
+      ->capture_default_str();
   app.footer("Prints 'bschub listening on URI' once it accepts connections. "
-             "SIGINT/SIGTERM stop it (exit 0); bad options, certificates or port: exit 2.");
+             "SIGTERM/SIGINT: Disconnect-Request to every node, exit 0; SIGHUP: reload "
+             "--cert/--key/--ca for new connections. Bad options, certificates or port: "
+             "exit 2.");
 
   try {
     app.parse(argc, argv);
@@ -85,6 +95,17 @@ int main(int argc, char** argv) {
     return 2;
   }
   cfg.tls = !no_tls;
+  if (!metrics.empty()) {
+    cfg.metrics = true;
+    // A bare port keeps the endpoint on loopback: exposing it is an explicit choice.
+    bool bare_port = metrics.find_first_not_of("0123456789") == std::string::npos;
+    if (bare_port) metrics = "127.0.0.1:" + metrics;
+    if (!split_host_port(metrics, &cfg.metrics_host, &cfg.metrics_port)) {
+      std::fprintf(stderr, "bschub: --metrics wants PORT or HOST:PORT, not '%s'\n",
+                   metrics.c_str());
+      return 2;
+    }
+  }
   if (!split_host_port(listen, &cfg.listen_host, &cfg.listen_port)) {
     std::fprintf(stderr, "bschub: --listen wants HOST:PORT, not '%s'\n", listen.c_str());
     return 2;

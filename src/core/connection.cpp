@@ -113,8 +113,9 @@ void Connection::advance_tls() {
   if (st == TlsSession::Status::kFailed) {
     bump(worker_->stats().tls_handshake_failed);
     count_handshake_failure(worker_->stats(), classify_tls_failure(tls_->failure_reason()));
-    LOG_WARN("tls_handshake_failed", "peer=%s reason=\"%s\"", peer_.c_str(),
-             tls_->failure_reason().c_str());
+    if (worker_->log_allowed(FloodLog::kTlsFailed))
+      LOG_WARN("tls_handshake_failed", "peer=%s reason=\"%s\"", peer_.c_str(),
+               tls_->failure_reason().c_str());
     // The alert mbedTLS queued goes out, then TCP closes.
     phase_ = Phase::kClosing;
     close_after_flush_ = true;
@@ -163,8 +164,9 @@ void Connection::advance_upgrade() {
     if (r == UpgradeParser::Result::kRefused) {
       bump(worker_->stats().upgrade_refused);
       count_handshake_failure(worker_->stats(), HandshakeFailure::upgrade_refused);
-      LOG_WARN("upgrade_refused", "peer=%s status=%d reason=\"%s\"", peer_.c_str(),
-               upgrade_->status(), upgrade_->reason().c_str());
+      if (worker_->log_allowed(FloodLog::kUpgradeRefused))
+        LOG_WARN("upgrade_refused", "peer=%s status=%d reason=\"%s\"", peer_.c_str(),
+                 upgrade_->status(), upgrade_->reason().c_str());
       phase_ = Phase::kClosing;
       close_after_flush_ = true;
       arm_timer(kCloseLingerSeconds);
@@ -200,8 +202,9 @@ void Connection::advance_websocket() {
     // handshake completes or the linger expires.
     if (!ws_->close_received()) bump(worker_->stats().ws_rejected);
     if (ws_->close_received()) {
-      LOG_INFO("node_closed", "peer=%s vmac=%s code=%u", peer_.c_str(),
-               registered_ ? vmac_.to_string().c_str() : "-", ws_->close_code_received());
+      LOG_INFO("node_closed", "peer=%s vmac=%s uuid=%s code=%u", peer_.c_str(),
+               registered_ ? vmac_.to_string().c_str() : "-",
+               registered_ ? uuid_.to_string().c_str() : "-", ws_->close_code_received());
     } else {
       LOG_INFO("ws_failed", "peer=%s vmac=%s reason=\"WebSocket protocol error or rejected "
                "data; Close sent\"", peer_.c_str(), registered_ ? vmac_.to_string().c_str() : "-");
@@ -309,8 +312,9 @@ void Connection::on_timer() {
       count_handshake_failure(worker_->stats(), phase_ == Phase::kTls
                                                     ? HandshakeFailure::timeout_tls
                                                     : HandshakeFailure::timeout_upgrade);
-      LOG_WARN("handshake_timeout", "peer=%s phase=%s", peer_.c_str(),
-               phase_ == Phase::kTls ? "tls" : "upgrade");
+      if (worker_->log_allowed(FloodLog::kHandshakeTimeout))
+        LOG_WARN("handshake_timeout", "peer=%s phase=%s", peer_.c_str(),
+                 phase_ == Phase::kTls ? "tls" : "upgrade");
       abort("handshake deadline passed");
       return;
     case Phase::kClosing:

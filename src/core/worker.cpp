@@ -179,8 +179,9 @@ void Worker::accept_one() {
   if (open > config_.max_connections) {
     // Policy: close at once, before any TLS work, so a flood of extra nodes costs little.
     bump(stats_.refused_max_connections);
-    LOG_WARN("connection_refused", "peer=%s reason=\"max connections (%zu) reached\"",
-             c->peer().c_str(), config_.max_connections);
+    if (log_allowed(FloodLog::kRefused))
+      LOG_WARN("connection_refused", "peer=%s reason=\"max connections (%zu) reached\"",
+               c->peer().c_str(), config_.max_connections);
     c->abort("max connections");
     return;
   }

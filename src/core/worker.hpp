@@ -27,6 +27,7 @@
 #include "core/conn_ref.hpp"
 #include "core/hub_function.hpp"
 #include "core/stats.hpp"
+#include "ops/log_limiter.hpp"
 #include "ops/snapshot.hpp"
 
 namespace bsc {
@@ -94,6 +95,12 @@ class Worker {
   uint8_t* remote_reserve(uint32_t worker, RecordKind kind, uint32_t slot, uint32_t generation,
                           size_t len);
   size_t worker_count() const { return peers_.size(); }
+  // False once this kind of per-connection warning has hit its rate limit (LogLimiter).
+  bool log_allowed(FloodLog kind) {
+    static const char* const kNames[] = {"connection_refused", "tls_handshake_failed",
+                                         "upgrade_refused", "handshake_timeout"};
+    return flood_logs_[size_t(kind)].allow(now_ms(), kNames[size_t(kind)]);
+  }
 
  private:
   struct Slot {
@@ -162,6 +169,7 @@ class Worker {
   std::vector<Connection*> connected_;
   std::vector<uint8_t> read_buf_;
   uint16_t next_message_id_ = 1;
+  LogLimiter flood_logs_[size_t(FloodLog::kCount)];
 };
 
 }  // namespace bsc

@@ -294,6 +294,52 @@ class MetricsListenerTest(unittest.TestCase):
         self.assertIn("--metrics wants PORT or HOST:PORT", p.stderr)
 
 
+class FloodLogTest(OpsCase):
+    """A flood of refused connections: every one counted, but only a bounded number of
+    per-connection log lines, then one notice, then periodic summaries."""
+
+    HUB_ARGS = ("--workers", "1", "--max-connections", "1")
+    FLOOD = 70
+
+    async def test_refusal_flood_is_rate_limited_in_the_log(self):
+        await self.node()
+        mark = self.hub.mark()
+        loop = asyncio.get_running_loop()
+
+        def flood():
+            for _ in range(self.FLOOD):
+                with socket.create_connection(self.hub.address, timeout=IO) as s:
+                    s.settimeout(IO)
+                    try:
+                        s.recv(1)  # the hub closes it at once
+                    except OSError:
+                        pass
+        await loop.run_in_executor(None, flood)
+        deadline = time.monotonic() + 3 * IO
+        s = await self.scrape()
+        while (total(s, "bschub_connections_refused_total", reason="max_connections")
+               < self.FLOOD and time.monotonic() < deadline):
+            await asyncio.sleep(0.1)
+            s = await self.scrape()
+        self.assertEqual(total(s, "bschub_connections_refused_total", reason="max_connections"),
+                         self.FLOOD)
+        per_conn = self.hub.logs_since(mark, r"event=connection_refused ")
+        self.assertLess(len(per_conn), self.FLOOD)
+        self.assertGreaterEqual(len(per_conn), 1)
+        self.assertIsNotNone(self.hub.wait_for_log(
+            r"event=log_rate_limited what=connection_refused", mark, IO))
+        # The periodic summary (every 10 s) accounts for every refusal.
+        deadline = time.monotonic() + 25.0
+        while True:
+            counts = [int(m.group(1)) for ln in self.hub.logs_since(
+                mark, r"event=connections_refused reason=max_connections")
+                for m in [re.search(r" count=(\d+)", ln)]]
+            if sum(counts) >= self.FLOOD or time.monotonic() > deadline:
+                break
+            await asyncio.sleep(0.2)
+        self.assertEqual(sum(counts), self.FLOOD)
+
+
 # --- status and bschub-ctl --------------------------------------------------------------
 
 class StatusTest(OpsCase):

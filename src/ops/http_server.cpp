@@ -36,7 +36,7 @@ struct OpsHttpServer::Client {
   std::string url;
   std::string response;  // kept until the write completes
   size_t seen = 0;
-  bool complete = false;   // a whole request arrived
+  bool complete = false;   // a whole request head arrived
   bool answered = false;
   int open_handles = 2;
 };
@@ -48,8 +48,10 @@ int on_url(llhttp_t* p, const char* at, size_t len) {
   return 0;
 }
 
-int on_message_complete(llhttp_t*) {
-  return HPE_PAUSED;  // one request per connection: stop parsing here
+int on_headers_complete(llhttp_t*) {
+  // Method and path are known: answer now. No request here has a body worth reading, and
+  // a POST with one still gets its 405 at once. One request per connection.
+  return HPE_PAUSED;
 }
 
 const llhttp_settings_t* settings() {
@@ -57,7 +59,7 @@ const llhttp_settings_t* settings() {
     llhttp_settings_t x;
     llhttp_settings_init(&x);
     x.on_url = on_url;
-    x.on_message_complete = on_message_complete;
+    x.on_headers_complete = on_headers_complete;
     return x;
   }();
   return &s;

@@ -257,6 +257,10 @@ class MetricsTest(OpsCase):
         self.assertEqual(headers.get("allow"), "GET")
         status, _, _ = await self.get("/metrics", method="DELETE")
         self.assertEqual(status, 405)
+        # A body that never comes does not delay the answer.
+        status, _, _ = await self.get(None, raw=b"POST /status HTTP/1.1\r\n"
+                                      b"Content-Length: 100\r\n\r\n")
+        self.assertEqual(status, 405)
         status, _, _ = await self.get(None, raw=b"GET /metrics HTTP/1.1\r\nX: "
                                       + b"a" * 9000 + b"\r\n\r\n")
         self.assertEqual(status, 431)

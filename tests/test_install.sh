@@ -14,7 +14,7 @@ prefix=$(meson introspect "$build" --buildoptions |
   /usr/bin/python3 -c 'import json,sys; print(next(o["value"] for o in json.load(sys.stdin) if o["name"]=="prefix"))')
 root=$dest$prefix
 
-for f in bin/bschub bin/bschub-load; do
+for f in bin/bschub bin/bschub-load bin/bschub-ctl; do
   [ -x "$root/$f" ] || fail "$prefix/$f not installed or not executable"
 done
 for f in share/man/man8/bschub.8 share/doc/bschub/bschub.toml.example \
@@ -33,6 +33,7 @@ done
 help=$("$root/bin/bschub" --help) || fail "installed bschub --help exited $?"
 grep -q -- "--check-config" <<<"$help" || fail "installed bschub --help lists no --check-config"
 "$root/bin/bschub-load" --help >/dev/null || fail "installed bschub-load --help failed"
+"$root/bin/bschub-ctl" --help >/dev/null || fail "installed bschub-ctl --help failed"
 
 # The example with its defaults switched on; plain ws:// on loopback needs no key files.
 example=$dest/example.toml

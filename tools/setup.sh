@@ -34,7 +34,7 @@ fi
 PKGS=(
   build-essential pkg-config meson ninja-build
   libuv1-dev libwslay-dev libllhttp-dev libcli11-dev
-  libconcurrentqueue-dev libbenchmark-dev doctest-dev libtomlplusplus-dev
+  libconcurrentqueue-dev libbenchmark-dev doctest-dev libtomlplusplus-dev nlohmann-json3-dev
   openssl python3 python3-websockets
 )
 

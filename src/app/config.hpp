@@ -35,6 +35,10 @@ struct Config {
   bool tls_tickets = true;            // TLS 1.3 session tickets (resumption)
   uint32_t ticket_lifetime_s = 3600;  // ticket validity and ticket-key rotation period
   std::string tls_groups = "p256,x25519";  // key exchange groups accepted, in preference order
+  double shutdown_timeout_s = 5;      // SIGTERM: Disconnect-ACKs awaited this long, then cut
+  bool metrics = false;               // --metrics: HTTP listener for /metrics and /status
+  std::string metrics_host = "127.0.0.1";
+  uint16_t metrics_port = 9464;       // 0: an ephemeral port (printed on start)
 
   // Returns "" when valid, else one sentence naming the bad value.
   std::string validate() const;

@@ -100,6 +100,14 @@ int main(int argc, char** argv) {
   app.add_option("--ticket-lifetime", cfg.ticket_lifetime_s,
                  "seconds a session ticket is valid; the ticket key rotates at this period")
       ->capture_default_str();
+  std::string metrics;
+  app.add_option("--metrics", metrics,
+                 "serve GET /metrics (Prometheus) and /status (JSON) on [HOST:]PORT; "
+                 "HOST defaults to 127.0.0.1 (off by default)");
+  app.add_option("--shutdown-timeout", cfg.shutdown_timeout_s,
+                 "on SIGTERM/SIGINT, seconds to wait for Disconnect-ACKs before cutting "
+                 "the remaining connections")
+      ->capture_default_str();
   // Add new options above: the config file accepts every option registered on `app`.
   std::string config_path, check_path;
   auto* config_opt = app.add_option(
@@ -111,7 +119,9 @@ int main(int argc, char** argv) {
                  "port; print 'FILE: OK' and exit 0, or the error and exit 2")
       ->excludes(config_opt);
   app.footer("Prints 'bschub listening on URI' once it accepts connections. "
-             "SIGINT/SIGTERM stop it (exit 0); bad options, certificates or port: exit 2.");
+             "SIGTERM/SIGINT: Disconnect-Request to every node, exit 0; SIGHUP: reload "
+             "--cert/--key/--ca for new connections. Bad options, certificates or port: "
+             "exit 2.");
 
   try {
     app.parse(argc, argv);
@@ -132,6 +142,14 @@ int main(int argc, char** argv) {
     if (!err.empty()) return fail(err);
   }
   cfg.tls = !no_tls;
+  if (!metrics.empty()) {
+    cfg.metrics = true;
+    // A bare port keeps the endpoint on loopback: exposing it is an explicit choice.
+    bool bare_port = metrics.find_first_not_of("0123456789") == std::string::npos;
+    if (bare_port) metrics = "127.0.0.1:" + metrics;
+    if (!split_host_port(metrics, &cfg.metrics_host, &cfg.metrics_port))
+      return fail("--metrics wants PORT or HOST:PORT, not '" + metrics + "'");
+  }
   if (!split_host_port(listen, &cfg.listen_host, &cfg.listen_port))
     return fail("--listen wants HOST:PORT, not '" + listen + "'");
   bsc::log::Level lv;

@@ -1,10 +1,12 @@
 #include "core/connection.hpp"
 
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 
 #include "core/worker.hpp"
 #include "net/tls_context.hpp"
+#include "ops/tls_failure.hpp"
 #include "util/log.hpp"
 
 namespace bsc {
@@ -53,8 +55,9 @@ bool Connection::start(uv_stream_t* server) {
   uv_tcp_nodelay(&tcp_, 1);
   peer_ = peer_name(&tcp_);
   last_rx_ms_ = worker_->now_ms();
-  if (worker_->tls()) {
-    tls_ = std::make_unique<TlsSession>(*worker_->tls());
+  accepted_ns_ = uv_hrtime();
+  if ((tls_ctx_ = worker_->tls())) {
+    tls_ = std::make_unique<TlsSession>(*tls_ctx_);
     in_handshake_ = true;
     worker_->handshake_started();
   } else {
@@ -133,10 +136,10 @@ void Connection::advance_tls() {
   end_handshake();
   if (st == TlsSession::Status::kFailed) {
     bump(worker_->stats().tls_handshake_failed);
-    uint64_t skipped;
-    if (worker_->handshake_log().allow(worker_->now_ms(), &skipped))
-      LOG_WARN("tls_handshake_failed", "peer=%s reason=\"%s\" suppressed=%llu", peer_.c_str(),
-               tls_->failure_reason().c_str(), (unsigned long long)skipped);
+    count_handshake_failure(worker_->stats(), classify_tls_failure(tls_->failure_reason()));
+    if (worker_->log_allowed(FloodLog::kTlsFailed))
+      LOG_WARN("tls_handshake_failed", "peer=%s reason=\"%s\"", peer_.c_str(),
+               tls_->failure_reason().c_str());
     // The alert mbedTLS queued goes out, then TCP closes.
     phase_ = Phase::kClosing;
     close_after_flush_ = true;
@@ -186,8 +189,10 @@ void Connection::advance_upgrade() {
     mark_dirty();
     if (r == UpgradeParser::Result::kRefused) {
       bump(worker_->stats().upgrade_refused);
-      LOG_WARN("upgrade_refused", "peer=%s status=%d reason=\"%s\"", peer_.c_str(),
-               upgrade_->status(), upgrade_->reason().c_str());
+      count_handshake_failure(worker_->stats(), HandshakeFailure::upgrade_refused);
+      if (worker_->log_allowed(FloodLog::kUpgradeRefused))
+        LOG_WARN("upgrade_refused", "peer=%s status=%d reason=\"%s\"", peer_.c_str(),
+                 upgrade_->status(), upgrade_->reason().c_str());
       phase_ = Phase::kClosing;
       close_after_flush_ = true;
       arm_timer(kCloseLingerSeconds);
@@ -203,6 +208,7 @@ void Connection::advance_upgrade() {
     phase_ = Phase::kWebSocket;
     state_ = State::kAwaitingRequest;
     arm_timer(worker_->config().connect_wait_s);
+    observe_handshake(worker_->stats(), (uv_hrtime() - accepted_ns_) / 1000);
     LOG_DEBUG("websocket_open", "peer=%s", peer_.c_str());
     return;
   }
@@ -222,8 +228,9 @@ void Connection::advance_websocket() {
     // handshake completes or the linger expires.
     if (!ws_->close_received()) bump(worker_->stats().ws_rejected);
     if (ws_->close_received()) {
-      LOG_INFO("node_closed", "peer=%s vmac=%s code=%u", peer_.c_str(),
-               registered_ ? vmac_.to_string().c_str() : "-", ws_->close_code_received());
+      LOG_INFO("node_closed", "peer=%s vmac=%s uuid=%s code=%u", peer_.c_str(),
+               registered_ ? vmac_.to_string().c_str() : "-",
+               registered_ ? uuid_.to_string().c_str() : "-", ws_->close_code_received());
     } else {
       LOG_INFO("ws_failed", "peer=%s vmac=%s reason=\"WebSocket protocol error or rejected "
                "data; Close sent\"", peer_.c_str(), registered_ ? vmac_.to_string().c_str() : "-");
@@ -262,6 +269,8 @@ void Connection::set_state(State s) {
   state_ = s;
   switch (s) {
     case State::kConnected:
+      connected_unix_ms_ = std::chrono::duration_cast<std::chrono::milliseconds>(
+                               std::chrono::system_clock::now().time_since_epoch()).count();
       probe_sent_ = false;
       arm_timer(2 * worker_->config().heartbeat_timeout_s);
       break;
@@ -295,6 +304,7 @@ void Connection::note_output_full() {
   uint64_t now = worker_->now_ms();
   if (stuck_since_ms_ == 0) {
     stuck_since_ms_ = now;
+    last_error_ = "output full: frames dropped";
   } else if (now - stuck_since_ms_ >= uint64_t(worker_->config().slow_reader_timeout_s * 1000)) {
     bump(worker_->stats().slow_reader_closed);
     LOG_WARN("slow_reader", "peer=%s vmac=%s pending=%zu", peer_.c_str(),
@@ -307,6 +317,7 @@ bool Connection::send_message(const uint8_t* data, size_t len) {
   uint8_t* p = reserve_frame(len);
   if (!p) return false;
   std::memcpy(p, data, len);
+  count_out(worker_->stats(), data[0], len);
   return true;
 }
 
@@ -324,9 +335,12 @@ void Connection::on_timer() {
     case Phase::kTls:
     case Phase::kUpgrade:
       bump(worker_->stats().handshake_timeouts);
-      if (uint64_t skipped; worker_->handshake_log().allow(worker_->now_ms(), &skipped))
-        LOG_WARN("handshake_timeout", "peer=%s phase=%s suppressed=%llu", peer_.c_str(),
-                 phase_ == Phase::kTls ? "tls" : "upgrade", (unsigned long long)skipped);
+      count_handshake_failure(worker_->stats(), phase_ == Phase::kTls
+                                                    ? HandshakeFailure::timeout_tls
+                                                    : HandshakeFailure::timeout_upgrade);
+      if (worker_->log_allowed(FloodLog::kHandshakeTimeout))
+        LOG_WARN("handshake_timeout", "peer=%s phase=%s", peer_.c_str(),
+                 phase_ == Phase::kTls ? "tls" : "upgrade");
       abort("handshake deadline passed");
       return;
     case Phase::kClosing:
@@ -372,8 +386,9 @@ void Connection::leave_routing() {
 
 void Connection::close(uint16_t ws_code, const char* why) {
   if (phase_ == Phase::kClosing) return;
-  LOG_INFO("node_disconnected", "peer=%s vmac=%s reason=\"%s\"", peer_.c_str(),
-           registered_ ? vmac_.to_string().c_str() : "-", why);
+  LOG_INFO("node_disconnected", "peer=%s vmac=%s uuid=%s reason=\"%s\"", peer_.c_str(),
+           registered_ ? vmac_.to_string().c_str() : "-",
+           registered_ ? uuid_.to_string().c_str() : "-", why);
   leave_routing();
   if (ws_) ws_->close(ws_code, nullptr);
   phase_ = Phase::kClosing;
@@ -385,8 +400,9 @@ void Connection::close(uint16_t ws_code, const char* why) {
 void Connection::abort(const char* why) {
   if (open_handles_ == 0 || uv_is_closing(reinterpret_cast<uv_handle_t*>(&tcp_))) return;
   if (phase_ != Phase::kClosing || registered_) {
-    LOG_INFO("node_gone", "peer=%s vmac=%s reason=\"%s\"", peer_.c_str(),
-             registered_ ? vmac_.to_string().c_str() : "-", why);
+    LOG_INFO("node_gone", "peer=%s vmac=%s uuid=%s reason=\"%s\"", peer_.c_str(),
+             registered_ ? vmac_.to_string().c_str() : "-",
+             registered_ ? uuid_.to_string().c_str() : "-", why);
   }
   leave_routing();
   phase_ = Phase::kClosing;

@@ -24,6 +24,7 @@
 
 namespace bsc {
 
+class TlsContext;
 class Worker;
 
 class Connection final : public WsSession::IO {
@@ -65,6 +66,13 @@ class Connection final : public WsSession::IO {
   // (the header is written); nullptr if the output bound would be passed.
   uint8_t* reserve_frame(size_t len);
   size_t pending_output() const { return out_.size(); }
+  // Bytes waiting for this peer: queued frames plus a write the kernel has not taken yet.
+  size_t backlog() const { return out_.size() + writing_.size(); }
+  // For the status table: wall-clock time of Connect-Accept, and the last error this node
+  // caused or suffered ("" if none).
+  int64_t connected_unix_ms() const { return connected_unix_ms_; }
+  const std::string& last_error() const { return last_error_; }
+  void set_last_error(const char* why) { last_error_ = why; }
 
   // Orderly end: WebSocket close with `code`, flush, then close TCP. `why` is logged.
   void close(uint16_t ws_code, const char* why);
@@ -127,7 +135,13 @@ class Connection final : public WsSession::IO {
   uint64_t last_rx_ms_ = 0;
   uint64_t stuck_since_ms_ = 0;   // output at its bound since then (0: not stuck)
   std::string peer_;
+  uint64_t accepted_ns_ = 0;       // uv_hrtime() at accept, for the handshake latency
+  int64_t connected_unix_ms_ = 0;
+  std::string last_error_;
 
+  // The TLS config this session started with: mbedtls_ssl_context points into it, so it
+  // must outlive tls_ even after a SIGHUP reload swaps in a new one (declared first).
+  std::shared_ptr<const TlsContext> tls_ctx_;
   std::unique_ptr<TlsSession> tls_;
   std::unique_ptr<UpgradeParser> upgrade_;
   std::unique_ptr<WsSession> ws_;

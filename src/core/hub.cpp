@@ -9,6 +9,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 
@@ -17,6 +19,10 @@
 #include "core/stats.hpp"
 #include "core/worker.hpp"
 #include "net/tls_context.hpp"
+#include "ops/drop_reporter.hpp"
+#include "ops/http_server.hpp"
+#include "ops/ops_view.hpp"
+#include "ops/tls_reloader.hpp"
 #include "util/log.hpp"
 
 namespace bsc {
@@ -116,18 +122,60 @@ Hub::~Hub() {
   for (int fd : listen_fds_) close(fd);
 }
 
+std::string Hub::start_ops_server() {
+  auto view = std::make_shared<OpsView>();
+  view->hub.uri = uri_;
+  view->hub.vmac = config_.hub_vmac.to_string();
+  view->hub.uuid = config_.hub_uuid.to_string();
+  view->hub.version = BSCHUB_VERSION;
+  view->hub.started_unix_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                  std::chrono::system_clock::now().time_since_epoch()).count();
+  for (auto& w : workers_) view->workers.push_back(w.get());
+  view->tls = tls_.get();
+  ops_ = std::make_unique<OpsHttpServer>([view](const std::string& path) {
+    HttpResponse r;
+    if (path == "/metrics") {
+      r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+      r.body = render_metrics(*view, view->gather());
+    } else if (path == "/status") {
+      r.content_type = "application/json";
+      r.body = render_status(*view, view->gather());
+    } else {
+      r.status = 404;
+      r.body = "not found: try /metrics or /status\n";
+    }
+    return r;
+  });
+  std::string err = ops_->start(config_.metrics_host, config_.metrics_port);
+  if (!err.empty()) return err;
+  bool v6 = config_.metrics_host.find(':') != std::string::npos;
+  std::printf("bschub metrics on http://%s%s%s:%u (/metrics, /status)\n", v6 ? "[" : "",
+              config_.metrics_host.c_str(), v6 ? "]" : "", unsigned(ops_->port()));
+  return "";
+}
+
+void Hub::on_main_signal(int signum) {
+  if (signum == SIGHUP) {
+    // Certificate rotation: new connections get the new files, live ones keep theirs.
+    if (tls_) tls_->reload();
+    else LOG_WARN("reload_ignored", "reason=\"--no-tls: no certificates to reload\"");
+    return;
+  }
+  LOG_INFO("stopping", "signal=%d shutdown_timeout_s=%g", signum, config_.shutdown_timeout_s);
+}
+
 std::string Hub::prepare() {
   std::string err = config_.validate();
   if (!err.empty()) return err;
   if (config_.tls) {
-    tls_ = std::make_unique<TlsContext>();
     TlsOptions opts;
     opts.session_tickets = config_.tls_tickets;
     opts.ticket_lifetime_s = config_.ticket_lifetime_s;
     parse_tls_groups(config_.tls_groups, &opts.groups);  // checked by validate()
-    if (!tls_->init(TlsContext::Role::kServer, config_.cert_file, config_.key_file,
-                    config_.ca_file, &err, opts))
-      return err;
+    tls_ = std::make_unique<TlsReloader>(config_.cert_file, config_.key_file, config_.ca_file,
+                                         opts);
+    err = tls_->load();
+    if (!err.empty()) return err;
   }
   raise_fd_limit(config_.max_connections, config_.workers);
   if (port_in_use(config_.listen_host, config_.listen_port))
@@ -160,10 +208,19 @@ int Hub::run() {
     w->connect_peers(peers);
     w->set_source_limiter(sources_.get());
   }
+  if (config_.metrics) {
+    // Bound before the workers start, so a busy metrics port fails like a busy hub port.
+    std::string err = start_ops_server();
+    if (!err.empty()) {
+      std::fprintf(stderr, "bschub: %s\n", err.c_str());
+      return 2;
+    }
+  }
   for (unsigned i = 0; i < config_.workers; ++i) {
     std::string err;
     if (!workers_[i]->start(listen_fds_[i], &err)) {
       std::fprintf(stderr, "bschub: %s\n", err.c_str());
+      if (ops_) ops_->stop();
       for (unsigned j = 0; j < i; ++j) workers_[j]->request_stop();
       for (auto& w : workers_) w->join();
       return 2;
@@ -171,29 +228,50 @@ int Hub::run() {
     listen_fds_[i] = -1;  // now owned by the worker's uv_tcp_t
   }
   listen_fds_.clear();
-  // The main thread only waits for a stop signal.
+  // The main thread waits for a stop signal, reloads certificates on SIGHUP and
+  // summarises drops and refusals every DropReporter::kIntervalSeconds.
   uv_loop_t loop;
   uv_loop_init(&loop);
-  uv_signal_t sigint, sigterm;
+  uv_signal_t sigint, sigterm, sighup;
+  uv_timer_t report;
+  drops_ = std::make_unique<DropReporter>();
   uv_signal_init(&loop, &sigint);
   uv_signal_init(&loop, &sigterm);
+  uv_signal_init(&loop, &sighup);
+  uv_timer_init(&loop, &report);
+  sigint.data = sigterm.data = sighup.data = report.data = this;
   auto on_signal = [](uv_signal_t* h, int signum) {
-    LOG_INFO("stopping", "signal=%d", signum);
-    uv_stop(h->loop);
+    static_cast<Hub*>(h->data)->on_main_signal(signum);
+    if (signum != SIGHUP) uv_stop(h->loop);
   };
   uv_signal_start(&sigint, on_signal, SIGINT);
   uv_signal_start(&sigterm, on_signal, SIGTERM);
+  uv_signal_start(&sighup, on_signal, SIGHUP);
+  uint64_t every = uint64_t(DropReporter::kIntervalSeconds * 1000);
+  uv_timer_start(&report, [](uv_timer_t* t) {
+    Hub* hub = static_cast<Hub*>(t->data);
+    std::vector<Worker*> ws;
+    for (auto& w : hub->workers_) ws.push_back(w.get());
+    hub->drops_->check(ws);
+  }, every, every);
   // Only now that SIGTERM stops the hub cleanly: a supervisor (or test) may signal at once.
   std::printf("bschub listening on %s (workers=%u, hub vmac %s, uuid %s)\n", uri_.c_str(),
               config_.workers, config_.hub_vmac.to_string().c_str(),
               config_.hub_uuid.to_string().c_str());
   std::fflush(stdout);
   uv_run(&loop, UV_RUN_DEFAULT);
-  uv_close(reinterpret_cast<uv_handle_t*>(&sigint), nullptr);
-  uv_close(reinterpret_cast<uv_handle_t*>(&sigterm), nullptr);
+  for (uv_handle_t* h : {reinterpret_cast<uv_handle_t*>(&sigint),
+                         reinterpret_cast<uv_handle_t*>(&sigterm),
+                         reinterpret_cast<uv_handle_t*>(&sighup),
+                         reinterpret_cast<uv_handle_t*>(&report)})
+    uv_close(h, nullptr);
   uv_run(&loop, UV_RUN_DEFAULT);
   uv_loop_close(&loop);
 
+  // Metrics go first: a snapshot request must never wait on a worker that has ended.
+  if (ops_) ops_->stop();
+  // Graceful: each worker stops accepting, sends every node a Disconnect-Request and ends
+  // when all are closed, or at --shutdown-timeout.
   for (auto& w : workers_) w->request_stop();
   for (auto& w : workers_) w->join();
 

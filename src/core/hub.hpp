@@ -1,5 +1,7 @@
 // Hub: owns the shared pieces (TLS config, routing table) and the workers; binds the
 // listening sockets, runs until SIGINT/SIGTERM, then stops every worker in order.
+// The main thread also reloads certificates on SIGHUP and logs drop/flood summaries; the
+// --metrics listener runs on its own thread (src/ops).
 // Threads: run() is called on the main thread; workers run on their own threads.
 #pragma once
 #include <atomic>
@@ -11,9 +13,12 @@
 
 namespace bsc {
 
+class DropReporter;
+class OpsHttpServer;
 class RoutingMap;
 class SourceLimiter;
 class TlsContext;
+class TlsReloader;
 class Worker;
 
 class Hub {
@@ -30,7 +35,12 @@ class Hub {
 
  private:
   Config config_;
-  std::unique_ptr<TlsContext> tls_;
+  std::string start_ops_server();
+  void on_main_signal(int signum);
+
+  std::unique_ptr<TlsReloader> tls_;
+  std::unique_ptr<OpsHttpServer> ops_;
+  std::unique_ptr<DropReporter> drops_;
   std::unique_ptr<RoutingMap> routing_;
   std::unique_ptr<SourceLimiter> sources_;
   std::vector<std::unique_ptr<Worker>> workers_;

@@ -41,6 +41,11 @@ void HubFunction::on_message(Connection& from, const uint8_t* data, size_t len) 
   WorkerStats& st = worker_.stats();
   bump(st.frames_in);
   bump(st.bytes_in, len);
+  if (len > 0) {
+    size_t f = function_slot(data[0]);
+    bump(st.fn_frames_in[f]);
+    bump(st.fn_bytes_in[f], len);
+  }
   if (len > worker_.config().max_bvlc_length) {
     // Std AB.7.5.3: a message above our announced max BVLC is dropped unprocessed.
     bump(st.drop_oversize);
@@ -279,6 +284,8 @@ void HubFunction::forward_unicast(Connection& from, Connection& to, const Messag
   }
   rewrite_for_forward(m, {data, len}, from.vmac(), false, out);
   bump(st.unicast_forwarded);
+  bump(st.unicast_delivered);
+  count_out(st, m.function, size);
 }
 
 void HubFunction::forward_broadcast(Connection& from, const Message& m, const uint8_t* data,
@@ -336,6 +343,7 @@ void HubFunction::deliver_batch(const Batch& batch) {
       return;
     }
     if (!to->send_message(frame, h.length)) bump(st.drop_output_full);
+    else bump(st.unicast_delivered);
   });
 }
 
@@ -345,6 +353,7 @@ void HubFunction::send_nak(Connection& c, uint16_t message_id, const Vmac* dest,
   scratch_.clear();
   encode_nak(scratch_, message_id, dest, for_function, marker, code, details);
   if (c.send_message(scratch_.data(), scratch_.size())) bump(worker_.stats().naks_sent);
+  c.set_last_error(*details ? details : "NAK sent");
 }
 
 void HubFunction::send_simple(Connection& c, Function f, uint16_t message_id) {

@@ -5,6 +5,7 @@
 #include "core/connection.hpp"
 #include "core/routing_map.hpp"
 #include "core/source_limiter.hpp"
+#include "ops/tls_reloader.hpp"
 #include "util/log.hpp"
 
 namespace bsc {
@@ -23,7 +24,7 @@ constexpr size_t kMaxBatches = 1024;
 constexpr size_t kInboxBudget = 64;
 }  // namespace
 
-Worker::Worker(uint32_t id, const Config& config, const TlsContext* tls, RoutingMap& routing,
+Worker::Worker(uint32_t id, const Config& config, const TlsReloader* tls, RoutingMap& routing,
                std::atomic<size_t>& open_connections)
     : id_(id),
       config_(config),
@@ -40,9 +41,13 @@ Worker::Worker(uint32_t id, const Config& config, const TlsContext* tls, Routing
   uv_idle_init(&loop_, &idle_);
   uv_async_init(&loop_, &stop_async_, on_stop);
   uv_async_init(&loop_, &inbox_async_, on_inbox);
+  uv_async_init(&loop_, &snapshot_async_, on_snapshot);
+  uv_timer_init(&loop_, &shutdown_timer_);
   check_.data = idle_.data = stop_async_.data = inbox_async_.data = this;
+  snapshot_async_.data = shutdown_timer_.data = this;
   uv_unref(reinterpret_cast<uv_handle_t*>(&stop_async_));
   uv_unref(reinterpret_cast<uv_handle_t*>(&inbox_async_));
+  uv_unref(reinterpret_cast<uv_handle_t*>(&snapshot_async_));
   uv_check_start(&check_, on_check);
 }
 
@@ -51,6 +56,7 @@ Worker::~Worker() {
   // The thread has ended: this loop is ours now. Close what stayed open for late peers.
   uv_close(reinterpret_cast<uv_handle_t*>(&stop_async_), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&inbox_async_), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&snapshot_async_), nullptr);
   if (!uv_is_closing(reinterpret_cast<uv_handle_t*>(&check_))) close_loop_handles();
   uv_run(&loop_, UV_RUN_DEFAULT);
   uv_loop_close(&loop_);
@@ -85,6 +91,8 @@ void Worker::run() {
 
 void Worker::request_stop() { uv_async_send(&stop_async_); }
 
+std::shared_ptr<const TlsContext> Worker::tls() const { return tls_ ? tls_->current() : nullptr; }
+
 void Worker::join() {
   if (thread_.joinable()) thread_.join();
 }
@@ -98,17 +106,46 @@ void Worker::shutdown_connections() {
     listener_open_ = false;
   }
   for (auto& slot : slots_) {
-    if (slot.conn) slot.conn->close(1001, "hub shutting down");
+    Connection* c = slot.conn.get();
+    if (!c) continue;
+    if (c->routable() && c->state() == Connection::State::kConnected) {
+      // Std AB.6.2.3: the hub asks each node to go; its Disconnect-ACK (or NAK) makes the
+      // hub function close the WebSocket normally, so the node sees a clean disconnect.
+      hub_.start_disconnect(*c);
+    } else if (c->state() != Connection::State::kDisconnecting) {
+      c->close(1001, "hub shutting down");  // still handshaking: no BVLC-SC session to end
+    }
   }
   drain();
-  // Connections close themselves (linger <= 2 s); the drain pass keeps running for their
-  // Close frames, and the loop ends when the last connection's handles are gone.
-  if (live_ == 0) close_loop_handles();
+  // The loop ends when the last connection's handles are gone; a node that never ACKs is
+  // cut at the deadline so it cannot hold the hub.
+  if (live_ == 0) {
+    close_loop_handles();
+    return;
+  }
+  uv_timer_start(&shutdown_timer_, on_shutdown_deadline,
+                 uint64_t(config_.shutdown_timeout_s * 1000), 0);
+}
+
+void Worker::on_shutdown_deadline(uv_timer_t* h) {
+  auto* w = static_cast<Worker*>(h->data);
+  size_t left = 0;
+  for (auto& slot : w->slots_)
+    if (slot.conn) {
+      ++left;
+      slot.conn->close(1001, "shutdown deadline passed (no Disconnect-ACK)");
+    }
+  w->drain();  // the Close frames go out with this write, before TCP is cut
+  for (auto& slot : w->slots_)
+    if (slot.conn) slot.conn->abort("shutdown deadline passed");
+  LOG_WARN("shutdown_deadline", "connections_cut=%zu timeout_s=%g", left,
+           w->config_.shutdown_timeout_s);
 }
 
 void Worker::close_loop_handles() {
   uv_close(reinterpret_cast<uv_handle_t*>(&check_), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&idle_), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&shutdown_timer_), nullptr);
 }
 
 void Worker::on_connection(uv_stream_t* server, int status) {
@@ -127,12 +164,7 @@ void Worker::on_connection(uv_stream_t* server, int status) {
     // Leaving the connection un-accepted makes libuv stop polling the listener until
     // accept_one() runs (handshake_ended): new nodes wait in the kernel's backlog.
     w->accept_paused_ = true;
-    bump(w->stats_.accept_paused);
-    uint64_t skipped;
-    if (w->pause_log_.allow(w->now_ms(), &skipped))
-      LOG_INFO("accept_paused", "open_handshakes=%zu suppressed=%llu total=%llu",
-               w->gate_.open(), (unsigned long long)skipped,
-               (unsigned long long)w->stats_.accept_paused.load());
+    bump(w->stats_.accept_paused);  // reported every 10 s by DropReporter, not per event
     return;
   }
   w->accept_one();
@@ -159,8 +191,9 @@ void Worker::accept_one() {
   if (open > config_.max_connections) {
     // Policy: close at once, before any TLS work, so a flood of extra nodes costs little.
     bump(stats_.refused_max_connections);
-    LOG_WARN("connection_refused", "peer=%s reason=\"max connections (%zu) reached\"",
-             c->peer().c_str(), config_.max_connections);
+    if (log_allowed(FloodLog::kRefused))
+      LOG_WARN("connection_refused", "peer=%s reason=\"max connections (%zu) reached\"",
+               c->peer().c_str(), config_.max_connections);
     c->abort("max connections");
     return;
   }
@@ -173,14 +206,11 @@ bool Worker::source_allowed(Connection* c) {
   if (!sources_ || uv_tcp_getpeername(&c->tcp_, reinterpret_cast<sockaddr*>(&ss), &len) != 0)
     return true;
   if (sources_->allow(reinterpret_cast<sockaddr*>(&ss), now_ms())) return true;
-  // Policy: close before any TLS work. A reconnect-looping node gets one line a second.
+  // Policy: close before any TLS work (the node retries later).
   bump(stats_.refused_source_rate);
-  uint64_t skipped;
-  if (source_log_.allow(now_ms(), &skipped))
-    LOG_WARN("connection_refused",
-             "peer=%s reason=\"source over --source-rate (%g/s)\" suppressed=%llu total=%llu",
-             c->peer().c_str(), config_.source_rate, (unsigned long long)skipped,
-             (unsigned long long)stats_.refused_source_rate.load());
+  if (log_allowed(FloodLog::kRefused))
+    LOG_WARN("connection_refused", "peer=%s reason=\"source over --source-rate (%g/s)\"",
+             c->peer().c_str(), config_.source_rate);
   c->abort("source rate");
   return false;
 }

@@ -14,8 +14,10 @@
 #include <concurrentqueue/concurrentqueue.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -26,7 +28,8 @@
 #include "core/handshake_gate.hpp"
 #include "core/hub_function.hpp"
 #include "core/stats.hpp"
-#include "util/log_limiter.hpp"
+#include "ops/log_limiter.hpp"
+#include "ops/snapshot.hpp"
 
 namespace bsc {
 
@@ -34,10 +37,12 @@ class Connection;
 class RoutingMap;
 class SourceLimiter;
 class TlsContext;
+class TlsReloader;
 
 class Worker {
  public:
-  Worker(uint32_t id, const Config& config, const TlsContext* tls, RoutingMap& routing,
+  // `tls` is nullptr for --no-tls.
+  Worker(uint32_t id, const Config& config, const TlsReloader* tls, RoutingMap& routing,
          std::atomic<size_t>& open_connections);
   ~Worker();
   Worker(const Worker&) = delete;
@@ -49,20 +54,28 @@ class Worker {
   void set_source_limiter(SourceLimiter* s) { sources_ = s; }
   // [startup] Adopts a listening socket fd (bound and listening) and starts the thread.
   bool start(int listen_fd, std::string* error);
-  // [any thread] Asks the loop to close every connection and return.
+  // [any thread] Asks the loop to stop accepting, send every CONNECTED node a
+  // Disconnect-Request, close the others, and return once all are closed: ACKing nodes get
+  // a clean close, the rest are cut at --shutdown-timeout.
   void request_stop();
+  // [any thread but the owner] Asks the loop for its gauges and status table and waits up
+  // to `timeout_ms` for them. False on timeout (the loop is stuck or has ended).
+  bool snapshot(WorkerSnapshot* out, int timeout_ms);
+  // [any thread] Batches queued in this worker's inbox (approximate, moodycamel).
+  size_t inbox_depth() const { return inbox_.size_approx(); }
+  // [any thread] Counters are relaxed atomics written by the owner only.
+  const WorkerStats& stats_view() const { return stats_; }
   // [startup] Waits for the thread.
   void join();
 
   // ---- [owner] services for connections and the hub function ----------------------
   uint32_t id() const { return id_; }
   const Config& config() const { return config_; }
-  const TlsContext* tls() const { return tls_; }
+  // The TLS config for a new connection (nullptr: plain ws://).
+  std::shared_ptr<const TlsContext> tls() const;
   RoutingMap& routing() { return routing_; }
   HubFunction& hub() { return hub_; }
   WorkerStats& stats() { return stats_; }
-  // Handshake failures and timeouts, logged by connections: 20 lines at once, then 5/s.
-  log::LogLimiter& handshake_log() { return handshake_log_; }
   uv_loop_t* loop() { return &loop_; }
   uint64_t now_ms() const { return uv_now(const_cast<uv_loop_t*>(&loop_)); }
   uint8_t* read_buffer() { return read_buf_.data(); }
@@ -92,6 +105,12 @@ class Worker {
   uint8_t* remote_reserve(uint32_t worker, RecordKind kind, uint32_t slot, uint32_t generation,
                           size_t len);
   size_t worker_count() const { return peers_.size(); }
+  // False once this kind of per-connection warning has hit its rate limit (LogLimiter).
+  bool log_allowed(FloodLog kind) {
+    static const char* const kNames[] = {"connection_refused", "tls_handshake_failed",
+                                         "upgrade_refused", "handshake_timeout"};
+    return flood_logs_[size_t(kind)].allow(now_ms(), kNames[size_t(kind)]);
+  }
 
  private:
   struct Slot {
@@ -103,6 +122,9 @@ class Worker {
   static void on_idle(uv_idle_t* h);
   static void on_stop(uv_async_t* h);
   static void on_inbox(uv_async_t* h);
+  static void on_snapshot(uv_async_t* h);
+  static void on_shutdown_deadline(uv_timer_t* h);
+  void fill_snapshot(WorkerSnapshot* out);
   Batch* take_batch();
   void publish_batches();
   void drain_inbox();
@@ -116,7 +138,7 @@ class Worker {
 
   const uint32_t id_;
   const Config& config_;
-  const TlsContext* tls_;
+  const TlsReloader* tls_;
   RoutingMap& routing_;
   std::atomic<size_t>& open_connections_;  // across all workers, for --max-connections
   HubFunction hub_;
@@ -134,6 +156,8 @@ class Worker {
   // and they are closed only in the destructor, after every worker thread has ended, so a
   // late uv_async_send from a peer never meets a closed handle.
   uv_async_t inbox_async_;
+  uv_async_t snapshot_async_;  // same lifetime rule as inbox_async_
+  uv_timer_t shutdown_timer_;  // hard end of the graceful shutdown
   moodycamel::ConcurrentQueue<Batch*> inbox_;    // batches for this worker's connections
   moodycamel::ConcurrentQueue<Batch*> returns_;  // this worker's batches coming home
   std::vector<Worker*> peers_;
@@ -143,14 +167,16 @@ class Worker {
   std::vector<Batch*> free_;
   std::vector<std::unique_ptr<Batch>> owned_;    // every batch this worker ever allocated
   std::thread thread_;
+  // Snapshot hand-off to the ops thread: it bumps asked, the loop answers with that number.
+  std::mutex snap_mu_;
+  std::condition_variable snap_cv_;
+  uint64_t snap_asked_ = 0, snap_done_ = 0;
+  WorkerSnapshot snap_;
   bool stopping_ = false;
   bool listener_open_ = false;
   size_t live_ = 0;  // connections whose handles are not yet closed
-  bool has_remote_ = false;
+  bool has_remote_ = false;  // open/ready batches wait for publish_batches()
   uint64_t last_accept_error_log_ms_ = 0;
-  log::LogLimiter source_log_{1, 1};  // one line a second
-  log::LogLimiter pause_log_{1, 1};
-  log::LogLimiter handshake_log_{5, 20};  // open/ready batches wait for publish_batches()
 
   std::vector<Slot> slots_;
   std::vector<uint32_t> free_slots_;
@@ -158,6 +184,7 @@ class Worker {
   std::vector<Connection*> connected_;
   std::vector<uint8_t> read_buf_;
   uint16_t next_message_id_ = 1;
+  LogLimiter flood_logs_[size_t(FloodLog::kCount)];
 };
 
 }  // namespace bsc

@@ -17,6 +17,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 DEFAULT_BINARY = os.path.join(REPO, "build", "bschub")
 
 LISTEN_RE = re.compile(r"^bschub listening on (wss?)://(\[[^\]]*\]|[^:/\s]+):(\d+)")
+METRICS_RE = re.compile(r"^bschub metrics on http://(\[[^\]]*\]|[^:/\s]+):(\d+)")
 
 _live: List["HubProcess"] = []
 
@@ -34,7 +35,8 @@ class HubProcess:
     def __init__(self, binary: str, cert: str, key: str, ca: str,
                  vmac: Optional[str] = None, uuid: Optional[str] = None,
                  tls: bool = True, log_level: str = "debug",
-                 extra_args: Sequence[str] = (), host: str = "127.0.0.1"):
+                 extra_args: Sequence[str] = (), host: str = "127.0.0.1",
+                 metrics: bool = False):
         self.binary = binary
         self.host = host
         self.tls = tls
@@ -51,7 +53,15 @@ class HubProcess:
         # BSCHUB_WORKERS runs every suite against a sharded hub (meson runs it with 1 and 2).
         if os.environ.get("BSCHUB_WORKERS") and "--workers" not in extra_args:
             self.argv += ["--workers", os.environ["BSCHUB_WORKERS"]]
+        # Nodes that never answer the shutdown Disconnect-Request would otherwise hold each
+        # stop for the default 5 s, the whole stop() budget.
+        if "--shutdown-timeout" not in extra_args:
+            self.argv += ["--shutdown-timeout", "2"]
+        # metrics=True: the ops listener on an ephemeral loopback port (see metrics_port).
+        if metrics and "--metrics" not in extra_args:
+            self.argv += ["--metrics", "127.0.0.1:0"]
         self.argv += list(extra_args)
+        self.metrics_port: Optional[int] = None
         self.proc: Optional[subprocess.Popen] = None
         self.port: Optional[int] = None
         self.scheme: Optional[str] = None
@@ -95,6 +105,11 @@ class HubProcess:
                 + "".join(self._stdout) + "stderr (tail):\n" + "".join(self._stderr[-40:]))
         m = LISTEN_RE.match(self.listen_line)
         self.scheme, self.port = m.group(1), int(m.group(3))
+        with self._lock:
+            for line in self._stdout:  # printed before the listening line
+                mm = METRICS_RE.match(line)
+                if mm:
+                    self.metrics_port = int(mm.group(2))
         want = "wss" if self.tls else "ws"
         if self.scheme != want:
             self.stop(check=False)

@@ -1,5 +1,5 @@
-// Admission control pieces of the reconnect-storm design: the per-source token bucket, the
-// handshake gate's budget and bound, and the log limiter.
+// Admission control pieces of the reconnect-storm design: the per-source token bucket and
+// the handshake gate's budget and bound.
 #include <doctest/doctest.h>
 #include <netinet/in.h>
 
@@ -7,7 +7,6 @@
 
 #include "core/handshake_gate.hpp"
 #include "core/source_limiter.hpp"
-#include "util/log_limiter.hpp"
 
 namespace {
 
@@ -86,16 +85,4 @@ TEST_CASE("HandshakeGate: steps run in order within the budget, the rest wait") 
   int n = 0;
   CHECK_FALSE(unbounded.run([&](bsc::ConnRef) { ++n; clock += 1000000; }, [&] { return clock; }));
   CHECK(n == 50);
-}
-
-TEST_CASE("LogLimiter: burst, rate, and the count of lines left out") {
-  bsc::log::LogLimiter lim(1, 2);  // 2 at once, then 1/s
-  uint64_t skipped = 99;
-  CHECK(lim.allow(1000, &skipped));
-  CHECK(skipped == 0);
-  CHECK(lim.allow(1000, &skipped));
-  CHECK_FALSE(lim.allow(1000, &skipped));
-  CHECK_FALSE(lim.allow(1500, &skipped));
-  CHECK(lim.allow(2000, &skipped));
-  CHECK(skipped == 2);
 }

@@ -1,0 +1,39 @@
+// OpsView: what /metrics and /status read, gathered on the ops thread: the workers'
+// counters (relaxed atomic loads) and a fresh snapshot from each worker's own loop.
+// Threads: built at [startup]; gather() and the renderers run on the ops thread.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "ops/snapshot.hpp"
+
+namespace bsc {
+
+class Worker;
+class TlsReloader;
+
+struct HubIdentity {
+  std::string uri, vmac, uuid, version;
+  int64_t started_unix_ms = 0;
+};
+
+struct OpsView {
+  HubIdentity hub;
+  std::vector<Worker*> workers;
+  const TlsReloader* tls = nullptr;  // nullptr with --no-tls
+
+  // One snapshot per worker; a worker that does not answer within the timeout is marked.
+  struct Gathered {
+    std::vector<WorkerSnapshot> snapshots;
+    std::vector<bool> answered;
+  };
+  Gathered gather() const;
+};
+
+// Prometheus text exposition format 0.0.4.
+std::string render_metrics(const OpsView& view, const OpsView::Gathered& g);
+// The status table as JSON (see README "Metrics and status").
+std::string render_status(const OpsView& view, const OpsView::Gathered& g);
+
+}  // namespace bsc

@@ -1,0 +1,58 @@
+#include "ops/tls_reloader.hpp"
+
+#include "net/tls_context.hpp"
+#include "util/log.hpp"
+
+namespace bsc {
+
+TlsReloader::TlsReloader(std::string cert_file, std::string key_file, std::string ca_file,
+                         TlsOptions options)
+    : cert_file_(std::move(cert_file)),
+      key_file_(std::move(key_file)),
+      ca_file_(std::move(ca_file)),
+      options_(std::move(options)) {}
+
+std::shared_ptr<const TlsContext> TlsReloader::build(std::string* error) const {
+  auto ctx = std::make_shared<TlsContext>();
+  if (!ctx->init(TlsContext::Role::kServer, cert_file_, key_file_, ca_file_, error, options_))
+    return nullptr;
+  return ctx;
+}
+
+std::string TlsReloader::load() {
+  std::string err;
+  auto ctx = build(&err);
+  if (!ctx) return err;
+  std::lock_guard<std::mutex> lock(mu_);
+  current_ = std::move(ctx);
+  return "";
+}
+
+bool TlsReloader::reload() {
+  // Built outside the lock: reading files and parsing keys must not stall an accept.
+  std::string err;
+  auto ctx = build(&err);
+  if (!ctx) {
+    reloads_failed_.fetch_add(1, std::memory_order_relaxed);
+    LOG_ERROR("reload_failed", "cert=%s key=%s ca=%s reason=\"%s\" action=\"kept the "
+              "previous certificates\"", cert_file_.c_str(), key_file_.c_str(),
+              ca_file_.c_str(), err.c_str());
+    return false;
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    current_.swap(ctx);
+  }
+  reloads_ok_.fetch_add(1, std::memory_order_relaxed);
+  // `ctx` now holds the old config; it is freed here unless live sessions still use it.
+  LOG_INFO("reloaded", "cert=%s key=%s ca=%s scope=\"new connections\"", cert_file_.c_str(),
+           key_file_.c_str(), ca_file_.c_str());
+  return true;
+}
+
+std::shared_ptr<const TlsContext> TlsReloader::current() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return current_;
+}
+
+}  // namespace bsc

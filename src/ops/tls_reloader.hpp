@@ -1,0 +1,46 @@
+// TlsReloader: the hub's current TLS server config, replaceable at run time (SIGHUP).
+//
+// Threads: load() at [startup]; reload() on the main thread; current() from [any thread]
+// (each worker calls it once per accepted connection, never per frame).
+// A reload builds a whole new TlsContext from the configured files and swaps it in only if
+// that succeeded. Sessions keep a shared_ptr to the context they started with, so existing
+// connections carry on with the old certificate/CA until they close.
+#pragma once
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "net/tls_context.hpp"
+
+namespace bsc {
+
+
+class TlsReloader {
+ public:
+  TlsReloader(std::string cert_file, std::string key_file, std::string ca_file,
+              TlsOptions options);
+
+  // [startup] First load. Returns "" or one sentence (exit code 2).
+  std::string load();
+  // [main thread] Rebuilds from the same files; on failure keeps the current config and
+  // logs event=reload_failed with the reason. True if the new config is in use.
+  bool reload();
+  // [any thread] The config new connections use.
+  std::shared_ptr<const TlsContext> current() const;
+  // [any thread] Reloads done and refused since start, for the metrics.
+  uint64_t reloads_ok() const { return reloads_ok_.load(std::memory_order_relaxed); }
+  uint64_t reloads_failed() const { return reloads_failed_.load(std::memory_order_relaxed); }
+
+ private:
+  std::shared_ptr<const TlsContext> build(std::string* error) const;
+
+  const std::string cert_file_, key_file_, ca_file_;
+  const TlsOptions options_;  // a reload starts new ticket keys: old tickets get a full handshake
+  mutable std::mutex mu_;  // guards current_ only: held for a pointer copy, never for I/O
+  std::shared_ptr<const TlsContext> current_;
+  std::atomic<uint64_t> reloads_ok_{0}, reloads_failed_{0};
+};
+
+}  // namespace bsc

@@ -51,6 +51,13 @@ const Labelled kRefused[] = {
     {"handshake_timeout", &WorkerStats::handshake_timeouts},
     {"connect_wait_timeout", &WorkerStats::connect_wait_timeouts},
     {"duplicate_vmac", &WorkerStats::duplicate_vmac},
+    {"source_rate", &WorkerStats::refused_source_rate},
+};
+
+// TLS handshakes completed, by kind (reconnect storms: resumption saves the signatures).
+const Labelled kHandshakes[] = {
+    {"full", &WorkerStats::handshakes_full},
+    {"resumed", &WorkerStats::handshakes_resumed},
 };
 
 const Labelled kClosed[] = {
@@ -87,6 +94,12 @@ const Plain kPlainCounters[] = {
      &WorkerStats::batches_sent},
     {"bschub_cross_worker_frames_received_total", "frames received from other workers",
      &WorkerStats::remote_frames_in},
+    {"bschub_accept_pauses_total",
+     "times a worker stopped accepting: --max-handshakes open (nodes wait in the backlog)",
+     &WorkerStats::accept_paused},
+    {"bschub_handshake_steps_deferred_total",
+     "loop iterations that left handshake steps for the next (--handshake-budget)",
+     &WorkerStats::handshakes_deferred},
 };
 
 class Writer {
@@ -163,9 +176,16 @@ std::string render_metrics(const OpsView& v, const OpsView::Gathered& g) {
     for (size_t i = 0; i < v.workers.size(); ++i)
       w.sample(p.name, worker_label(i), get(v.workers[i]->stats_view(), p.field));
   }
+  w.family("bschub_handshake_loop_seconds_total", "counter",
+           "loop time spent in TLS handshake steps (mostly mbedTLS ECC)");
+  for (size_t i = 0; i < v.workers.size(); ++i)
+    w.sample("bschub_handshake_loop_seconds_total", worker_label(i),
+             double(get(v.workers[i]->stats_view(), &WorkerStats::handshake_cpu_us)) / 1e6);
   labelled_family(w, v, "bschub_connections_refused_total",
                   "connections refused or ended before they became nodes, by reason", "reason",
                   kRefused, std::size(kRefused));
+  labelled_family(w, v, "bschub_tls_handshakes_total", "TLS handshakes completed, by kind",
+                  "kind", kHandshakes, std::size(kHandshakes));
   labelled_family(w, v, "bschub_nodes_closed_total", "nodes closed by the hub, by reason",
                   "reason", kClosed, std::size(kClosed));
   labelled_family(w, v, "bschub_dropped_total", "BVLC messages dropped, by reason", "reason",

@@ -55,18 +55,24 @@ def run_one(args, workers, pki, build):
     pin = args.pin and ncpu >= 2
     if pin:
         hub_cmd = ["taskset", "-c", "0"] + hub_cmd
-    hub = subprocess.Popen(hub_cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # stderr to a file, not a pipe: a pipe nobody reads fills (1,000 node_connected lines)
+    # and the hub blocks on its log writes.
+    errlog = tempfile.TemporaryFile(mode="w+")
+    hub = subprocess.Popen(hub_cmd, stdout=subprocess.PIPE, stderr=errlog, text=True)
     line = hub.stdout.readline()
     m = re.search(r"listening on (\S+)", line)
     if not m:
         hub.kill()
-        raise SystemExit("hub did not start: " + hub.stderr.read())
+        errlog.seek(0)
+        raise SystemExit("hub did not start: " + errlog.read())
     uri = m.group(1)
     with tempfile.NamedTemporaryFile(suffix=".json") as js:
         load_cmd = [os.path.join(build, "bschub-load"), "--uri", uri, "--mode", args.mode,
                     "--nodes", str(args.nodes), "--inflight", str(args.inflight), "--size",
                     args.size, "--duration", str(args.duration), "--threads",
                     str(args.threads), "--quiet", "--json", js.name]
+        if args.mode == "broadcast":
+            load_cmd += ["--senders", str(args.senders)]
         if not args.no_tls:
             load_cmd += ["--cert", f"{pki}/node1.pem", "--key", f"{pki}/node1.key", "--ca",
                          f"{pki}/ca.pem"]
@@ -81,7 +87,10 @@ def run_one(args, workers, pki, build):
         rss = peak_rss_kb(hub.pid)
         result = json.load(open(js.name)) if os.path.getsize(js.name) else {}
     hub.send_signal(signal.SIGTERM)
-    _, err = hub.communicate(timeout=10)
+    hub.communicate(timeout=10)
+    errlog.seek(0)
+    err = errlog.read()
+    errlog.close()
     stopped = re.search(r"event=stopped (.*)", err)
     counters = dict(kv.split("=", 1) for kv in stopped.group(1).split()) if stopped else {}
     frames = int(counters.get("unicast_forwarded", 0)) + int(counters.get("broadcast_copies", 0))
@@ -108,6 +117,7 @@ def main():
     ap.add_argument("--size", default="100")
     ap.add_argument("--duration", type=float, default=5)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--senders", type=int, default=1, help="broadcast mode: nodes that broadcast")
     ap.add_argument("--no-tls", action="store_true")
     ap.add_argument("--no-pin", dest="pin", action="store_false")
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))

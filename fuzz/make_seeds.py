@@ -12,6 +12,12 @@ import base64
 import hashlib
 import os
 import struct
+import sys
+
+# The frame builder is shared with the integration tests.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                "tests", "integration"))
+import wsframe  # noqa: E402
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus")
 
@@ -93,19 +99,11 @@ def request(method="GET", version="HTTP/1.1", upgrade="websocket", connection="U
     return ("\r\n".join(lines) + "\r\n" + extra + "\r\n").encode()
 
 
-def ws_frame(opcode, payload=b"", fin=True, mask=b"\x37\xfa\x21\x3d", rsv=0):
-    b0 = (0x80 if fin else 0) | rsv | opcode
-    n = len(payload)
-    m = 0x80 if mask is not None else 0
-    if n < 126:
-        head = bytes([b0, m | n])
-    elif n <= 0xFFFF:
-        head = bytes([b0, m | 126]) + struct.pack(">H", n)
-    else:
-        head = bytes([b0, m | 127]) + struct.pack(">Q", n)
-    if mask is None:
-        return head + payload
-    return head + mask + bytes(c ^ mask[i % 4] for i, c in enumerate(payload))
+SEED_MASK = b"\x37\xfa\x21\x3d"  # fixed, so the seeds are the same on every run
+
+
+def ws_frame(opcode, payload=b"", fin=True, mask=SEED_MASK, rsv=0):
+    return wsframe.ws_frame(opcode, payload, fin=fin, rsv=rsv, mask=mask)
 
 
 def write(target, name, data):
@@ -170,7 +168,7 @@ def main():
         "binary_64bit_length_header": ws_frame(2, b"", mask=None)[:1] +
                                       bytes([0xFF]) + struct.pack(">Q", 70000) + b"\x01\x02\x03\x04",
         "unmasked_binary": ws_frame(2, npdu, mask=None),
-        "rsv1_binary": ws_frame(2, npdu, rsv=0x40),
+        "rsv1_binary": ws_frame(2, npdu, rsv=4),
         "two_messages": ws_frame(2, npdu) + ws_frame(2, bytes.fromhex(VECTORS["V13_broadcast"])),
     }
     for name, data in ws.items():

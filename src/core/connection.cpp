@@ -76,6 +76,7 @@ void Connection::on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {
   if (nread > 0) {
     c->on_data(reinterpret_cast<const uint8_t*>(buf->base), size_t(nread));
   } else if (nread < 0) {
+    if (c->phase_ != Phase::kClosing) bump(c->worker_->stats().peer_vanished);
     c->abort(nread == UV_EOF ? "peer closed TCP" : uv_strerror(int(nread)));
   }
 }
@@ -138,6 +139,7 @@ size_t Connection::pull_plain(uint8_t* buf, size_t cap) {
   TlsSession::Status st;
   size_t n = tls_->read(buf, cap, &st);
   if (st == TlsSession::Status::kClosed) {
+    if (phase_ != Phase::kClosing) bump(worker_->stats().peer_vanished);
     abort("peer sent close_notify");
   } else if (st == TlsSession::Status::kFailed) {
     abort(tls_->failure_reason().c_str());

@@ -37,7 +37,8 @@ namespace bsc {
   X(remote_frames_in, "frames received from other workers")                          \
   X(slow_reader_closed, "nodes closed: output stayed full (not reading)")           \
   X(heartbeats_answered, "Heartbeat-ACKs sent")                                      \
-  X(ws_rejected, "WebSocket messages refused (text, too big)")
+  X(ws_rejected, "WebSocket messages refused (text, too big)")                       \
+  X(peer_vanished, "connections the peer ended without a close handshake (FIN, RST, close_notify)")
 
 struct WorkerStats {
 #define BSC_X(name, text) std::atomic<uint64_t> name{0};

@@ -305,8 +305,8 @@ void HubFunction::fan_out(const Connection* sender, const uint8_t* frame, size_t
       bump(st.drop_oversize);
       continue;
     }
-    if (!to->send_message(frame, size)) {
-      bump(st.drop_output_full);
+    if (!to->send_broadcast_copy(frame, size)) {
+      bump(st.drop_broadcast_share);
       continue;
     }
     ++copies;
@@ -345,12 +345,13 @@ void HubFunction::send_nak(Connection& c, uint16_t message_id, const Vmac* dest,
   scratch_.clear();
   encode_nak(scratch_, message_id, dest, for_function, marker, code, details);
   if (c.send_message(scratch_.data(), scratch_.size())) bump(worker_.stats().naks_sent);
+  else bump(worker_.stats().drop_output_full);
 }
 
 void HubFunction::send_simple(Connection& c, Function f, uint16_t message_id) {
   scratch_.clear();
   encode_simple(scratch_, f, message_id);
-  c.send_message(scratch_.data(), scratch_.size());
+  if (!c.send_message(scratch_.data(), scratch_.size())) bump(worker_.stats().drop_output_full);
 }
 
 }  // namespace bsc

@@ -38,7 +38,9 @@ namespace bsc {
   X(slow_reader_closed, "nodes closed: output stayed full (not reading)")           \
   X(heartbeats_answered, "Heartbeat-ACKs sent")                                      \
   X(ws_rejected, "WebSocket messages refused (text, too big)")                       \
-  X(peer_vanished, "connections the peer ended without a close handshake (FIN, RST, close_notify)")
+  X(peer_vanished, "connections the peer ended without a close handshake (FIN, RST, close_notify)") \
+  X(read_budget_pauses, "reads paused: a connection used up its per-iteration read budget") \
+  X(drop_broadcast_share, "dropped: broadcast copy, recipient's output at half its bound")
 
 struct WorkerStats {
 #define BSC_X(name, text) std::atomic<uint64_t> name{0};

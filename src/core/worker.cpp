@@ -283,6 +283,7 @@ void Worker::drain_inbox() {
 }
 
 void Worker::drain() {
+  ++iteration_;
   publish_batches();
   // The single drain pass: each dirty connection encrypts everything it has and writes once.
   std::vector<Connection*> batch;

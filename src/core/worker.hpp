@@ -61,6 +61,8 @@ class Worker {
   uint8_t* read_buffer() { return read_buf_.data(); }
   size_t read_buffer_size() const { return read_buf_.size(); }
   uint16_t next_message_id() { return next_message_id_++; }
+  // Counts drain passes (about one per loop iteration): the unit of the read budget.
+  uint64_t iteration() const { return iteration_; }
 
   // The connection a ref names, or nullptr if it closed (generation mismatch).
   Connection* find(ConnRef ref);
@@ -137,6 +139,7 @@ class Worker {
   std::vector<Connection*> connected_;
   std::vector<uint8_t> read_buf_;
   uint16_t next_message_id_ = 1;
+  uint64_t iteration_ = 0;
 };
 
 }  // namespace bsc

@@ -299,7 +299,11 @@ void HubFunction::forward_broadcast(Connection& from, const Message& m, const ui
 void HubFunction::fan_out(const Connection* sender, const uint8_t* frame, size_t size) {
   WorkerStats& st = worker_.stats();
   uint64_t copies = 0;
-  for (Connection* to : worker_.connected()) {
+  // By index from the back: a recipient closed in the loop (slow reader) leaves the vector
+  // by swapping with the last one, which has already been served.
+  const std::vector<Connection*>& nodes = worker_.connected();
+  for (size_t i = nodes.size(); i-- > 0;) {
+    Connection* to = nodes[i];
     if (to == sender) continue;  // never echoed to the sender
     if (!fits_recipient(*to, size)) {
       bump(st.drop_oversize);

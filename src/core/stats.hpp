@@ -38,9 +38,9 @@ namespace bsc {
   X(slow_reader_closed, "nodes closed: output stayed full (not reading)")           \
   X(heartbeats_answered, "Heartbeat-ACKs sent")                                      \
   X(ws_rejected, "WebSocket messages refused (text, too big)")                       \
-  X(peer_vanished, "connections the peer ended without a close handshake (FIN, RST, close_notify)") \
-  X(read_budget_pauses, "reads paused: a connection used up its per-iteration read budget") \
-  X(drop_broadcast_share, "dropped: broadcast copy, recipient's output at half its bound")
+  X(peer_vanished, "peer ended TCP/TLS without a close (FIN, RST, close_notify)")    \
+  X(read_budget_pauses, "reads paused: per-iteration read budget used up")           \
+  X(drop_broadcast_share, "dropped: broadcast copy, recipient's output half full")
 
 struct WorkerStats {
 #define BSC_X(name, text) std::atomic<uint64_t> name{0};

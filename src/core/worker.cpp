@@ -61,6 +61,12 @@ void Worker::connect_peers(const std::vector<Worker*>& peers) {
 }
 
 bool Worker::start(int listen_fd, std::string* error) {
+  if (!listen(listen_fd, error)) return false;
+  thread_ = std::thread([this] { run(); });
+  return true;
+}
+
+bool Worker::listen(int listen_fd, std::string* error) {
   uv_tcp_init(&loop_, &listener_);
   listener_.data = this;
   listener_open_ = true;
@@ -70,7 +76,6 @@ bool Worker::start(int listen_fd, std::string* error) {
     *error = std::string("cannot listen: ") + uv_strerror(rc);
     return false;
   }
-  thread_ = std::thread([this] { run(); });
   return true;
 }
 

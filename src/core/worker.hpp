@@ -44,6 +44,9 @@ class Worker {
   void connect_peers(const std::vector<Worker*>& peers);
   // [startup] Adopts a listening socket fd (bound and listening) and starts the thread.
   bool start(int listen_fd, std::string* error);
+  // [startup] start() without the thread: whoever calls it runs loop() itself (the
+  // whole-path fuzz target drives one worker this way, one iteration at a time).
+  bool listen(int listen_fd, std::string* error);
   // [any thread] Asks the loop to close every connection and return.
   void request_stop();
   // [startup] Waits for the thread.

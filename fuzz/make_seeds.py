@@ -12,6 +12,12 @@ import base64
 import hashlib
 import os
 import struct
+import sys
+
+# The frame builder is shared with the integration tests.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                "tests", "integration"))
+import wsframe  # noqa: E402
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus")
 
@@ -70,6 +76,7 @@ OPTION_LISTS = {
 }
 
 GOOD_KEY = "dGhlIHNhbXBsZSBub25jZQ=="
+BYSTANDER_VMAC = "02000000000B"   # connected by connection_fuzz.cpp before each input
 WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
 
@@ -93,19 +100,11 @@ def request(method="GET", version="HTTP/1.1", upgrade="websocket", connection="U
     return ("\r\n".join(lines) + "\r\n" + extra + "\r\n").encode()
 
 
-def ws_frame(opcode, payload=b"", fin=True, mask=b"\x37\xfa\x21\x3d", rsv=0):
-    b0 = (0x80 if fin else 0) | rsv | opcode
-    n = len(payload)
-    m = 0x80 if mask is not None else 0
-    if n < 126:
-        head = bytes([b0, m | n])
-    elif n <= 0xFFFF:
-        head = bytes([b0, m | 126]) + struct.pack(">H", n)
-    else:
-        head = bytes([b0, m | 127]) + struct.pack(">Q", n)
-    if mask is None:
-        return head + payload
-    return head + mask + bytes(c ^ mask[i % 4] for i, c in enumerate(payload))
+SEED_MASK = b"\x37\xfa\x21\x3d"  # fixed, so the seeds are the same on every run
+
+
+def ws_frame(opcode, payload=b"", fin=True, mask=SEED_MASK, rsv=0):
+    return wsframe.ws_frame(opcode, payload, fin=fin, rsv=rsv, mask=mask)
 
 
 def write(target, name, data):
@@ -170,11 +169,48 @@ def main():
         "binary_64bit_length_header": ws_frame(2, b"", mask=None)[:1] +
                                       bytes([0xFF]) + struct.pack(">Q", 70000) + b"\x01\x02\x03\x04",
         "unmasked_binary": ws_frame(2, npdu, mask=None),
-        "rsv1_binary": ws_frame(2, npdu, rsv=0x40),
+        "rsv1_binary": ws_frame(2, npdu, rsv=4),
         "two_messages": ws_frame(2, npdu) + ws_frame(2, bytes.fromhex(VECTORS["V13_broadcast"])),
     }
     for name, data in ws.items():
         write("ws_session", name, data)
+
+    # connection: one client's whole byte stream (upgrade, then frames) to a worker that
+    # already has the bystander 02:00:00:00:00:0B connected (see connection_fuzz.cpp).
+    me, peer = "0A0000000001", BYSTANDER_VMAC
+    connect = ws_frame(2, bytes.fromhex("06000001" + me + "00112233445566778899AABBCCDDEEFF"
+                                        "05DC05D9"))
+
+    def bin_hex(h):
+        return ws_frame(2, bytes.fromhex(h))
+
+    unicast = bin_hex("0104 0002" + peer + "01040000010C0C000000051955")
+    conn = {
+        "connect_only": good + connect,
+        "unicast_heartbeat_disconnect": good + connect + unicast + bin_hex("0A000003") +
+                                        bin_hex("08000004"),
+        "broadcast": good + connect + bin_hex("01040005FFFFFFFFFFFF01040000010C0C000000051955"),
+        "unicast_with_options": good + connect +
+                                bin_hex("0107000612F0E1D2C3B43F0006022B01C0FFEE41"
+                                        "01040000010C0C000000051955".replace("12F0E1D2C3B4", peer)),
+        "address_resolution": good + connect + bin_hex("02040007" + peer),
+        "unknown_function": good + connect + bin_hex("0D000008"),
+        "duplicate_vmac": good + ws_frame(2, bytes.fromhex("06000009" + peer +
+                                                           "00112233445566778899AABBCCDDEEFF"
+                                                           "05DC05D9")),
+        "replaces_bystander_uuid": good + ws_frame(2, bytes.fromhex(
+            "0600000A" + me + "B0B1B2B3B4B5B6B7B8B9BABBBCBDBEBF05DC05D9")) + unicast,
+        "before_connect": good + unicast + connect + unicast,
+        "fragmented_unicast": good + connect + ws_frame(2, bytes.fromhex("0104000B" + peer),
+                                                        fin=False) + ws_frame(9, b"p") +
+                              ws_frame(0, bytes.fromhex("01040000010C0C000000051955")),
+        "text_then_unicast": good + connect + ws_frame(1, b"x") + unicast,
+        "close_then_unicast": good + connect + ws_frame(8, struct.pack(">H", 1000)) + unicast,
+        "upgrade_refused": request(ws_version="8") + connect,
+        "early_data_in_head_write": good + connect + unicast,
+    }
+    for name, data in conn.items():
+        write("connection", name, data)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# libFuzzer run of the codec and protocol parsers (targets and corpora in fuzz/).
+# libFuzzer run of the codec and protocol parsers, and of the whole per-connection input
+# path of a real worker without TLS (connection); targets and corpora in fuzz/.
 #   tools/fuzz.sh                        every target, FUZZ_SECONDS (30) each; as root on Debian
 #   FUZZ_SECONDS=300 tools/fuzz.sh       longer
 #   tools/fuzz.sh bvlc_decode ws_session just those targets
@@ -20,7 +21,7 @@ cd "$(dirname "$0")/.."
 
 FUZZ_SECONDS=${FUZZ_SECONDS:-30}
 BUILD=${FUZZ_BUILD_DIR:-build-fuzz}
-ALL_TARGETS=(bvlc_decode option_list http_upgrade ws_session)
+ALL_TARGETS=(bvlc_decode option_list http_upgrade ws_session connection)
 targets=("$@")
 [ ${#targets[@]} -eq 0 ] && targets=("${ALL_TARGETS[@]}")
 
@@ -97,7 +98,7 @@ declare -A dict=([bvlc_decode]=bvlc.dict [option_list]=bvlc.dict [http_upgrade]=
                  [ws_session]=ws.dict)
 # Inputs up to this size (the http head limit is 8192, the WebSocket message cap 65536).
 declare -A max_len=([bvlc_decode]=4096 [option_list]=1024 [http_upgrade]=10240
-                    [ws_session]=70000)
+                    [ws_session]=70000 [connection]=16384)
 
 failed=()
 summary=()
@@ -115,6 +116,10 @@ for t in "${targets[@]}"; do
   args=(-max_total_time="$FUZZ_SECONDS" -print_final_stats=1 -timeout=10 -rss_limit_mb=2048
         -max_len="${max_len[$t]}" -artifact_prefix="$dir/artifacts/")
   [ -n "${dict[$t]:-}" ] && args+=(-dict="fuzz/${dict[$t]}")
+  if [ "$t" = connection ]; then  # the whole path speaks all three: one merged dictionary
+    cat fuzz/http.dict fuzz/ws.dict fuzz/bvlc.dict >"$dir/connection.dict"
+    args+=(-dict="$dir/connection.dict")
+  fi
   [ -n "${FUZZ_JOBS:-}" ] && args+=(-fork="$FUZZ_JOBS")
   echo "-- $t"
   start=$(date +%s)

@@ -14,6 +14,11 @@ namespace {
 
 // How long an orderly close may take to flush its Close frame before TCP is cut.
 constexpr double kCloseLingerSeconds = 2.0;
+// Fair reading: octets one connection may read per loop iteration (one full read buffer).
+// libuv keeps reading a busy socket up to 32 times per wake-up and we process all of it at
+// once, so without this one flooding peer holds its worker for 2 MiB of TLS, WebSocket and
+// BVLC work while every other connection on the worker waits.
+constexpr size_t kReadBudget = 64 * 1024;
 
 
 std::string peer_name(uv_tcp_t* tcp) {
@@ -80,9 +85,27 @@ void Connection::on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {
   auto* c = static_cast<Connection*>(s->data);
   if (nread > 0) {
     c->on_data(reinterpret_cast<const uint8_t*>(buf->base), size_t(nread));
+    c->charge_read_budget(size_t(nread));
   } else if (nread < 0) {
+    if (c->phase_ != Phase::kClosing) bump(c->worker_->stats().peer_vanished);
     c->abort(nread == UV_EOF ? "peer closed TCP" : uv_strerror(int(nread)));
   }
+}
+
+void Connection::charge_read_budget(size_t n) {
+  uint64_t it = worker_->iteration();
+  if (read_iteration_ != it) {
+    read_iteration_ = it;
+    read_in_iteration_ = 0;
+  }
+  read_in_iteration_ += n;
+  if (read_in_iteration_ < kReadBudget || phase_ == Phase::kClosing) return;
+  // Over budget: stop reading until this iteration's drain pass (flush) resumes it, so the
+  // next poll serves this socket again only after every other ready one had its turn.
+  uv_read_stop(reinterpret_cast<uv_stream_t*>(&tcp_));
+  read_paused_ = true;
+  bump(worker_->stats().read_budget_pauses);
+  mark_dirty();
 }
 
 void Connection::on_data(const uint8_t* data, size_t len) {
@@ -169,6 +192,7 @@ size_t Connection::pull_plain(uint8_t* buf, size_t cap) {
   TlsSession::Status st;
   size_t n = tls_->read(buf, cap, &st);
   if (st == TlsSession::Status::kClosed) {
+    if (phase_ != Phase::kClosing) bump(worker_->stats().peer_vanished);
     abort("peer sent close_notify");
   } else if (st == TlsSession::Status::kFailed) {
     abort(tls_->failure_reason().c_str());
@@ -321,6 +345,14 @@ bool Connection::send_message(const uint8_t* data, size_t len) {
   return true;
 }
 
+bool Connection::send_broadcast_copy(const uint8_t* data, size_t len) {
+  if (out_.size() + len + WsSession::kMaxFrameHeader > worker_->config().max_pending_output / 2) {
+    note_output_full();
+    return false;
+  }
+  return send_message(data, len);
+}
+
 void Connection::mark_dirty() { worker_->mark_dirty(this); }
 
 void Connection::arm_timer(double seconds) {
@@ -421,6 +453,11 @@ void Connection::on_handle_closed(uv_handle_t* h) {
 }
 
 void Connection::flush() {
+  if (read_paused_ && open_handles_ != 0 &&
+      !uv_is_closing(reinterpret_cast<uv_handle_t*>(&tcp_))) {
+    read_paused_ = false;
+    uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), on_alloc, on_read);
+  }
   if (write_in_flight_ || open_handles_ == 0 ||
       uv_is_closing(reinterpret_cast<uv_handle_t*>(&tcp_)))
     return;

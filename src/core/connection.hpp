@@ -62,6 +62,9 @@ class Connection final : public WsSession::IO {
   // Appends one BVLC message as a WebSocket binary frame; false (and nothing queued) if the
   // output bound would be passed.
   bool send_message(const uint8_t* data, size_t len);
+  // Like send_message for a broadcast copy, which may fill only half of the output bound:
+  // a node flooding broadcasts cannot crowd out unicasts and the hub's own answers.
+  bool send_broadcast_copy(const uint8_t* data, size_t len);
   // Reserves room for a frame of `len` payload octets and returns where the payload goes
   // (the header is written); nullptr if the output bound would be passed.
   uint8_t* reserve_frame(size_t len);
@@ -96,6 +99,7 @@ class Connection final : public WsSession::IO {
   static void on_handle_closed(uv_handle_t*);
 
   void on_data(const uint8_t* data, size_t len);
+  void charge_read_budget(size_t n);
   void advance_tls();
   void end_handshake();
   void advance_upgrade();
@@ -134,6 +138,9 @@ class Connection final : public WsSession::IO {
   uint16_t peer_max_bvlc_ = 0;
   uint64_t last_rx_ms_ = 0;
   uint64_t stuck_since_ms_ = 0;   // output at its bound since then (0: not stuck)
+  uint64_t read_iteration_ = 0;   // Worker::iteration() of the reads counted below
+  size_t read_in_iteration_ = 0;  // octets read in that iteration
+  bool read_paused_ = false;      // read budget used up; the drain pass resumes reading
   std::string peer_;
   uint64_t accepted_ns_ = 0;       // uv_hrtime() at accept, for the handshake latency
   int64_t connected_unix_ms_ = 0;

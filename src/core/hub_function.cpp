@@ -306,14 +306,18 @@ void HubFunction::forward_broadcast(Connection& from, const Message& m, const ui
 void HubFunction::fan_out(const Connection* sender, const uint8_t* frame, size_t size) {
   WorkerStats& st = worker_.stats();
   uint64_t copies = 0;
-  for (Connection* to : worker_.connected()) {
+  // By index from the back: a recipient closed in the loop (slow reader) leaves the vector
+  // by swapping with the last one, which has already been served.
+  const std::vector<Connection*>& nodes = worker_.connected();
+  for (size_t i = nodes.size(); i-- > 0;) {
+    Connection* to = nodes[i];
     if (to == sender) continue;  // never echoed to the sender
     if (!fits_recipient(*to, size)) {
       bump(st.drop_oversize);
       continue;
     }
-    if (!to->send_message(frame, size)) {
-      bump(st.drop_output_full);
+    if (!to->send_broadcast_copy(frame, size)) {
+      bump(st.drop_broadcast_share);
       continue;
     }
     ++copies;
@@ -353,13 +357,14 @@ void HubFunction::send_nak(Connection& c, uint16_t message_id, const Vmac* dest,
   scratch_.clear();
   encode_nak(scratch_, message_id, dest, for_function, marker, code, details);
   if (c.send_message(scratch_.data(), scratch_.size())) bump(worker_.stats().naks_sent);
+  else bump(worker_.stats().drop_output_full);
   c.set_last_error(*details ? details : "NAK sent");
 }
 
 void HubFunction::send_simple(Connection& c, Function f, uint16_t message_id) {
   scratch_.clear();
   encode_simple(scratch_, f, message_id);
-  c.send_message(scratch_.data(), scratch_.size());
+  if (!c.send_message(scratch_.data(), scratch_.size())) bump(worker_.stats().drop_output_full);
 }
 
 }  // namespace bsc

@@ -71,6 +71,12 @@ void Worker::connect_peers(const std::vector<Worker*>& peers) {
 }
 
 bool Worker::start(int listen_fd, std::string* error) {
+  if (!listen(listen_fd, error)) return false;
+  thread_ = std::thread([this] { run(); });
+  return true;
+}
+
+bool Worker::listen(int listen_fd, std::string* error) {
   uv_tcp_init(&loop_, &listener_);
   listener_.data = this;
   listener_open_ = true;
@@ -80,7 +86,6 @@ bool Worker::start(int listen_fd, std::string* error) {
     *error = std::string("cannot listen: ") + uv_strerror(rc);
     return false;
   }
-  thread_ = std::thread([this] { run(); });
   return true;
 }
 
@@ -384,6 +389,7 @@ void Worker::drain_inbox() {
 }
 
 void Worker::drain() {
+  ++iteration_;
   publish_batches();
   // The single drain pass: each dirty connection encrypts everything it has and writes once.
   std::vector<Connection*> batch;

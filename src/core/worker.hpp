@@ -54,6 +54,9 @@ class Worker {
   void set_source_limiter(SourceLimiter* s) { sources_ = s; }
   // [startup] Adopts a listening socket fd (bound and listening) and starts the thread.
   bool start(int listen_fd, std::string* error);
+  // [startup] start() without the thread: whoever calls it runs loop() itself (the
+  // whole-path fuzz target drives one worker this way, one iteration at a time).
+  bool listen(int listen_fd, std::string* error);
   // [any thread] Asks the loop to stop accepting, send every CONNECTED node a
   // Disconnect-Request, close the others, and return once all are closed: ACKing nodes get
   // a clean close, the rest are cut at --shutdown-timeout.
@@ -81,6 +84,8 @@ class Worker {
   uint8_t* read_buffer() { return read_buf_.data(); }
   size_t read_buffer_size() const { return read_buf_.size(); }
   uint16_t next_message_id() { return next_message_id_++; }
+  // Counts drain passes (about one per loop iteration): the unit of the read budget.
+  uint64_t iteration() const { return iteration_; }
 
   // The connection a ref names, or nullptr if it closed (generation mismatch).
   Connection* find(ConnRef ref);
@@ -185,6 +190,7 @@ class Worker {
   std::vector<uint8_t> read_buf_;
   uint16_t next_message_id_ = 1;
   LogLimiter flood_logs_[size_t(FloodLog::kCount)];
+  uint64_t iteration_ = 0;
 };
 
 }  // namespace bsc

@@ -5,12 +5,16 @@ its first argument), else <repo>/build/bschub. Only loopback addresses are used.
 Every wait here is bounded.
 """
 
+import asyncio
+import collections
 import os
 import re
 import signal
 import subprocess
+import sys
 import threading
 import time
+import unittest
 from typing import List, Optional, Sequence
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -243,6 +247,79 @@ class HubProcess:
             self._close_pipes()
         if self in _live:
             _live.remove(self)
+
+
+SANITIZER_TEXT = ("AddressSanitizer", "ThreadSanitizer", "LeakSanitizer",
+                  "UndefinedBehaviorSanitizer", "runtime error")
+
+
+def sanitizer_lines(hub: HubProcess) -> List[str]:
+    return [ln for ln in hub.stderr_lines() if any(s in ln for s in SANITIZER_TEXT)]
+
+
+def stopped_counters(hub: HubProcess):
+    """Counters of the hub's final `event=stopped` line (absent keys are 0)."""
+    lines = [ln for ln in hub.stderr_lines() if "event=stopped" in ln]
+    if not lines:
+        raise AssertionError("no event=stopped line in hub stderr; tail:\n" + hub.stderr_tail())
+    tail = lines[-1].split("event=stopped", 1)[1]
+    return collections.defaultdict(int, {k: int(v) for k, v in
+                                         re.findall(r"(\w+)=(\d+)", tail)})
+
+
+class HubTestCase(unittest.IsolatedAsyncioTestCase):
+    """One hub per TestCase class, made by the subclass's make_hub(). At the end of the class
+    the hub gets SIGTERM and must exit 0 within 5 s with no sanitizer report in its stderr.
+    A test that stops the hub itself sets self.hub_stopped = True."""
+
+    hub: Optional[HubProcess] = None
+
+    @classmethod
+    def make_hub(cls) -> HubProcess:
+        raise NotImplementedError("a HubTestCase subclass must define make_hub()")
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.hub = cls.make_hub()
+
+    @classmethod
+    def tearDownClass(cls):
+        hub, cls.hub = cls.hub, None
+        try:
+            if hub is not None:
+                try:
+                    hub.stop(signal.SIGTERM, timeout=5.0, check=True)
+                finally:
+                    if os.environ.get("BSCHUB_TEST_SHOW_LOGS"):
+                        sys.stderr.write(f"\n--- bschub stderr for {cls.__name__} ---\n"
+                                         + "".join(hub.stderr_lines()) + "--- end ---\n")
+                bad = sanitizer_lines(hub)
+                if bad:
+                    raise AssertionError("sanitizer report in hub stderr:\n" + "".join(bad[:20]))
+        finally:
+            super().tearDownClass()
+
+    async def asyncSetUp(self):
+        self.hub_stopped = False
+        self.assertTrue(self.hub.alive(), "bschub is not running")
+
+    def tearDown(self):
+        if not self.hub_stopped and not self.hub.alive():
+            self.fail(f"bschub died during this test (rc={self.hub.proc.poll()}); stderr tail:\n"
+                      + self.hub.stderr_tail())
+
+    async def all_silent(self, *nodes, timeout=0.3, what="nothing"):
+        await asyncio.gather(*(n.assert_silent(timeout, what) for n in nodes))
+
+    async def wait_log(self, pattern, since, timeout=3.0, predicate=None):
+        """Like HubProcess.wait_for_log, without blocking the event loop."""
+        deadline = time.monotonic() + timeout
+        while True:
+            line = self.hub.wait_for_log(pattern, since=since, timeout=0, predicate=predicate)
+            if line is not None or time.monotonic() >= deadline:
+                return line
+            await asyncio.sleep(0.02)
 
 
 def kill_all_started() -> None:

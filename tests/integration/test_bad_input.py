@@ -34,6 +34,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bvlc  # noqa: E402
 import certs  # noqa: E402
 import test_hub  # noqa: E402
+import wsframe  # noqa: E402
+from wsframe import ws_frame  # noqa: E402
 from bvlc import BROADCAST_VMAC, UNKNOWN_VMAC, HeaderOption  # noqa: E402
 from test_hub import (HUB_MAX_BVLC, HUB_MAX_NPDU, HUB_UUID,  # noqa: E402
                       HUB_VMAC, IO_TIMEOUT, NPDU, SUBPROTOCOL, HubTestCase, Node,
@@ -599,32 +601,9 @@ class BvlcRoutingTest(BadInputCase):
 # Raw WebSocket / HTTP / TLS client
 # =========================================================================================
 
-WS_TEXT, WS_BINARY, WS_CLOSE, WS_PING, WS_PONG, WS_CONT = 0x1, 0x2, 0x8, 0x9, 0xA, 0x0
+WS_TEXT, WS_BINARY, WS_CLOSE = wsframe.TEXT, wsframe.BINARY, wsframe.CLOSE
+WS_PING, WS_PONG, WS_CONT = wsframe.PING, wsframe.PONG, wsframe.CONT
 WS_KEY = "dGhlIHNhbXBsZSBub25jZQ=="
-
-
-def mask_bytes(payload, key):
-    n = len(payload)
-    k = (key * (n // 4 + 1))[:n]
-    return (int.from_bytes(payload, "big") ^ int.from_bytes(k, "big")).to_bytes(n, "big") \
-        if n else b""
-
-
-def ws_frame(opcode, payload=b"", fin=True, rsv=0, mask=True, length=None):
-    """One client frame. length overrides the announced payload length (7-bit form)."""
-    b0 = (0x80 if fin else 0) | (rsv << 4) | opcode
-    n = len(payload) if length is None else length
-    mbit = 0x80 if mask else 0
-    if n < 126:
-        hdr = bytes([b0, mbit | n])
-    elif n < 65536:
-        hdr = bytes([b0, mbit | 126]) + n.to_bytes(2, "big")
-    else:
-        hdr = bytes([b0, mbit | 127]) + n.to_bytes(8, "big")
-    if mask:
-        key = os.urandom(4)
-        return hdr + key + mask_bytes(payload, key)
-    return hdr + payload
 
 
 def close_payload(code, reason=b""):

@@ -286,43 +286,23 @@ async def connect_when_free(hub, vmac, uuid, within=FREE_RETRY, cert_index=0, na
 
 # --- base class -------------------------------------------------------------------------
 
-class HubTestCase(unittest.IsolatedAsyncioTestCase):
-    """One hub per class; nodes opened through self.node() are closed after each test."""
+class HubTestCase(hubproc.HubTestCase):
+    """One hub per class (TLS, HUB_ARGS); nodes opened through self.node() are closed after
+    each test."""
 
     TLS = True
     HUB_ARGS = ()
-    hub = None
 
     @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.hub = start_hub(tls=cls.TLS, extra_args=cls.HUB_ARGS)
-
-    @classmethod
-    def tearDownClass(cls):
-        hub, cls.hub = cls.hub, None
-        try:
-            if hub is not None:
-                try:
-                    hub.stop(signal.SIGTERM, timeout=5.0, check=True)
-                finally:
-                    if os.environ.get("BSCHUB_TEST_SHOW_LOGS"):
-                        sys.stderr.write(f"\n--- bschub stderr for {cls.__name__} ---\n"
-                                         + "".join(hub.stderr_lines()) + "--- end ---\n")
-        finally:
-            super().tearDownClass()
+    def make_hub(cls):
+        return start_hub(tls=cls.TLS, extra_args=cls.HUB_ARGS)
 
     async def asyncSetUp(self):
+        await super().asyncSetUp()
         self.nodes = []
-        self.assertTrue(self.hub.alive(), "bschub is not running")
 
     async def asyncTearDown(self):
         await asyncio.gather(*(n.close() for n in self.nodes), return_exceptions=True)
-
-    def tearDown(self):
-        if not self.hub.alive():
-            self.fail(f"bschub died during this test (rc={self.hub.proc.poll()}); stderr tail:\n"
-                      + self.hub.stderr_tail())
 
     async def node(self, **kw):
         kw.setdefault("cert_index", len(self.nodes))
@@ -333,17 +313,6 @@ class HubTestCase(unittest.IsolatedAsyncioTestCase):
 
     async def nodes_n(self, count):
         return [await self.node() for _ in range(count)]
-
-    async def all_silent(self, *nodes, timeout=QUIET, what="nothing"):
-        await asyncio.gather(*(n.assert_silent(timeout, what) for n in nodes))
-
-    async def wait_log(self, pattern, since, timeout=3.0, predicate=None):
-        deadline = time.monotonic() + timeout
-        while True:
-            line = self.hub.wait_for_log(pattern, since=since, timeout=0, predicate=predicate)
-            if line is not None or time.monotonic() >= deadline:
-                return line
-            await asyncio.sleep(0.05)
 
 
 # --- session set-up ---------------------------------------------------------------------

@@ -45,8 +45,6 @@ IO = th.IO_TIMEOUT           # one expected network event
 QUIET = th.QUIET             # "nothing arrives" window
 SPARE_MAX_AGE = 4.0          # an unused session is dropped after this (hub --connect-wait 10 s)
 MAX_OPENS = 48               # bound on sessions opened to find one on a given worker
-SANITIZER_TEXT = ("AddressSanitizer", "ThreadSanitizer", "LeakSanitizer",
-                  "UndefinedBehaviorSanitizer", "runtime error")
 
 WORKER_RE = re.compile(r"\bworker=(-?\d+)\b")
 PKI = None
@@ -82,18 +80,8 @@ def ctx(i):
     return _CTX[i]
 
 
-def sanitizer_lines(hub):
-    return [ln for ln in hub.stderr_lines() if any(s in ln for s in SANITIZER_TEXT)]
-
-
-def stopped_counters(hub):
-    """Counters of the hub's final `event=stopped` line (absent keys are 0)."""
-    lines = [ln for ln in hub.stderr_lines() if "event=stopped" in ln]
-    if not lines:
-        raise AssertionError("no event=stopped line in hub stderr; tail:\n" + hub.stderr_tail())
-    tail = lines[-1].split("event=stopped", 1)[1]
-    return collections.defaultdict(int, {k: int(v) for k, v in
-                                         re.findall(r"(\w+)=(\d+)", tail)})
+sanitizer_lines = hubproc.sanitizer_lines
+stopped_counters = hubproc.stopped_counters
 
 
 def accept_bytes(msg_id):
@@ -278,68 +266,30 @@ async def close_nodes(nodes):
 
 # --- base class ---------------------------------------------------------------------------
 
-class ShardedTestCase(unittest.IsolatedAsyncioTestCase):
-    """One `--workers 2` hub per class. Nodes made by node_on() are closed after each test.
-    A test that stops the hub itself sets self.hub_stopped = True."""
-
-    hub = None
+class ShardedTestCase(hubproc.HubTestCase):
+    """One `--workers 2` hub per class. Nodes made by node_on() are closed after each test."""
 
     @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.hub = start_hub()
-
-    @classmethod
-    def tearDownClass(cls):
-        hub, cls.hub = cls.hub, None
-        try:
-            if hub is not None:
-                try:
-                    hub.stop(signal.SIGTERM, timeout=5.0, check=True)
-                finally:
-                    if os.environ.get("BSCHUB_TEST_SHOW_LOGS"):
-                        sys.stderr.write(f"\n--- bschub stderr for {cls.__name__} ---\n"
-                                         + "".join(hub.stderr_lines()) + "--- end ---\n")
-                bad = sanitizer_lines(hub)
-                if bad:
-                    raise AssertionError("sanitizer report in hub stderr:\n" + "".join(bad[:20]))
-        finally:
-            super().tearDownClass()
+    def make_hub(cls):
+        return start_hub()
 
     async def asyncSetUp(self):
         # IsolatedAsyncioTestCase runs the loop in debug mode, which makes the streaming
         # tests several times slower; every wait here is bounded explicitly anyway.
         asyncio.get_running_loop().set_debug(False)
+        await super().asyncSetUp()
         self.nodes = []
-        self.hub_stopped = False
         self.placer = Placer(self.hub)
-        self.assertTrue(self.hub.alive(), "bschub is not running")
 
     async def asyncTearDown(self):
         self.placer.drop_spares()
         await close_nodes(self.nodes)
-
-    def tearDown(self):
-        if not self.hub_stopped and not self.hub.alive():
-            self.fail(f"bschub died during this test (rc={self.hub.proc.poll()}); stderr tail:\n"
-                      + self.hub.stderr_tail())
 
     async def node_on(self, worker, name=None, **kw):
         s = await self.placer.take(worker)
         n = await connect_on(self.hub, s, name=name or f"node{len(self.nodes)}", **kw)
         self.nodes.append(n)
         return n
-
-    async def all_silent(self, *nodes, timeout=QUIET, what="nothing"):
-        await asyncio.gather(*(n.assert_silent(timeout, what) for n in nodes))
-
-    async def wait_log(self, pattern, since, timeout=IO):
-        deadline = time.monotonic() + timeout
-        while True:
-            line = self.hub.wait_for_log(pattern, since=since, timeout=0)
-            if line is not None or time.monotonic() >= deadline:
-                return line
-            await asyncio.sleep(0.02)
 
 
 # --- 1. cross-worker unicast ------------------------------------------------------------

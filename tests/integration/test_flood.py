@@ -1,0 +1,254 @@
+#!/usr/bin/python3
+"""Floods against a running bschub: one node sends Heartbeat-Requests, or broadcasts, as fast
+as a blocking TLS socket can write them (many frames per write), while two other nodes run
+a numbered echo exchange. The echo exchange must lose nothing and keep going; the hub's
+memory and the flooder's queued output stay bounded; the read budget (docs/bad-input.md,
+"Floods") is seen engaging in the `event=stopped` counters.
+
+    BSCHUB=build/bschub /usr/bin/python3 tests/integration/test_flood.py [-v]
+"""
+import asyncio
+import os
+import socket
+import ssl
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bvlc  # noqa: E402
+import hubproc  # noqa: E402
+import test_hub  # noqa: E402
+from bvlc import BROADCAST_VMAC  # noqa: E402
+from test_bad_input import upgrade_request  # noqa: E402
+from test_hub import HUB_MAX_BVLC, HUB_MAX_NPDU, HUB_UUID, HUB_VMAC, HubTestCase  # noqa: E402
+from test_hub import node_ctx  # noqa: E402
+from wsframe import BINARY, ws_frame  # noqa: E402
+
+FLOOD_SECONDS = 3.0
+MIN_ROUND_TRIPS = 20          # during the flood; a starved loop would manage ~0
+RSS_GROWTH_LIMIT_KB = 96 * 1024   # pending-output bounds (a few MiB) + batches, far below
+
+
+def setUpModule():
+    test_hub.setUpModule()
+
+
+def tearDownModule():
+    test_hub.tearDownModule()
+
+
+def vm_rss_kb(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def heartbeat_frame(i):
+    return ws_frame(BINARY, bvlc.heartbeat_request(i & 0xFFFF))
+
+
+class Flooder(threading.Thread):
+    """A node on a blocking TLS socket that writes `frame` as fast as it can, many per
+    write, until stop is set. With read_acks it also reads everything the hub sends."""
+
+    def __init__(self, hub, frame_for, read_acks):
+        super().__init__(daemon=True)
+        self.stop = threading.Event()
+        self.sent = 0
+        self.received_octets = 0
+        self.error = None
+        raw = socket.create_connection(hub.address, timeout=10)
+        self.sock = node_ctx(3).wrap_socket(raw, server_hostname="127.0.0.1")
+        self.sock.sendall(upgrade_request())
+        head = b""
+        while b"\r\n\r\n" not in head:
+            head += self.sock.recv(4096)
+        if not head.startswith(b"HTTP/1.1 101 "):
+            raise AssertionError(f"flooder upgrade refused: {head[:60]!r}")
+        self.vmac, uuid = bvlc.random_vmac(), bvlc.random_uuid()
+        self.sock.sendall(ws_frame(BINARY, bvlc.connect_request(1, self.vmac, uuid)))
+        want = bvlc.connect_accept(1, HUB_VMAC, HUB_UUID, HUB_MAX_BVLC, HUB_MAX_NPDU)
+        got = head.split(b"\r\n\r\n", 1)[1]
+        while len(got) < 2 + len(want):
+            got += self.sock.recv(4096)
+        if got[2:2 + len(want)] != want:
+            raise AssertionError(f"flooder: no Connect-Accept: {got.hex()}")
+        self.frames_per_write = 2000
+        self.buffer = b"".join(frame_for(i) for i in range(self.frames_per_write))
+        self.read_acks = read_acks
+        if read_acks:
+            threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        try:
+            while not self.stop.is_set():
+                data = self.sock.recv(1 << 16)
+                if not data:
+                    return
+                self.received_octets += len(data)
+        except (OSError, ValueError):
+            pass
+
+    def run(self):
+        self.sock.settimeout(0.5)
+        try:
+            while not self.stop.is_set():
+                try:
+                    self.sock.sendall(self.buffer)
+                except socket.timeout:
+                    continue   # the hub is not reading us this instant: try again
+                self.sent += self.frames_per_write
+        except (OSError, ssl.SSLError) as exc:
+            self.error = exc
+
+    def finish(self):
+        self.stop.set()
+        self.join(10)
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+
+class FloodCase(HubTestCase):
+    async def echo_during(self, flooder, seconds):
+        """a -> b -> a numbered round trips for `seconds` while the flooder runs; every
+        request and reply must arrive byte-exact. Returns the number of round trips."""
+        asyncio.get_running_loop().set_debug(False)
+        a, b = await self.nodes_n(2)
+        flooder.start()
+        rounds = 0
+        t0 = time.monotonic()
+        try:
+            while time.monotonic() - t0 < seconds:
+                self.assertTrue(flooder.is_alive(), f"flooder stopped: {flooder.error}")
+                payload = bytes([0x01, 0x00]) + rounds.to_bytes(4, "big")
+                req = bvlc.npdu(rounds & 0xFFFF, b.vmac, payload)
+                await a.send(req)
+                await b.expect(bvlc.hub_unicast_rewrite(req, a.vmac), f"request {rounds}")
+                rep = bvlc.npdu(rounds & 0xFFFF, a.vmac, payload)
+                await b.send(rep)
+                await a.expect(bvlc.hub_unicast_rewrite(rep, b.vmac), f"reply {rounds}")
+                rounds += 1
+        finally:
+            flooder.finish()
+        return rounds
+
+
+class HeartbeatFloodTest(FloodCase):
+    HUB_ARGS = ("--max-pending-output", str(1 << 20))
+
+    async def test_heartbeat_flood_reading_acks(self):
+        rss0 = vm_rss_kb(self.hub.proc.pid)
+        f = Flooder(self.hub, heartbeat_frame, read_acks=True)
+        rounds = await self.echo_during(f, FLOOD_SECONDS)
+        self.assertIsNone(f.error, f"flooder failed: {f.error}")
+        self.assertGreater(f.sent, 10000, "the flooder did not get going")
+        self.assertGreaterEqual(rounds, MIN_ROUND_TRIPS,
+                                f"echo pair starved: {rounds} round trips next to "
+                                f"{f.sent} heartbeats")
+        self.assertGreater(f.received_octets, 0, "the flooder got no Heartbeat-ACKs")
+        self.assertLess(vm_rss_kb(self.hub.proc.pid) - rss0, RSS_GROWTH_LIMIT_KB)
+
+    async def test_heartbeat_flood_not_reading_is_bounded(self):
+        rss0 = vm_rss_kb(self.hub.proc.pid)
+        f = Flooder(self.hub, heartbeat_frame, read_acks=False)
+        rounds = await self.echo_during(f, FLOOD_SECONDS)
+        self.assertGreaterEqual(rounds, MIN_ROUND_TRIPS)
+        self.assertLess(vm_rss_kb(self.hub.proc.pid) - rss0, RSS_GROWTH_LIMIT_KB)
+        # the ACKs it never read: at most --max-pending-output queued, the rest dropped
+        # (counted in drop_output_full, checked at the end of the class)
+
+    @classmethod
+    def tearDownClass(cls):
+        hub = cls.hub
+        super().tearDownClass()
+        c = hubproc.stopped_counters(hub)
+        assert c["read_budget_pauses"] > 0, dict(c)
+        assert c["drop_output_full"] > 0, dict(c)
+        assert c["heartbeats_answered"] > 20000, dict(c)
+
+
+class BroadcastFloodTest(FloodCase):
+    # Every broadcast is copied to the echo pair too, far faster than a Python client reads:
+    # copies fill half of each one's output bound and the rest are dropped
+    # (drop_broadcast_share), which leaves the other half for the echo exchange. So the
+    # exchange runs open loop here: `a` sends RATE numbered requests a second during the
+    # flood, `b` echoes each at once, and afterwards every reply must have arrived, in order,
+    # once the pair has read through the copies queued before it.
+    HUB_ARGS = ("--max-pending-output", str(1 << 20))
+    RATE = 20
+
+    async def test_broadcast_flood(self):
+        asyncio.get_running_loop().set_debug(False)
+        a, b = await self.nodes_n(2)
+        rss0 = vm_rss_kb(self.hub.proc.pid)
+        npdu = bytes.fromhex("01200000")   # a short NPDU; its content does not matter here
+        f = Flooder(self.hub, lambda i: ws_frame(BINARY, bvlc.npdu(i, BROADCAST_VMAC, npdu)),
+                    read_acks=True)
+        copies = 0
+        requests, replies = [], []
+
+        async def read(node, on_unicast):
+            nonlocal copies
+            while True:
+                m = bvlc.Message.decode(await node.ws.recv())
+                if m.dest == BROADCAST_VMAC and m.orig == f.vmac:
+                    copies += 1
+                else:
+                    await on_unicast(m)
+
+        async def b_got(m):
+            requests.append(int.from_bytes(m.payload[2:], "big"))
+            await b.ws.send(bvlc.npdu(m.msg_id, a.vmac, m.payload))
+
+        async def a_got(m):
+            self.assertEqual(m.orig, b.vmac)
+            replies.append(int.from_bytes(m.payload[2:], "big"))
+
+        readers = [asyncio.ensure_future(read(b, b_got)), asyncio.ensure_future(read(a, a_got))]
+        f.start()
+        sent = 0
+        try:
+            t0 = time.monotonic()
+            while time.monotonic() - t0 < FLOOD_SECONDS:
+                await a.ws.send(bvlc.npdu(sent, b.vmac, bytes([1, 0]) + sent.to_bytes(4, "big")))
+                sent += 1
+                await asyncio.sleep(1 / self.RATE)
+            self.assertTrue(f.is_alive(), f"flooder stopped early: {f.error}")
+            f.finish()
+            deadline = time.monotonic() + 60
+            while len(replies) < sent and time.monotonic() < deadline:
+                self.assertTrue(all(not r.done() for r in readers),
+                                [r.exception() for r in readers if r.done()])
+                await asyncio.sleep(0.1)
+        finally:
+            f.finish()
+            for r in readers:
+                r.cancel()
+            await asyncio.gather(*readers, return_exceptions=True)
+        self.assertIsNone(f.error, f"flooder failed: {f.error}")
+        self.assertGreater(f.sent, 10000, "the flooder did not get going")
+        self.assertGreater(copies, 0, "no broadcast copy reached the echo pair")
+        self.assertEqual(requests, list(range(sent)), "requests lost or reordered")
+        self.assertEqual(replies, list(range(sent)), "replies lost or reordered")
+        self.assertLess(vm_rss_kb(self.hub.proc.pid) - rss0, RSS_GROWTH_LIMIT_KB)
+        await a.heartbeat()
+        await b.heartbeat()
+
+    @classmethod
+    def tearDownClass(cls):
+        hub = cls.hub
+        super().tearDownClass()
+        c = hubproc.stopped_counters(hub)
+        assert c["read_budget_pauses"] > 0, dict(c)
+        assert c["broadcast_in"] > 10000, dict(c)
+        assert c["drop_broadcast_share"] > 0, dict(c)
+        assert c["slow_reader_closed"] == 0, dict(c)
+
+
+if __name__ == "__main__":
+    test_hub._main()

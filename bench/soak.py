@@ -161,7 +161,8 @@ def churn(args, port, pki, seconds, load_base):
         t.stop.set()
     for t in abrupt + [orderly]:
         t.join(150)
-    return (sum(t.connections for t in abrupt), sum((t.errors for t in abrupt), collections.Counter()),
+    errors = sum((t.errors for t in abrupt), collections.Counter())
+    return (sum(t.connections for t in abrupt), errors,
             orderly.runs, orderly.connections, orderly.failed)
 
 

@@ -16,7 +16,6 @@ meson runs this file with BSCHUB_WORKERS=1 and 2.
 """
 import asyncio
 import os
-import re
 import signal
 import socket
 import ssl
@@ -33,6 +32,11 @@ from test_hub import HubTestCase, connect_node, node_ctx  # noqa: E402
 from wsframe import BINARY, ws_frame  # noqa: E402
 
 IO = 5.0               # one expected network event on a busy machine
+# What the hub logs for a peer's RST. Usually ECONNRESET; but when the RST lands before the
+# hub's first read of that socket (seen under TSan), Linux reports end of file instead.
+RST_REASON = 'reason="(connection reset by peer|peer closed TCP)"'
+FIN_REASON = 'reason="peer closed TCP"'
+
 CHURN = 200            # abrupt disconnects in the descriptor test
 CHURN_PARALLEL = 8     # of which at most this many at once
 
@@ -236,7 +240,7 @@ class MidMessageTest(FaultCase):
         record = r.seal(ws_frame(BINARY, bvlc.npdu(0x10, self.b.vmac, NPDU)))
         await r.send_raw(record[:len(record) // 2])
         r.close()
-        await self.assert_gone(r, since, r'reason="peer closed TCP"')
+        await self.assert_gone(r, since, FIN_REASON)
         await self.b.assert_silent(what="nothing of the cut record")
 
     async def test_fin_in_the_middle_of_a_websocket_frame(self):
@@ -245,7 +249,7 @@ class MidMessageTest(FaultCase):
         frame = ws_frame(BINARY, bvlc.npdu(0x11, self.b.vmac, NPDU + bytes(200)))
         await r.send(frame[:len(frame) // 2])   # a whole TLS record, half a frame
         r.close()
-        await self.assert_gone(r, since, r'reason="peer closed TCP"')
+        await self.assert_gone(r, since, FIN_REASON)
         await self.b.assert_silent(what="nothing of the cut frame")
 
     async def test_fin_in_the_middle_of_a_bvlc_message(self):
@@ -255,7 +259,7 @@ class MidMessageTest(FaultCase):
         msg = bvlc.npdu(0x12, self.b.vmac, NPDU)
         await r.send(ws_frame(BINARY, msg[:9], fin=False))
         r.close()
-        await self.assert_gone(r, since, r'reason="peer closed TCP"')
+        await self.assert_gone(r, since, FIN_REASON)
         await self.b.assert_silent(what="nothing of the cut message")
 
     async def test_rst_in_the_middle_of_a_websocket_frame(self):
@@ -264,7 +268,7 @@ class MidMessageTest(FaultCase):
         frame = ws_frame(BINARY, bvlc.npdu(0x13, self.b.vmac, NPDU))
         await r.send(frame[:5])
         r.reset()
-        await self.assert_gone(r, since, r'reason="connection reset by peer"')
+        await self.assert_gone(r, since, RST_REASON)
 
 
 class AbruptCloseTest(FaultCase):
@@ -272,7 +276,7 @@ class AbruptCloseTest(FaultCase):
         r = await self.raw_node()
         since = self.hub.mark()
         r.reset()
-        await self.assert_gone(r, since, r'reason="connection reset by peer"')
+        await self.assert_gone(r, since, RST_REASON)
 
     async def test_fin_without_close_notify(self):
         r = await self.raw_node()
@@ -281,7 +285,7 @@ class AbruptCloseTest(FaultCase):
                          (BINARY, bvlc.heartbeat_ack(0x21)))
         since = self.hub.mark()
         r.close()
-        await self.assert_gone(r, since, r'reason="peer closed TCP"')
+        await self.assert_gone(r, since, FIN_REASON)
 
     async def test_close_notify_without_websocket_close(self):
         r = await self.raw_node()
@@ -316,7 +320,7 @@ class HandshakeDeathTest(HubTestCase):
         return r
 
     async def _check_released(self, since, reason):
-        line = await self.wait_log(rf"event=node_gone .*vmac=- uuid=- reason=\"{reason}\"", since,
+        line = await self.wait_log(rf'event=node_gone .*vmac=- uuid=- {reason}', since,
                                    timeout=IO)
         self.assertIsNotNone(line, self.hub.stderr_tail())
         deadline = time.monotonic() + 10
@@ -332,7 +336,7 @@ class HandshakeDeathTest(HubTestCase):
         since = self.hub.mark()
         await r.handshake_step()       # ClientHello
         r.close()
-        await self._check_released(since, "peer closed TCP")
+        await self._check_released(since, FIN_REASON)
 
     async def test_rst_in_the_middle_of_the_client_hello(self):
         r = await self.connect_raw()
@@ -344,7 +348,7 @@ class HandshakeDeathTest(HubTestCase):
         hello = r.outc.read()
         await r.send_raw(hello[:len(hello) // 2])
         r.reset()
-        await self._check_released(since, "connection reset by peer")
+        await self._check_released(since, RST_REASON)
 
     async def test_fin_after_server_hello_before_finished(self):
         # The hub has sent its whole flight and waits for the client's certificate.
@@ -353,7 +357,7 @@ class HandshakeDeathTest(HubTestCase):
         await r.handshake_step()
         await r._recv_into_tls()
         r.close()
-        await self._check_released(since, "peer closed TCP")
+        await self._check_released(since, FIN_REASON)
 
     async def test_fin_in_the_middle_of_the_upgrade_request(self):
         r = await self.connect_raw()
@@ -362,7 +366,7 @@ class HandshakeDeathTest(HubTestCase):
         req = upgrade_request()
         await r.send(req[:len(req) // 2])
         r.close()
-        await self._check_released(since, "peer closed TCP")
+        await self._check_released(since, FIN_REASON)
 
     async def test_rst_after_the_upgrade_before_connect_request(self):
         r = await self.connect_raw()
@@ -370,7 +374,7 @@ class HandshakeDeathTest(HubTestCase):
         await r.upgrade()
         since = self.hub.mark()
         r.reset()
-        await self._check_released(since, "connection reset by peer")
+        await self._check_released(since, RST_REASON)
 
 
 class HalfOpenTest(FaultCase):
@@ -500,7 +504,7 @@ class CountersAfterFaultsTest(FaultCase):
         self.assertEqual(c["liveness_timeouts"], 1, dict(c))
         self.assertEqual(c["peer_vanished"], 3, dict(c))
         gone = [ln for ln in self.hub.stderr_lines() if "event=node_gone" in ln]
-        self.assertTrue(any(re.search(r'reason="connection reset by peer"', ln) for ln in gone))
+        self.assertEqual(len(gone), 3, "".join(gone))   # RST node, FIN node, FIN in TLS
 
 
 if __name__ == "__main__":

@@ -151,7 +151,7 @@ class StormTest(unittest.TestCase):
                       "--ca", PKI.ca_cert, "--quiet"]
             traffic = subprocess.Popen(
                 [load_binary(), *common, "--mode", "rate", "--nodes", "20", "--rate", "400",
-                 "--duration", "30", "--size", "100"],
+                 "--duration", "12", "--size", "100"],
                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
             try:
                 # Let the established nodes connect before the storm starts.

@@ -86,18 +86,9 @@ def accept(key):
 
 def request(method="GET", version="HTTP/1.1", upgrade="websocket", connection="Upgrade",
             key=GOOD_KEY, ws_version="13", protocol="hub.bsc.bacnet.org", extra=""):
-    lines = [f"{method} / {version}", "Host: hub.example:4443"]
-    if upgrade is not None:
-        lines.append(f"Upgrade: {upgrade}")
-    if connection is not None:
-        lines.append(f"Connection: {connection}")
-    if key is not None:
-        lines.append(f"Sec-WebSocket-Key: {key}")
-    if ws_version is not None:
-        lines.append(f"Sec-WebSocket-Version: {ws_version}")
-    if protocol is not None:
-        lines.append(f"Sec-WebSocket-Protocol: {protocol}")
-    return ("\r\n".join(lines) + "\r\n" + extra + "\r\n").encode()
+    return wsframe.upgrade_request(key, version=ws_version, protocol=protocol, method=method,
+                                   http=version, extra=extra, upgrade=upgrade,
+                                   connection=connection, host="hub.example:4443")
 
 
 SEED_MASK = b"\x37\xfa\x21\x3d"  # fixed, so the seeds are the same on every run

@@ -610,21 +610,8 @@ def close_payload(code, reason=b""):
     return code.to_bytes(2, "big") + reason
 
 
-def upgrade_request(key=WS_KEY, version="13", protocol=SUBPROTOCOL, method="GET",
-                    target="/", http="HTTP/1.1", extra="", upgrade="websocket",
-                    connection="Upgrade"):
-    lines = [f"{method} {target} {http}", "Host: 127.0.0.1"]
-    if upgrade is not None:
-        lines.append(f"Upgrade: {upgrade}")
-    if connection is not None:
-        lines.append(f"Connection: {connection}")
-    if key is not None:
-        lines.append(f"Sec-WebSocket-Key: {key}")
-    if version is not None:
-        lines.append(f"Sec-WebSocket-Version: {version}")
-    if protocol is not None:
-        lines.append(f"Sec-WebSocket-Protocol: {protocol}")
-    return ("\r\n".join(lines) + "\r\n" + extra + "\r\n").encode()
+def upgrade_request(key=WS_KEY, **fields):
+    return wsframe.upgrade_request(key, protocol=fields.pop("protocol", SUBPROTOCOL), **fields)
 
 
 EOF_ERRORS = (asyncio.IncompleteReadError, ConnectionError, ssl.SSLError, OSError, EOFError)

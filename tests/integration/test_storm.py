@@ -34,6 +34,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bvlc  # noqa: E402
 import certs  # noqa: E402
 import hubproc  # noqa: E402
+import wsframe  # noqa: E402
 
 PKI = None
 IO_TIMEOUT = 5.0
@@ -83,13 +84,6 @@ def client_context() -> ssl.SSLContext:
 
 # --- a minimal blocking BACnet/SC node over one TLS socket (so it can pass session=) --------
 
-def ws_frame(payload: bytes) -> bytes:
-    mask = os.urandom(4)
-    n = len(payload)
-    head = bytes([0x82]) + (bytes([0x80 | n]) if n < 126 else bytes([0x80 | 126]) + struct.pack("!H", n))
-    return head + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
-
-
 def read_exact(sock, n: int) -> bytes:
     buf = b""
     while len(buf) < n:
@@ -116,16 +110,14 @@ def bsc_connect(port: int, ctx: ssl.SSLContext, session=None, source: str = "127
                                    source_address=(source, 0))
     sock = ctx.wrap_socket(raw, session=session)
     key = base64.b64encode(os.urandom(16)).decode()
-    sock.sendall((f"GET / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
-                  f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
-                  f"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: hub.bsc.bacnet.org\r\n"
-                  f"\r\n").encode())
+    sock.sendall(wsframe.upgrade_request(key, host=f"127.0.0.1:{port}"))
     head = b""
     while b"\r\n\r\n" not in head:
         head += read_exact(sock, 1)
     if not head.startswith(b"HTTP/1.1 101"):
         raise ConnectionError(f"upgrade refused: {head[:40]!r}")
-    sock.sendall(ws_frame(bvlc.connect_request(1, bvlc.random_vmac(), bvlc.random_uuid())))
+    hello = bvlc.connect_request(1, bvlc.random_vmac(), bvlc.random_uuid())
+    sock.sendall(wsframe.ws_frame(wsframe.BINARY, hello))
     reply = bvlc.Message.decode(read_ws_message(sock))
     if reply.function != bvlc.CONNECT_ACCEPT:
         raise ConnectionError("no Connect-Accept: " + reply.describe())
@@ -133,7 +125,7 @@ def bsc_connect(port: int, ctx: ssl.SSLContext, session=None, source: str = "127
 
 
 def bsc_close(sock) -> None:
-    sock.sendall(ws_frame(bvlc.disconnect_request(2)))
+    sock.sendall(wsframe.ws_frame(wsframe.BINARY, bvlc.disconnect_request(2)))
     try:
         read_ws_message(sock)  # Disconnect-ACK
     finally:

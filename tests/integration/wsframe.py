@@ -1,6 +1,7 @@
-"""RFC 6455 client frames built by hand, for tests and fuzz seeds that need frames a
-WebSocket library would refuse to send (bad RSV bits, unmasked, lying lengths).
-Shared by test_bad_input.py, test_faults.py and fuzz/make_seeds.py. Stdlib only."""
+"""RFC 6455 client frames and upgrade requests built by hand, for tests and fuzz seeds that
+need what a WebSocket library would refuse to send (bad RSV bits, unmasked, lying lengths,
+missing headers). Shared by test_bad_input.py, test_faults.py, test_storm.py and
+fuzz/make_seeds.py. Stdlib only."""
 import os
 
 TEXT, BINARY, CLOSE, PING, PONG, CONT = 0x1, 0x2, 0x8, 0x9, 0xA, 0x0
@@ -32,3 +33,22 @@ def ws_frame(opcode: int, payload: bytes = b"", fin: bool = True, rsv: int = 0, 
         return hdr + payload
     key = os.urandom(4) if mask is True else bytes(mask)
     return hdr + key + mask_bytes(payload, key)
+
+
+def upgrade_request(key, version="13", protocol="hub.bsc.bacnet.org", method="GET",
+                    target="/", http="HTTP/1.1", extra="", upgrade="websocket",
+                    connection="Upgrade", host="127.0.0.1") -> bytes:
+    """The HTTP/1.1 upgrade request head; a header given as None is left out, `extra` is
+    raw header lines added at the end."""
+    lines = [f"{method} {target} {http}", f"Host: {host}"]
+    if upgrade is not None:
+        lines.append(f"Upgrade: {upgrade}")
+    if connection is not None:
+        lines.append(f"Connection: {connection}")
+    if key is not None:
+        lines.append(f"Sec-WebSocket-Key: {key}")
+    if version is not None:
+        lines.append(f"Sec-WebSocket-Version: {version}")
+    if protocol is not None:
+        lines.append(f"Sec-WebSocket-Protocol: {protocol}")
+    return ("\r\n".join(lines) + "\r\n" + extra + "\r\n").encode()

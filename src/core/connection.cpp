@@ -21,18 +21,17 @@ constexpr double kCloseLingerSeconds = 2.0;
 constexpr size_t kReadBudget = 64 * 1024;
 
 
-std::string peer_name(uv_tcp_t* tcp) {
-  sockaddr_storage ss;
-  int len = sizeof ss;
-  if (uv_tcp_getpeername(tcp, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return "?";
+// "ip:port" / "[ip6]:port" of a peer address, "?" if there is none.
+std::string peer_name(const sockaddr_storage& ss) {
+  if (ss.ss_family != AF_INET && ss.ss_family != AF_INET6) return "?";
   char host[64] = "?";
   char text[80];
   if (ss.ss_family == AF_INET) {
-    auto* a = reinterpret_cast<sockaddr_in*>(&ss);
+    auto* a = reinterpret_cast<const sockaddr_in*>(&ss);
     uv_ip4_name(a, host, sizeof host);
     std::snprintf(text, sizeof text, "%s:%u", host, unsigned(ntohs(a->sin_port)));
   } else {
-    auto* a = reinterpret_cast<sockaddr_in6*>(&ss);
+    auto* a = reinterpret_cast<const sockaddr_in6*>(&ss);
     uv_ip6_name(a, host, sizeof host);
     std::snprintf(text, sizeof text, "[%s]:%u", host, unsigned(ntohs(a->sin6_port)));
   }
@@ -58,7 +57,11 @@ bool Connection::start(uv_stream_t* server) {
     return false;
   }
   uv_tcp_nodelay(&tcp_, 1);
-  peer_ = peer_name(&tcp_);
+  // One getpeername per connection: the log name and the source-rate check both use it.
+  int len = sizeof peer_addr_;
+  if (uv_tcp_getpeername(&tcp_, reinterpret_cast<sockaddr*>(&peer_addr_), &len) != 0)
+    peer_addr_.ss_family = AF_UNSPEC;
+  peer_ = peer_name(peer_addr_);
   last_rx_ms_ = worker_->now_ms();
   accepted_ns_ = uv_hrtime();
   if ((tls_ctx_ = worker_->tls())) {

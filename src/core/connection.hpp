@@ -57,6 +57,7 @@ class Connection final : public WsSession::IO {
   void set_registered(bool r) { registered_ = r; }
   uint16_t peer_max_bvlc() const { return peer_max_bvlc_; }
   const std::string& peer() const { return peer_; }
+  const sockaddr_storage& peer_address() const { return peer_addr_; }
   uint64_t last_rx_ms() const { return last_rx_ms_; }
 
   // Appends one BVLC message as a WebSocket binary frame; false (and nothing queued) if the
@@ -141,6 +142,7 @@ class Connection final : public WsSession::IO {
   uint64_t read_iteration_ = 0;   // Worker::iteration() of the reads counted below
   size_t read_in_iteration_ = 0;  // octets read in that iteration
   bool read_paused_ = false;      // read budget used up; the drain pass resumes reading
+  sockaddr_storage peer_addr_{};  // AF_UNSPEC if unknown
   std::string peer_;
   uint64_t accepted_ns_ = 0;       // uv_hrtime() at accept, for the handshake latency
   int64_t connected_unix_ms_ = 0;

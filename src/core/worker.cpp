@@ -206,11 +206,10 @@ void Worker::accept_one() {
 }
 
 bool Worker::source_allowed(Connection* c) {
-  sockaddr_storage ss;
-  int len = sizeof ss;
-  if (!sources_ || uv_tcp_getpeername(&c->tcp_, reinterpret_cast<sockaddr*>(&ss), &len) != 0)
+  if (!sources_) return true;
+  // An unknown address (AF_UNSPEC) has no bucket: SourceLimiter lets it through.
+  if (sources_->allow(reinterpret_cast<const sockaddr*>(&c->peer_address()), now_ms()))
     return true;
-  if (sources_->allow(reinterpret_cast<sockaddr*>(&ss), now_ms())) return true;
   // Policy: close before any TLS work (the node retries later).
   bump(stats_.refused_source_rate);
   if (log_allowed(FloodLog::kRefused))

@@ -19,7 +19,6 @@ Everything is on loopback, bounded in count and time.
 
 import base64
 import os
-import re
 import socket
 import ssl
 import struct
@@ -61,14 +60,10 @@ def start_hub(*extra):
                               log_level="info", extra_args=list(extra)).start(timeout=10.0)
 
 
-def stop_counters(hub) -> dict:
+def stop_counters(hub):
     """Stops the hub (SIGTERM, exit 0 checked) and returns its event=stopped counters."""
     hub.stop()
-    lines = [ln for ln in hub.stderr_lines() if "event=stopped" in ln]
-    if not lines:
-        raise AssertionError("no event=stopped line; tail:\n" + hub.stderr_tail())
-    tail = lines[-1].split("event=stopped", 1)[1]
-    return {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", tail)}
+    return hubproc.stopped_counters(hub)
 
 
 def client_context() -> ssl.SSLContext:

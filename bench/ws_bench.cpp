@@ -1,5 +1,5 @@
-// WebSocket framing on the hub's side (net/ws_session.hpp over wslay): parsing and
-// unmasking client frames as they arrive, many per read, and writing the header of a
+// WebSocket framing on the hub's side (net/ws_session.hpp): parsing and unmasking client
+// frames as they arrive, many per read (fast path and wslay), and writing the header of a
 // forwarded (unmasked) server frame.
 #include <benchmark/benchmark.h>
 
@@ -52,7 +52,7 @@ void BM_WsReceive(benchmark::State& state) {
   for (size_t i = 0; i < kFrames; ++i) append_client_frame(feed.input, len);
   for (auto _ : state) {
     state.PauseTiming();
-    bsc::WsSession ws(&feed, bsc::WsSession::Role::kServer, 65536);
+    bsc::WsSession ws(&feed, bsc::WsSession::Role::kServer, 65536, state.range(1) != 0);
     feed.pos = 0;
     state.ResumeTiming();
     ws.receive();
@@ -61,7 +61,8 @@ void BM_WsReceive(benchmark::State& state) {
   state.SetItemsProcessed(int64_t(state.iterations() * kFrames));
   state.SetBytesProcessed(int64_t(state.iterations() * kFrames * len));
 }
-BENCHMARK(BM_WsReceive)->Arg(100)->Arg(1400);
+// Second argument: 1 = the fast path, 0 = every frame through wslay.
+BENCHMARK(BM_WsReceive)->ArgNames({"len", "fast"})->ArgsProduct({{100, 1400}, {0, 1}});
 
 void BM_WsServerFrameHeader(benchmark::State& state) {
   uint8_t out[bsc::WsSession::kMaxFrameHeader];

@@ -1,5 +1,6 @@
-// libFuzzer target: bsc::WsSession (wslay) in the hub's server role, reading the fuzz input
-// as the client's plaintext byte stream. The input is offered in chunks of varying size
+// libFuzzer target: bsc::WsSession in the hub's server role, reading the fuzz input as the
+// client's plaintext byte stream, once with the receive fast path and once with every frame
+// through wslay: both must deliver the same messages and send the same octets. The input is offered in chunks of varying size
 // (one chunk per receive() call, as the event loop would after each TLS read), until the
 // session fails, finishes or the input is used up. Every binary message goes through
 // bsc::decode as the hub would; some are echoed back with send_binary(). The server's own
@@ -41,6 +42,7 @@ class FuzzIO final : public bsc::WsSession::IO {
   void ws_message(const uint8_t* data, size_t len) override {
     FUZZ_CHECK(len <= kMaxMessage);
     ++messages_;
+    delivered_.emplace_back(data, data + len);
     // What the hub does with every binary message.
     const bsc::DecodeResult r = bsc::decode(std::span<const uint8_t>(data, len));
     if (r.ok) {
@@ -65,6 +67,8 @@ class FuzzIO final : public bsc::WsSession::IO {
 
   std::vector<std::vector<uint8_t>> take_pending() { return std::move(pending_); }
   const std::vector<uint8_t>& out() const { return out_; }
+  const std::vector<std::vector<uint8_t>>& delivered() const { return delivered_; }
+  size_t rejected() const { return rejected_; }
 
  private:
   const uint8_t* data_;
@@ -73,6 +77,7 @@ class FuzzIO final : public bsc::WsSession::IO {
   size_t offered_ = 0;
   std::vector<uint8_t> out_;
   std::vector<std::vector<uint8_t>> pending_;
+  std::vector<std::vector<uint8_t>> delivered_;
   size_t messages_ = 0;
   size_t rejected_ = 0;
 };
@@ -120,32 +125,38 @@ void check_server_output(const std::vector<uint8_t>& out) {
 
 constexpr size_t kChunks[] = {1, 2, 3, 5, 8, 13, 64, 4096, 7, 512, 1};
 
+// One session over the whole input, as the hub would run it.
+void run_session(FuzzIO& io, bool fast_receive) {
+  bsc::WsSession session(&io, bsc::WsSession::Role::kServer, kMaxMessage, fast_receive);
+  bool alive = true;
+  for (size_t i = 0; alive && io.offer(kChunks[i % (sizeof kChunks / sizeof kChunks[0])]); ++i) {
+    alive = session.receive();
+    // Echo what arrived, as a hub forwards it (copies the data).
+    for (auto& m : io.take_pending()) {
+      if (!session.send_binary(m.data(), m.size())) break;
+    }
+    if (session.finished()) break;
+  }
+  if (alive && !session.finished()) {
+    // The hub going away: start the close handshake, then drain whatever is left.
+    session.close(bsc::ws_close::kGoingAway, "fuzz end");
+    FUZZ_CHECK(session.close_sent());
+    (void)session.receive();
+  }
+  (void)session.close_received();
+  (void)session.close_code_received();
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  FuzzIO io(data, size);
-  {
-    bsc::WsSession session(&io, bsc::WsSession::Role::kServer, kMaxMessage);
-    bool alive = true;
-    for (size_t i = 0; alive && io.offer(kChunks[i % (sizeof kChunks / sizeof kChunks[0])]);
-         ++i) {
-      alive = session.receive();
-      // Echo what arrived, as a hub forwards it (copies the data).
-      for (auto& m : io.take_pending()) {
-        if (!session.send_binary(m.data(), m.size())) break;
-      }
-      if (session.finished()) break;
-    }
-    if (alive && !session.finished()) {
-      // The hub going away: start the close handshake, then drain whatever is left.
-      session.close(bsc::ws_close::kGoingAway, "fuzz end");
-      FUZZ_CHECK(session.close_sent());
-      (void)session.receive();
-    }
-    (void)session.close_received();
-    (void)session.close_code_received();
-  }
-  check_server_output(io.out());
+  FuzzIO fast(data, size), reference(data, size);
+  run_session(fast, true);
+  run_session(reference, false);
+  check_server_output(fast.out());
+  FUZZ_CHECK(fast.delivered() == reference.delivered());
+  FUZZ_CHECK(fast.out() == reference.out());
+  FUZZ_CHECK(fast.rejected() == reference.rejected());
 
   // The hub's own frame header builder.
   uint8_t hdr[bsc::WsSession::kMaxFrameHeader];

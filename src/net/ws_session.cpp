@@ -3,11 +3,82 @@
 #include <chrono>
 #include <cstring>
 #include <stdexcept>
+#include <vector>
 
 namespace bsc {
 
-WsSession::WsSession(IO* io, Role role, size_t max_message)
+// Plaintext one receive() call works through: the thread's scratch buffer, big enough for
+// the longest frame the fast path takes plus a full TLS record.
+struct WsSession::RxBuffer {
+  std::vector<uint8_t> bytes;  // size() is the usable capacity
+  size_t begin = 0;            // first octet not yet parsed
+  size_t end = 0;              // one past the last octet received
+  bool in_use = false;
+};
+
+namespace {
+
+constexpr size_t kPullRoom = 64 * 1024;  // room for new input beyond one whole frame
+
+// Client-to-server masking (RFC 6455 §5.3): octet i is XORed with key[i % 4]. Whole 8-octet
+// words first: the key repeated twice is the same word in either byte order.
+void unmask(uint8_t* p, size_t n, const uint8_t* key) {
+  uint32_t k32;
+  std::memcpy(&k32, key, 4);
+  const uint64_t k64 = uint64_t(k32) << 32 | k32;
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t w;
+    std::memcpy(&w, p + i, 8);
+    w ^= k64;
+    std::memcpy(p + i, &w, 8);
+  }
+  for (; i < n; ++i) p[i] ^= key[i & 3];
+}
+
+// The fixed part of a frame header (RFC 6455 §5.2), as far as the fast path needs it.
+struct FrameHead {
+  size_t size = 0;       // octets before the payload, mask key included
+  uint64_t length = 0;   // payload octets
+  uint8_t opcode = 0;
+  bool fin = false;
+  bool rsv = false;
+  bool masked = false;
+  bool canonical = false;  // length in its shortest form, top bit clear
+};
+
+// False while the header is still incomplete.
+bool parse_head(const uint8_t* p, size_t avail, FrameHead* h) {
+  if (avail < 2) return false;
+  h->fin = p[0] & 0x80;
+  h->rsv = p[0] & 0x70;
+  h->opcode = p[0] & 0x0F;
+  h->masked = p[1] & 0x80;
+  const uint8_t len7 = p[1] & 0x7F;
+  const size_t ext = len7 == 126 ? 2 : len7 == 127 ? 8 : 0;
+  h->size = 2 + ext + (h->masked ? 4 : 0);
+  if (avail < h->size) return false;
+  if (ext == 0) {
+    h->length = len7;
+    h->canonical = true;
+  } else if (ext == 2) {
+    h->length = uint64_t(p[2]) << 8 | p[3];
+    h->canonical = h->length >= 126;
+  } else {
+    h->length = 0;
+    for (size_t i = 0; i < 8; ++i) h->length = h->length << 8 | p[2 + i];
+    h->canonical = h->length > 0xFFFF && h->length >> 63 == 0;
+  }
+  return true;
+}
+
+}  // namespace
+
+WsSession::WsSession(IO* io, Role role, size_t max_message, bool fast_receive)
     : io_(io),
+      max_message_(max_message),
+      expect_masked_(role == Role::kServer),
+      fast_receive_(fast_receive),
       mask_state_(uint64_t(std::chrono::steady_clock::now().time_since_epoch().count()) |
                   1) {
   wslay_event_callbacks cb{};
@@ -23,13 +94,22 @@ WsSession::WsSession(IO* io, Role role, size_t max_message)
 
 WsSession::~WsSession() { wslay_event_context_free(ctx_); }
 
+// wslay reads only the frames process() gave it, and only as far as they have arrived, so
+// it is back at a frame boundary whenever wslay_owed_ reaches zero.
 ssize_t WsSession::on_recv(wslay_event_context_ptr ctx, uint8_t* buf, size_t len, int,
                            void* self) {
-  size_t n = static_cast<WsSession*>(self)->io_->ws_pull(buf, len);
+  auto* s = static_cast<WsSession*>(self);
+  RxBuffer* rx = s->rx_;
+  size_t n = rx ? rx->end - rx->begin : 0;
+  if (n > len) n = len;
+  if (n > s->wslay_owed_) n = size_t(s->wslay_owed_);
   if (n == 0) {
     wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
     return -1;
   }
+  std::memcpy(buf, rx->bytes.data() + rx->begin, n);
+  rx->begin += n;
+  s->wslay_owed_ -= n;
   return ssize_t(n);
 }
 
@@ -74,14 +154,89 @@ bool WsSession::flush() {
   return wslay_event_send(ctx_) == 0;
 }
 
+bool WsSession::reading() const { return wslay_event_get_read_enabled(ctx_); }
+
 bool WsSession::receive() {
-  if (wslay_event_get_read_enabled(ctx_)) {
-    if (wslay_event_recv(ctx_) != 0) {
-      flush();
-      return false;
-    }
+  thread_local RxBuffer scratch;
+  RxBuffer nested;  // only if a message handler re-enters some session's receive()
+  RxBuffer& rx = scratch.in_use ? nested : scratch;
+  const size_t room = max_message_ + kMaxFrameHeader + 4 + kPullRoom;
+  if (rx.bytes.size() < room) rx.bytes.resize(room);
+  rx.in_use = true;
+  rx.begin = 0;
+  rx.end = carry_.size();
+  if (!carry_.empty()) std::memcpy(rx.bytes.data(), carry_.data(), carry_.size());
+  rx_ = &rx;
+
+  bool ok = true;
+  while (ok && reading()) {
+    const size_t got = fill(rx);
+    ok = process(rx);
+    if (got == 0) break;
+  }
+  // Keep a partial frame for next time (a fast-path frame only: wslay took its own bytes).
+  carry_.assign(rx.bytes.data() + rx.begin, rx.bytes.data() + rx.end);
+  if (carry_.empty() && carry_.capacity() > 4096) carry_ = {};
+  rx_ = nullptr;
+  rx.in_use = false;
+  if (!ok) {
+    flush();
+    return false;
   }
   return flush();
+}
+
+// Pulls input until the buffer is full or the transport has nothing more; returns octets
+// pulled.
+size_t WsSession::fill(RxBuffer& rx) {
+  if (rx.begin > 0) {
+    std::memmove(rx.bytes.data(), rx.bytes.data() + rx.begin, rx.end - rx.begin);
+    rx.end -= rx.begin;
+    rx.begin = 0;
+  }
+  size_t got = 0;
+  while (rx.end < rx.bytes.size()) {
+    size_t n = io_->ws_pull(rx.bytes.data() + rx.end, rx.bytes.size() - rx.end);
+    if (n == 0) break;
+    rx.end += n;
+    got += n;
+  }
+  return got;
+}
+
+// Delivers every complete frame in rx: the fast path's own, the rest through wslay. False
+// when wslay failed the connection.
+bool WsSession::process(RxBuffer& rx) {
+  while (rx.begin < rx.end && reading()) {
+    if (wslay_owed_ > 0) {
+      if (wslay_event_recv(ctx_) != 0) return false;
+      if (wslay_owed_ > 0) return true;  // the rest of wslay's frame is still on its way
+      continue;
+    }
+    uint8_t* p = rx.bytes.data() + rx.begin;
+    FrameHead h;
+    if (!parse_head(p, rx.end - rx.begin, &h)) return true;
+    const bool fast = fast_receive_ && h.fin && !h.rsv && h.opcode == WSLAY_BINARY_FRAME &&
+                      h.masked == expect_masked_ && h.canonical && h.length <= max_message_ &&
+                      !wslay_in_message_ && !failed_ && !wslay_event_get_close_sent(ctx_);
+    if (fast) {
+      if (rx.end - rx.begin - h.size < h.length) return true;  // wait for the whole frame
+      uint8_t* payload = p + h.size;
+      const size_t len = size_t(h.length);
+      if (h.masked) unmask(payload, len, payload - 4);
+      rx.begin += h.size + len;
+      io_->ws_message(payload, len);
+      continue;
+    }
+    // wslay's frame: it judges it (and may fail the connection) and keeps the state of a
+    // fragmented message, which we mirror to know when frames may take the fast path again.
+    wslay_owed_ = h.length > UINT64_MAX - h.size ? UINT64_MAX : h.size + h.length;
+    if (h.opcode == WSLAY_TEXT_FRAME || h.opcode == WSLAY_BINARY_FRAME)
+      wslay_in_message_ = !h.fin;
+    else if (h.opcode == WSLAY_CONTINUATION_FRAME && h.fin)
+      wslay_in_message_ = false;
+  }
+  return true;
 }
 
 bool WsSession::send_binary(const uint8_t* data, size_t len) {

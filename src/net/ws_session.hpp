@@ -2,12 +2,17 @@
 // Input: plaintext pulled from the transport (TLS or plain TCP) through the IO interface.
 // Output: whole frames pushed to the transport's pending plaintext. wslay handles masking
 // checks, fragment reassembly up to the size cap, ping/pong and the close handshake.
+// Receive fast path: a complete, final, binary frame in canonical form (nearly all
+// BACnet/SC traffic) is unmasked in place, 8 octets at a time, and handed up without a copy;
+// wslay would unmask it octet by octet and copy it into a fresh allocation. Every other frame
+// goes to wslay octet for octet, so wslay stays the one judge of protocol errors.
 // Threads: [owner] only.
 #pragma once
 #include <wslay/wslay.h>
 
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 namespace bsc {
 
@@ -36,7 +41,9 @@ class WsSession {
 
   enum class Role { kServer, kClient };
   // max_message: reassembled messages above it fail the connection with 1009.
-  WsSession(IO* io, Role role, size_t max_message);
+  // fast_receive = false sends every frame through wslay (the reference the fast path is
+  // fuzzed against).
+  WsSession(IO* io, Role role, size_t max_message, bool fast_receive = true);
   ~WsSession();
   WsSession(const WsSession&) = delete;
   WsSession& operator=(const WsSession&) = delete;
@@ -71,8 +78,20 @@ class WsSession {
   static void on_msg(wslay_event_context_ptr, const wslay_event_on_msg_recv_arg* arg,
                      void* self);
 
+  struct RxBuffer;
+  bool reading() const;
+  bool process(RxBuffer& rx);
+  size_t fill(RxBuffer& rx);
+
   IO* io_;
   wslay_event_context_ptr ctx_ = nullptr;
+  const size_t max_message_;
+  const bool expect_masked_;  // server: client frames carry a mask
+  const bool fast_receive_;
+  std::vector<uint8_t> carry_;     // a partial frame left over from the last receive()
+  RxBuffer* rx_ = nullptr;         // the buffer receive() is working through
+  uint64_t wslay_owed_ = 0;        // octets of the current frame that belong to wslay
+  bool wslay_in_message_ = false;  // wslay holds part of a fragmented message
   uint64_t mask_state_;
   bool failed_ = false;  // we rejected the peer's data (text frame): ignore the rest
 };

@@ -7,8 +7,10 @@ python3-matplotlib if it is missing.
     bench/report.py [--duration 3] [--build build] [--out bench/results] [--quick]
 
 Matrix (N = CPUs):
-  echo       workers 1..N x {TLS, plaintext} x NPDU {100, 1400} B, 16 nodes, 16 in flight/pair
-  broadcast  TLS, 1 sender to 100 and to 1,000 nodes, workers 1 and N, 100 B
+  echo       workers 1..N x {TLS, plaintext} x NPDU {100, 1024, 1400} B, 16 nodes, 16 in flight/pair
+  light      TLS, 1 pair with 8 echo exchanges in flight, NPDU 25-1400 B mixed, workers 1
+  broadcast  TLS, 100 B, to 100 and to 1,000 nodes, workers 1 and N, 1 sender (one broadcast
+             in flight) and 1,000 nodes with 64 senders (many in flight)
   connect    TLS, a storm of 1,000 nodes (64 concurrent handshakes), workers 1 and N
   idle       2,000 nodes held (TLS and plaintext), workers N: hub RSS per connection
 
@@ -41,7 +43,16 @@ PIN = NCPU >= 2
 # Floors (../shared/limits/README.md). 100 B: measured ~1.5 us per forwarded frame (AES-GCM
 # open+seal, batched read/write). Other sizes: 2 x (0.08 + 0.0035 * S) us of AES-GCM (one open,
 # one seal) + ~1 us of syscalls => 1400 B: ~10.96 us.
+def mean_size(size):
+    """NPDU size of a row: N, or the mean of a MIN-MAX range."""
+    if isinstance(size, str) and "-" in size:
+        lo, hi = (int(x) for x in size.split("-"))
+        return (lo + hi) / 2
+    return int(size)
+
+
 def frame_floor_us(size):
+    size = mean_size(size)
     if size == 100:
         return 1.5
     return 2 * (0.08 + 0.0035 * size) + 1.0
@@ -257,7 +268,8 @@ def run(spec, args, pki, log):
             cmd += ["--inflight", str(spec["inflight"]), "--size", str(spec["size"]),
                     "--duration", str(spec["duration"])]
         elif mode == "broadcast":
-            cmd += ["--senders", "1", "--size", str(spec["size"]), "--duration", str(spec["duration"])]
+            cmd += ["--senders", str(spec.get("senders", 1)), "--size", str(spec["size"]),
+                    "--duration", str(spec["duration"])]
         elif mode == "idle":
             cmd += ["--duration", str(spec["duration"])]
         if tls:
@@ -481,19 +493,21 @@ def write_report(rows, meta, out, plots):
 
     echo = [r for r in rows if r["mode"] == "echo"]
     if echo:
-        L.append("## Echo (16 nodes = 8 pairs, 16 in flight per pair, %s s)\n" % echo[0]["duration"])
-        L.append("| TLS | NPDU | workers | frames/s | hub frames | hub CPU s | hub busy | load busy | others | hub us/frame | floor us | x floor | p50 RTT | p99 RTT | peak RSS | drops | loss l/d/c/r | notes |")
-        L.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+        L.append("## Echo (%s s; 16 nodes = 8 pairs with 16 in flight per pair, unless the row says otherwise)\n"
+                 % echo[0]["duration"])
+        L.append("| TLS | NPDU | workers | nodes x in flight | frames/s | hub frames | hub CPU s | hub busy | load busy | others | hub us/frame | floor us | x floor | p50 RTT | p99 RTT | peak RSS | drops | loss l/d/c/r | notes |")
+        L.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
         for r in echo:
             p50, p99 = lat_cells(r)
-            L.append(f"| {'TLS' if r['tls'] else 'plain'} | {r['size']} B | {r['workers']} | {fmt(r['rate'])} | "
+            L.append(f"| {'TLS' if r['tls'] else 'plain'} | {r['size']} B | {r['workers']} | "
+                     f"{r['nodes']} x {r['inflight']} | {fmt(r['rate'])} | "
                      f"{fmt(r['hub_frames'])} | {r['hub_cpu_s']:.2f} | {r['hub_busy']:.0%} | {r['load_busy']:.0%} | "
                      f"{r['other_cores_during']:.2f} | {fmt(r['us_per_frame'], 2)} | {fmt(r.get('floor_us'), 2)} | {fmt(r.get('x_floor'), 2)} | "
                      f"{p50} | {p99} | {r['peak_rss_kb'] / 1024:.1f} MB | {drops_cell(r)} | {loss_cell(r)} | {notes_for(r)} |")
         # TLS overhead vs cipher floor
         L.append("")
         lines = []
-        for size in sorted({r["size"] for r in echo}):
+        for size in sorted({r["size"] for r in echo if isinstance(r["size"], int)}):
             for w in sorted({r["workers"] for r in echo}):
                 t = [r for r in echo if r["size"] == size and r["workers"] == w and r["tls"]]
                 p = [r for r in echo if r["size"] == size and r["workers"] == w and not r["tls"]]
@@ -507,12 +521,12 @@ def write_report(rows, meta, out, plots):
 
     bc = [r for r in rows if r["mode"] == "broadcast"]
     if bc:
-        L.append("## Broadcast (TLS, 1 sender, 100 B NPDU, %s s)\n" % bc[0]["duration"])
-        L.append("| nodes | workers | copies/s | hub copies | hub CPU s | hub busy | load busy | others | hub us/copy | x 1.5 us (ref.) | p50 | p99 | peak RSS | drops | loss l/d/c/r | notes |")
-        L.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+        L.append("## Broadcast (TLS, 100 B NPDU, %s s; each sender has one broadcast in flight)\n" % bc[0]["duration"])
+        L.append("| nodes | senders | workers | copies/s | hub copies | hub CPU s | hub busy | load busy | others | hub us/copy | x 1.5 us (ref.) | p50 | p99 | peak RSS | drops | loss l/d/c/r | notes |")
+        L.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
         for r in bc:
             p50, p99 = lat_cells(r)
-            L.append(f"| {fmt(r['nodes'])} | {r['workers']} | {fmt(r['rate'])} | {fmt(r['hub_frames'])} | "
+            L.append(f"| {fmt(r['nodes'])} | {r.get('senders', 1)} | {r['workers']} | {fmt(r['rate'])} | {fmt(r['hub_frames'])} | "
                      f"{r['hub_cpu_s']:.2f} | {r['hub_busy']:.0%} | {r['load_busy']:.0%} | {r['other_cores_during']:.2f} | "
                      f"{fmt(r['us_per_frame'], 2)} | "
                      f"{fmt(r.get('x_floor'), 2)} | {p50} | {p99} | {r['peak_rss_kb'] / 1024:.1f} MB | "
@@ -624,11 +638,11 @@ def _make_plots(rows, out, log):
         log("matplotlib not available: skipping plots (install python3-matplotlib)")
         return []
     made = []
-    echo = [r for r in rows if r["mode"] == "echo"]
+    echo = [r for r in rows if r["mode"] == "echo" and isinstance(r["size"], int)]  # the matrix, not "light"
     if echo:
         fig, (a1, a2) = plt.subplots(1, 2, figsize=(12, 4.4), gridspec_kw={"wspace": 0.65})
         for tls in (True, False):
-            for size in sorted({r["size"] for r in echo}):
+            for size in sorted({r["size"] for r in echo if isinstance(r["size"], int)}):
                 rs = sorted([r for r in echo if r["tls"] == tls and r["size"] == size], key=lambda r: r["workers"])
                 if not rs:
                     continue
@@ -651,7 +665,7 @@ def _make_plots(rows, out, log):
         a1.set_title("Throughput vs workers")
         a2.set_ylabel("hub CPU us per forwarded frame")
         a2.set_title("Hub cost per frame")
-        for size in sorted({r["size"] for r in echo}):
+        for size in sorted({r["size"] for r in echo if isinstance(r["size"], int)}):
             a2.axhline(frame_floor_us(size), color="gray", lw=0.8, ls=":")
             a2.annotate(f"TLS floor {size} B", (ws[0], frame_floor_us(size)), fontsize=7, color="gray",
                         textcoords="offset points", xytext=(2, 2))
@@ -755,6 +769,7 @@ def main():
     ap.add_argument("--quick", action="store_true", help="tiny matrix to test the script")
     ap.add_argument("--max-load", type=float, default=1.5, help="wait while the 1-min load average is above")
     ap.add_argument("--from-json", help="no runs: re-render report.md and the plots from a report.json")
+    ap.add_argument("--only", help="run only the matrix rows whose label contains this text")
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
     if args.from_json:
@@ -787,7 +802,7 @@ def main():
     W = list(range(1, NCPU + 1))
     D = args.duration
     specs = []
-    sizes = [100, 1400]
+    sizes = [100, 1024, 1400]
     if args.quick:
         W, sizes, D = [1, NCPU] if NCPU > 1 else [1], [100], 1.0
     for tls in (True, False):
@@ -795,12 +810,14 @@ def main():
             for w in W:
                 specs.append(dict(mode="echo", workers=w, tls=tls, nodes=16, inflight=16, size=size, duration=D,
                                   label=f"echo {'TLS' if tls else 'plain'} {size} B, {w} worker(s)"))
+    specs.append(dict(mode="echo", workers=1, tls=True, nodes=2, inflight=8, size="25-1400", duration=D,
+                      label="light load: echo TLS 25-1400 B, 8 in flight, 1 worker(s)"))
     wn = sorted({1, NCPU})
-    bc_nodes = [100, 1000] if not args.quick else [100]
-    for n in bc_nodes:
+    bc_runs = [(100, 1), (1000, 1), (1000, 64)] if not args.quick else [(100, 1), (100, 8)]
+    for n, senders in bc_runs:
         for w in wn:
-            specs.append(dict(mode="broadcast", workers=w, tls=True, nodes=n, size=100, duration=D,
-                              label=f"broadcast TLS to {n} nodes, {w} worker(s)"))
+            specs.append(dict(mode="broadcast", workers=w, tls=True, nodes=n, senders=senders, size=100, duration=D,
+                              label=f"broadcast TLS to {n} nodes, {senders} sender(s), {w} worker(s)"))
     for w in wn:
         specs.append(dict(mode="connect", workers=w, tls=True, nodes=1000 if not args.quick else 200,
                           label=f"connect storm TLS, {w} worker(s)"))
@@ -809,6 +826,8 @@ def main():
         specs.append(dict(mode="idle", workers=NCPU, tls=tls, nodes=idle_n, duration=args.idle_hold,
                           label=f"idle {'TLS' if tls else 'plain'} {idle_n} nodes, {NCPU} worker(s)"))
 
+    if args.only:
+        specs = [s for s in specs if args.only in s["label"]]
     rows = []
     with tempfile.TemporaryDirectory(prefix="bschub-report-") as pki:
         e2e.make_pki(pki)

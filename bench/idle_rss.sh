@@ -36,5 +36,5 @@ echo "all $n nodes connected after $(( $(date +%s) - t0 )) s"
 sleep "$settle"
 rss1=$(awk '/VmRSS/{print $2}' /proc/$hub/status)
 curl -s "http://127.0.0.1:$mport/metrics" | grep -E '^bschub_idle_trims_total'
-echo "hub VmRSS ${rss0} -> ${rss1} KiB: $(( (rss1 - rss0) * 10 / n ))e-1 KiB per node"
+echo "hub VmRSS ${rss0} -> ${rss1} KiB: $(awk -v a="$rss0" -v b="$rss1" -v n="$n" 'BEGIN { printf "%.1f", (b - a) / n }') KiB per node"
 wait $load; echo "bschub-load exit $?: $(grep '^mode=' $d/load.out)"

@@ -39,6 +39,8 @@ std::string Config::validate() const {
   if (!in_range(connect_wait_s, 1, 300)) return "--connect-wait must be 1..300 s";
   if (!in_range(heartbeat_timeout_s, 1, 3600))
     return "--heartbeat-timeout must be 1..3600 s";
+  if (idle_trim_s != 0 && !in_range(idle_trim_s, 0.1, 3600))
+    return "--idle-trim must be 0 (off) or 0.1..3600 s";
   if (!in_range(handshake_timeout_s, 1, 300))
     return "--handshake-timeout must be 1..300 s";
   if (!in_range(disconnect_wait_s, 0.1, 300)) return "--disconnect-wait must be 0.1..300 s";

@@ -23,6 +23,7 @@ struct Config {
   double handshake_timeout_s = 10;    // TCP accept -> WebSocket open
   double connect_wait_s = 10;         // WebSocket open -> Connect-Request (Std default 10 s)
   double heartbeat_timeout_s = 300;   // silence for 2x this: probe, then close
+  double idle_trim_s = 30;            // no input this long: buffers released (0: never)
   double disconnect_wait_s = 5;       // Disconnect-Request -> ACK
   size_t max_pending_output = 1 << 20;  // bytes queued per connection before dropping
   double slow_reader_timeout_s = 10;  // output full this long: the node is disconnected

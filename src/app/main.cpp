@@ -60,6 +60,10 @@ int main(int argc, char** argv) {
   app.add_option("--heartbeat-timeout", cfg.heartbeat_timeout_s,
                  "after 2x this many silent seconds a node is probed, then closed")
       ->capture_default_str();
+  app.add_option("--idle-trim", cfg.idle_trim_s,
+                 "after this many seconds without input a node's TLS and output buffers "
+                 "are given back to the kernel (0: never)")
+      ->capture_default_str();
   app.add_option("--handshake-timeout", cfg.handshake_timeout_s,
                  "seconds from TCP accept to an open WebSocket")
       ->capture_default_str();

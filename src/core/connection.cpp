@@ -1,5 +1,6 @@
 #include "core/connection.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -124,6 +125,7 @@ void Connection::on_data(const uint8_t* data, size_t len) {
     return;
   }
   last_rx_ms_ = worker_->now_ms();
+  if (idle_trimmed_) note_input_after_trim();
   if (tls_) {
     tls_->feed(data, len);
   } else {
@@ -299,7 +301,7 @@ void Connection::set_state(State s) {
       connected_unix_ms_ = std::chrono::duration_cast<std::chrono::milliseconds>(
                                std::chrono::system_clock::now().time_since_epoch()).count();
       probe_sent_ = false;
-      arm_timer(2 * worker_->config().heartbeat_timeout_s);
+      arm_connected_timer();
       break;
     case State::kDisconnecting:
       arm_timer(worker_->config().disconnect_wait_s);
@@ -407,11 +409,57 @@ void Connection::on_timer() {
         arm_timer(cfg.connect_wait_s);
       } else {
         probe_sent_ = false;
-        arm_timer(double(limit - idle) / 1000.0);
+        if (idle_trim_due(idle) && release_idle_memory()) {
+          idle_trimmed_ = true;
+          bump(worker_->stats().idle_trims);
+        }
+        arm_connected_timer();
       }
       return;
     }
   }
+}
+
+// Connected and not probing: the timer wakes at the liveness deadline (2x the heartbeat
+// timeout after the last input) or, if sooner, when the node will have been quiet for
+// --idle-trim. Busy at that moment (output queued): look again one --idle-trim later.
+void Connection::arm_connected_timer() {
+  const Config& cfg = worker_->config();
+  uint64_t idle = worker_->now_ms() - last_rx_ms_;
+  uint64_t limit = uint64_t(2 * cfg.heartbeat_timeout_s * 1000);
+  uint64_t wait = idle < limit ? limit - idle : 0;
+  uint64_t trim = uint64_t(cfg.idle_trim_s * 1000);
+  if (trim > 0 && !idle_trimmed_) wait = std::min(wait, idle < trim ? trim - idle : trim);
+  arm_timer(double(wait) / 1000.0);
+}
+
+bool Connection::idle_trim_due(uint64_t idle_ms) const {
+  uint64_t trim = uint64_t(worker_->config().idle_trim_s * 1000);
+  return trim > 0 && !idle_trimmed_ && idle_ms >= trim;
+}
+
+// Idle memory: an idle node needs none of its buffers' pages until it next sends or is sent
+// something. Only when nothing is queued or being written in either direction, so no byte
+// in flight is touched; afterwards every path works as before (buffers regrow on demand).
+bool Connection::release_idle_memory() {
+  if (write_in_flight_ || !out_.empty() || !writing_.empty() ||
+      plain_in_pos_ != plain_in_.size())
+    return false;
+  if (tls_ && !tls_->release_idle_buffers()) return false;
+  std::vector<uint8_t>().swap(out_);
+  std::vector<uint8_t>().swap(writing_);
+  std::vector<uint8_t>().swap(plain_in_);
+  plain_in_pos_ = 0;
+  return true;
+}
+
+// First input after a trim: the timer (lazy, not re-armed per message) still points at the
+// liveness deadline; bring the next trim check forward so a node that goes quiet again is
+// trimmed again (a large record may have touched the released pages).
+void Connection::note_input_after_trim() {
+  idle_trimmed_ = false;
+  if (phase_ == Phase::kWebSocket && state_ == State::kConnected && !probe_sent_)
+    arm_connected_timer();
 }
 
 void Connection::leave_routing() {

@@ -109,6 +109,10 @@ class Connection final : public WsSession::IO {
   void mark_dirty();
   void note_output_full();
   void arm_timer(double seconds);
+  void arm_connected_timer();
+  bool idle_trim_due(uint64_t idle_ms) const;
+  bool release_idle_memory();
+  void note_input_after_trim();
   void leave_routing();
   void close_handles();
 
@@ -129,6 +133,7 @@ class Connection final : public WsSession::IO {
   State state_ = State::kAwaitingRequest;
   bool registered_ = false;       // holds entries in the routing table
   bool probe_sent_ = false;       // liveness Heartbeat-Request outstanding
+  bool idle_trimmed_ = false;     // buffers released since the last input (--idle-trim)
   bool write_in_flight_ = false;
   bool close_after_flush_ = false;
   bool closing_reads_ = false;     // reading only to see the peer's Close reply

@@ -48,7 +48,8 @@ namespace bsc {
   X(ws_rejected, "WebSocket messages refused (text, too big)")                       \
   X(peer_vanished, "peer ended TCP/TLS without a close (FIN, RST, close_notify)")    \
   X(read_budget_pauses, "reads paused: per-iteration read budget used up")           \
-  X(drop_broadcast_share, "dropped: broadcast copy, recipient's output half full")
+  X(drop_broadcast_share, "dropped: broadcast copy, recipient's output half full")      \
+  X(idle_trims, "idle connections whose buffers were released (--idle-trim)")
 
 // Per-BVLC-function counters: one slot per function code 0x00..0x0C, the last for codes
 // the Std does not define (counted on input before decoding).

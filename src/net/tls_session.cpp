@@ -4,6 +4,8 @@
 
 #include <cstring>
 
+#include "net/tls_record_buffers.hpp"
+
 namespace bsc {
 
 TlsSession::TlsSession(const TlsContext& ctx, const mbedtls_ssl_session* resume)
@@ -170,5 +172,20 @@ bool TlsSession::write(const uint8_t* data, size_t len) {
 void TlsSession::close_notify() { mbedtls_ssl_close_notify(&ssl_); }
 
 const char* TlsSession::ciphersuite() const { return mbedtls_ssl_get_ciphersuite(&ssl_); }
+
+// ---- idle memory ------------------------------------------------------------------------
+
+bool TlsSession::release_idle_buffers() {
+  // During the handshake the buffers carry a flight in progress; afterwards between records
+  // they carry nothing that is read again (tls_record_buffers_idle says when).
+  if (!established_ || in_pos_ != in_.size() || !out_.empty()) return false;
+  if (!tls_record_buffers_idle(ssl_)) return false;
+  tls_release_record_buffer_pages(ssl_);
+  // The handshake flights grew these to a few KiB each; an idle session needs none of it.
+  std::vector<uint8_t>().swap(in_);
+  std::vector<uint8_t>().swap(out_);
+  in_pos_ = 0;
+  return true;
+}
 
 }  // namespace bsc

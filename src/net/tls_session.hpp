@@ -50,6 +50,13 @@ class TlsSession {
   const std::string& failure_reason() const { return failure_; }
   const char* ciphersuite() const;
 
+  // Idle memory: when the session is quiescent (established; no ciphertext buffered here or
+  // inside mbedTLS, in either direction) gives the physical pages of mbedTLS's record
+  // buffers back to the kernel and drops our ciphertext buffers' capacity. Records flow as
+  // before afterwards (the pages come back zeroed on first touch). False, and nothing done,
+  // if anything is buffered.
+  bool release_idle_buffers();
+
  private:
   static int on_send(void* self, const unsigned char* buf, size_t len);
   static int on_recv(void* self, unsigned char* buf, size_t len);

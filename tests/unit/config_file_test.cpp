@@ -198,6 +198,20 @@ TEST_CASE("validate() refuses NaN and negative values wrapped to huge unsigned o
   CHECK(c.validate() == "--max-pending-output must be 16384..1073741824");
 }
 
+TEST_CASE("validate(): --idle-trim is 0 (off) or 0.1..3600 s") {
+  bsc::Config cfg;
+  cfg.tls = false;
+  cfg.hub_vmac = bsc::random_vmac();
+  for (double ok : {0.0, 0.1, 30.0, 3600.0}) {
+    cfg.idle_trim_s = ok;
+    CHECK(cfg.validate() == "");
+  }
+  for (double bad : {-1.0, 0.05, 3601.0, std::nan("")}) {
+    cfg.idle_trim_s = bad;
+    CHECK(cfg.validate() == "--idle-trim must be 0 (off) or 0.1..3600 s");
+  }
+}
+
 TEST_CASE("a range message naming several options is not blamed on one file line") {
   Cli c;
   REQUIRE(c.run("", "cert = \"hub.pem\"\n") == "");

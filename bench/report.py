@@ -149,9 +149,9 @@ def wait_quiet(log, max_wait=30.0, threshold=0.6):
 
 
 class Hub:
-    def __init__(self, build, workers, tls, pki, expect_nodes):
+    def __init__(self, build, workers, tls, pki, expect_nodes, extra_args=()):
         self.cmd = [os.path.join(build, "bschub"), "--listen", "127.0.0.1:0", "--workers",
-                    str(workers), "--log-level", "info"]
+                    str(workers), "--log-level", "info", *extra_args]
         if tls:
             self.cmd += ["--cert", f"{pki}/hub.pem", "--key", f"{pki}/hub.key", "--ca", f"{pki}/ca.pem"]
         else:
@@ -167,6 +167,7 @@ class Hub:
         self.stopped = None
         self.notable = []  # warn/error lines
         self.max_rss_after_connect = 0
+        self.last_rss_held = 0  # the last sample with every node still connected
         self.p = spawn(self.cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         r, _, _ = select.select([self.p.stdout], [], [], 10)
         line = self.p.stdout.readline() if r else ""
@@ -204,8 +205,10 @@ class Hub:
 
     def _sample_rss(self):
         while not self._done.wait(0.1):
-            if self.all_connected.is_set():
-                self.max_rss_after_connect = max(self.max_rss_after_connect, proc_kb(self.pid, "VmRSS"))
+            if self.all_connected.is_set() and self.snap_end is None:
+                rss = proc_kb(self.pid, "VmRSS")
+                self.max_rss_after_connect = max(self.max_rss_after_connect, rss)
+                self.last_rss_held = rss
 
     def stop(self):
         self._done.set()
@@ -256,7 +259,7 @@ def run(spec, args, pki, log):
     """spec: mode, workers, tls, nodes, size, inflight, duration, label"""
     mode, workers, tls, nodes = spec["mode"], spec["workers"], spec["tls"], spec["nodes"]
     other_before, waited = wait_quiet(log)
-    hub = Hub(args.build, workers, tls, pki, nodes)
+    hub = Hub(args.build, workers, tls, pki, nodes, spec.get("hub_args", ()))
     try:
         time.sleep(0.3)
         rss_before = proc_kb(hub.pid, "VmRSS")
@@ -356,6 +359,7 @@ def run(spec, args, pki, log):
     if mode == "idle":
         row["kb_per_node_peak"] = round((hwm - rss_before) / nodes, 2)
         row["kb_per_node_steady"] = round((hub.max_rss_after_connect - rss_before) / nodes, 2)
+        row["kb_per_node_end"] = round((hub.last_rss_held - rss_before) / nodes, 2)
         hb = int(counters.get("heartbeats_answered", 0))
         row["heartbeats"] = hb
         row["us_per_heartbeat"] = round(hub_cpu * 1e6 / hb, 1) if hb else None
@@ -550,18 +554,22 @@ def write_report(rows, meta, out, plots):
     idle = [r for r in rows if r["mode"] == "idle"]
     if idle:
         L.append("## Idle (nodes connected and held, Heartbeat-Request every 2 s per node)\n")
-        L.append("| TLS | nodes | workers | hold | RSS before | peak RSS (VmHWM) | max RSS while held | KB/node (peak) | KB/node (held) | all connected after | hub CPU while held | hub us/heartbeat | heartbeat RTT p50/p99 | loss l/d/c/r | notes |")
-        L.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+        L.append("| TLS | nodes | workers | hold | RSS before | peak RSS (VmHWM) | max RSS while held | KB/node (peak) | KB/node (held, max) | KB/node (end of hold) | all connected after | hub CPU while held | hub us/heartbeat | heartbeat RTT p50/p99 | loss l/d/c/r | notes |")
+        L.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
         for r in idle:
             L.append(f"| {'TLS' if r['tls'] else 'plain'} | {fmt(r['nodes'])} | {r['workers']} | {r['duration']} s | "
                      f"{r['rss_before_kb'] / 1024:.1f} MB | {r['peak_rss_kb'] / 1024:.1f} MB | "
                      f"{r['max_rss_after_connect_kb'] / 1024:.1f} MB | {fmt(r['kb_per_node_peak'], 1)} | "
-                     f"{fmt(r['kb_per_node_steady'], 1)} | {fmt(r['all_connected_s'], 2, ' s')} | "
+                     f"{fmt(r['kb_per_node_steady'], 1)} | {fmt(r.get('kb_per_node_end'), 1)} | "
+                     f"{fmt(r['all_connected_s'], 2, ' s')} | "
                      f"{r['hub_busy']:.1%} of a core | {fmt(r.get('us_per_heartbeat'), 1)} | {fmt_lat(r['p50_us'])} / {fmt_lat(r['p99_us'])} | "
                      f"{loss_cell(r)} | {notes_for(r)} |")
-        L.append("\nKB/node (peak) = (VmHWM at the end − VmRSS of the idle hub before) / nodes, which includes "
-                 "transient handshake memory; KB/node (held) uses the highest VmRSS sampled (every 100 ms) "
-                 "while all nodes were connected.\n")
+        L.append("\nThe hub runs with `--idle-trim 1`: a node quiet for 1 s has its buffers' pages released "
+                 "(the default is 30 s; nodes here send a Heartbeat-Request every 2 s, and a trimmed node "
+                 "stays trimmed through heartbeats). KB/node (peak) = (VmHWM at the end − VmRSS of the idle "
+                 "hub before) / nodes, which includes transient handshake memory; KB/node (held, max) uses the "
+                 "highest VmRSS sampled (every 100 ms) while all nodes were connected, which is before the "
+                 "first trims; KB/node (end of hold) the last such sample.\n")
 
     anomalies = []
     for r in rows:
@@ -595,10 +603,10 @@ def write_report(rows, meta, out, plots):
     it = [r for r in idle if r["tls"]]
     ip = [r for r in idle if not r["tls"]]
     if it and ip:
-        d = it[0]["kb_per_node_steady"] - ip[0]["kb_per_node_steady"]
-        obs.append(f"- Idle: {it[0]['kb_per_node_steady']:.1f} KB per TLS connection held vs "
-                   f"{ip[0]['kb_per_node_steady']:.1f} KB plaintext, so ≈{d:.0f} KB is TLS state; at the default "
-                   f"--max-connections 10,000 that is ≈{it[0]['kb_per_node_steady'] * 10000 / 1024 / 1024:.2f} GiB "
+        d = it[0]["kb_per_node_end"] - ip[0]["kb_per_node_end"]
+        obs.append(f"- Idle (trimmed): {it[0]['kb_per_node_end']:.1f} KB per TLS connection held vs "
+                   f"{ip[0]['kb_per_node_end']:.1f} KB plaintext, so ≈{d:.0f} KB is TLS state; at the default "
+                   f"--max-connections 10,000 that is ≈{it[0]['kb_per_node_end'] * 10000 / 1024 / 1024:.2f} GiB "
                    f"of hub RSS. Connecting {it[0]['nodes']:,} TLS nodes took {fmt(it[0]['all_connected_s'], 1, ' s')}.")
     obs.append("- Single 3 s runs on a shared VM: the same row differed by up to ~1.7x in us/frame "
                "across three runs of this report on a quiet machine (e.g. TLS 100 B, 2 workers: 2.0-3.4 us); "
@@ -763,7 +771,7 @@ def machine_meta(build):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--duration", type=float, default=3.0, help="seconds of traffic per echo/broadcast run")
-    ap.add_argument("--idle-hold", type=float, default=4.0)
+    ap.add_argument("--idle-hold", type=float, default=6.0)
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
     ap.add_argument("--out", default=os.path.join(ROOT, "bench", "results"))
     ap.add_argument("--quick", action="store_true", help="tiny matrix to test the script")
@@ -824,6 +832,7 @@ def main():
     idle_n = 2000 if not args.quick else 200
     for tls in (True, False):
         specs.append(dict(mode="idle", workers=NCPU, tls=tls, nodes=idle_n, duration=args.idle_hold,
+                          hub_args=["--idle-trim", "1"],
                           label=f"idle {'TLS' if tls else 'plain'} {idle_n} nodes, {NCPU} worker(s)"))
 
     if args.only:

@@ -36,7 +36,7 @@ CHACHA = "TLS_CHACHA20_POLY1305_SHA256"
 OPENSSL_ORDER = f"{AES256}:{CHACHA}:{AES128}"
 # The hub's default preference (README "Cipher suites"): its first suite is what every
 # client that offers it gets.
-HUB_DEFAULT_FIRST = AES128
+HUB_DEFAULT_FIRST = CHACHA
 
 
 def setUpModule():

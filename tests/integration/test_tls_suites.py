@@ -5,7 +5,8 @@
 
 OpenSSL and Python clients offer AES-256-GCM first; mbedTLS alone would take the client's
 first choice. Here every client gets the hub's first choice among the suites it offers
-(default --tls-ciphersuites, and `chacha20,aes128`), after a SIGHUP reload too; a client that
+(default --tls-ciphersuites, and `chacha20,aes128`), after a SIGHUP reload and a
+HelloRetryRequest too, and when the ClientHello arrives in pieces; a client that
 offers only a suite the hub does not allow fails the handshake, counted and logged like any
 other handshake failure, while the hub keeps serving; a resumed session (ticket) keeps the
 non-default suite; bschub-load --ciphersuites chacha20 runs echo traffic with nothing lost;
@@ -16,10 +17,12 @@ Everything is on loopback, bounded in count and time.
 import os
 import shutil
 import signal
+import socket
 import ssl
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -82,6 +85,42 @@ def python_context() -> ssl.SSLContext:
     return ctx
 
 
+def handshake_in_pieces(port: int, ctx: ssl.SSLContext, cuts) -> str:
+    """A TLS handshake whose ClientHello reaches the hub in pieces (split at `cuts`, one
+    send each): the hub must wait for the whole first record before it picks the suite.
+    Returns the negotiated suite."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=test_storm.IO_TIMEOUT)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+    tls = ctx.wrap_bio(incoming, outgoing)
+    try:
+        try:
+            tls.do_handshake()
+        except ssl.SSLWantReadError:
+            pass
+        hello = outgoing.read()
+        edges = [0, *cuts, len(hello)]
+        for a, b in zip(edges, edges[1:]):
+            sock.sendall(hello[a:b])
+            time.sleep(0.05)  # separate reads on the hub's side (not needed for the result)
+        while True:
+            try:
+                tls.do_handshake()
+                break
+            except ssl.SSLWantReadError:
+                if outgoing.pending:
+                    sock.sendall(outgoing.read())
+                chunk = sock.recv(65536)
+                if not chunk:
+                    raise ConnectionError("hub closed the connection during the handshake")
+                incoming.write(chunk)
+        if outgoing.pending:
+            sock.sendall(outgoing.read())  # the client's certificate and Finished
+        return tls.cipher()[0]
+    finally:
+        sock.close()
+
+
 class OpenSslClientTest(unittest.TestCase):
     def test_default_hub_picks_its_first_suite_not_the_clients(self):
         hub = start_hub()
@@ -102,6 +141,23 @@ class OpenSslClientTest(unittest.TestCase):
             hub.stop()
         self.assertIn(f"New, TLSv1.3, Cipher is {CHACHA}", out)
         self.assertIn(f"New, TLSv1.3, Cipher is {AES128}", second)
+
+    def test_hello_retry_request_keeps_the_chosen_suite(self):
+        # OpenSSL sends an X25519 key share; a P-256-only hub asks again (HelloRetryRequest),
+        # and the second ClientHello goes to the same mbedTLS session and config.
+        hub = start_hub("--tls-groups", "p256", "--tls-ciphersuites", "chacha20,aes128")
+        node_cert, node_key = PKI.node(1)
+        try:
+            r = subprocess.run(
+                ["openssl", "s_client", "-connect", f"127.0.0.1:{hub.port}", "-tls1_3",
+                 "-groups", "X25519:P-256", "-ciphersuites", OPENSSL_ORDER, "-cert", node_cert,
+                 "-key", node_key, "-CAfile", PKI.ca_cert, "-msg"],
+                input="", capture_output=True, text=True, timeout=20)
+        finally:
+            c = stop_counters(hub)
+        self.assertEqual(r.stdout.count("ClientHello"), 2, r.stdout)
+        self.assertIn(f"New, TLSv1.3, Cipher is {CHACHA}", r.stdout)
+        self.assertEqual(c.get("handshakes_full"), 1)
 
     def test_preference_survives_a_certificate_reload(self):
         hub = start_hub("--tls-ciphersuites", "chacha20,aes128")
@@ -148,6 +204,16 @@ class PythonClientTest(unittest.TestCase):
                 finally:
                     hub.stop()
                 self.assertEqual(cipher, want)
+
+    def test_client_hello_in_pieces(self):
+        hub = start_hub("--tls-ciphersuites", "aes128,chacha20")
+        try:
+            cipher = handshake_in_pieces(hub.port, python_context(), cuts=[1, 3, 5, 9, 60])
+        finally:
+            c = stop_counters(hub)
+        self.assertEqual(cipher, AES128)
+        self.assertEqual(c.get("handshakes_full"), 1)
+        self.assertEqual(c.get("tls_handshake_failed", 0), 0)
 
     def test_resumed_session_keeps_the_non_default_suite(self):
         hub = start_hub("--tls-ciphersuites", "chacha20,aes128")

@@ -5,7 +5,7 @@ delivered msgs/s, the hub's own CPU microseconds per forwarded frame (utime+stim
 and the ratio to the machine's floor (../shared/limits: ~1.5 us per 100-byte frame).
 
     bench/e2e.py [--workers 1,2] [--mode echo] [--nodes 2] [--inflight 32] [--size 100]
-                 [--duration 5] [--no-tls] [--threads 1] [--pin]
+                 [--duration 5] [--no-tls] [--ciphersuites aes128] [--threads 1] [--pin]
 
 --pin (default on a 2-core machine): the hub's workers share core 0 and the load tool runs
 on core 1, so the hub's CPU figure is not inflated by sharing a core with the load.
@@ -76,6 +76,8 @@ def run_one(args, workers, pki, build):
         if not args.no_tls:
             load_cmd += ["--cert", f"{pki}/node1.pem", "--key", f"{pki}/node1.key", "--ca",
                          f"{pki}/ca.pem"]
+            if args.ciphersuites:
+                load_cmd += ["--ciphersuites", args.ciphersuites]
         if pin:
             load_cmd = ["taskset", "-c", "1"] + load_cmd
         cpu0 = cpu_seconds(hub.pid)
@@ -119,6 +121,8 @@ def main():
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--senders", type=int, default=1, help="broadcast mode: nodes that broadcast")
     ap.add_argument("--no-tls", action="store_true")
+    ap.add_argument("--ciphersuites", help="the suites the nodes offer (bschub-load "
+                    "--ciphersuites); one name measures that suite")
     ap.add_argument("--no-pin", dest="pin", action="store_false")
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
     ap.add_argument("--json", help="also write the rows to this file")

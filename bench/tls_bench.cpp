@@ -2,13 +2,15 @@
 //   - mutual-TLS handshakes, full (per key-exchange group) and resumed from a ticket; each
 //     reports the server's and the client's CPU per handshake separately (counters
 //     server_us / client_us), since the hub pays only the server side;
-//   - record seal (TlsSession::write) and open (TlsSession::read) of 100 B and 1400 B.
+//   - record seal (TlsSession::write) and open (TlsSession::read) of 100 B and 1400 B, per
+//     TLS 1.3 cipher suite (the client offers only the suite under test).
 // Certificates: a fresh PKI from tools/make-certs.sh (openssl CLI) in a temporary directory.
 #include <benchmark/benchmark.h>
 #include <time.h>
 
 #include <cstdio>
 #include <cstdlib>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -147,20 +149,24 @@ void BM_HandshakeResumed(benchmark::State& state) {
 }
 BENCHMARK(BM_HandshakeResumed)->Unit(benchmark::kMicrosecond);
 
-// One established pair for the record benchmarks.
-Pair& established() {
+// One established pair per cipher suite for the record benchmarks.
+Pair& established(const char* suite) {
+  static std::map<std::string, Pair> pairs;
+  auto it = pairs.find(suite);
+  if (it != pairs.end()) return it->second;
   static auto sctx = make_context(TlsContext::Role::kServer, {});
-  static auto cctx = make_context(TlsContext::Role::kClient, {});
-  static Pair p = [] {
-    double s = 0, c = 0;
-    return handshake(*sctx, *cctx, nullptr, &s, &c);
-  }();
-  return p;
+  TlsOptions copts;
+  bsc::parse_tls_ciphersuites(suite, &copts.ciphersuites);
+  // Contexts live as long as their sessions: for the whole run.
+  static std::vector<std::unique_ptr<TlsContext>> clients;
+  clients.push_back(make_context(TlsContext::Role::kClient, copts));
+  double s = 0, c = 0;
+  return pairs[suite] = handshake(*sctx, *clients.back(), nullptr, &s, &c);
 }
 
 // Seal: plaintext -> one record, as the hub does per target per loop iteration.
-void BM_Seal(benchmark::State& state) {
-  Pair& p = established();
+void BM_Seal(benchmark::State& state, const char* suite) {
+  Pair& p = established(suite);
   std::vector<uint8_t> msg(size_t(state.range(0)), 0x5A);
   for (auto _ : state) {
     p.server->write(msg.data(), msg.size());
@@ -169,11 +175,10 @@ void BM_Seal(benchmark::State& state) {
   state.SetBytesProcessed(int64_t(state.iterations()) * int64_t(msg.size()));
   state.SetLabel(p.server->ciphersuite());
 }
-BENCHMARK(BM_Seal)->Arg(100)->Arg(1400);
 
 // Open: one record -> plaintext.
-void BM_Open(benchmark::State& state) {
-  Pair& p = established();
+void BM_Open(benchmark::State& state, const char* suite) {
+  Pair& p = established(suite);
   std::vector<uint8_t> msg(size_t(state.range(0)), 0x5A);
   std::vector<uint8_t> plain(msg.size());
   // Records must be fresh (sequence numbers): seal a batch outside the timed region, then
@@ -200,8 +205,15 @@ void BM_Open(benchmark::State& state) {
     p.server->read(plain.data(), plain.size(), &st);
   }
   state.SetBytesProcessed(int64_t(state.iterations()) * int64_t(msg.size()));
+  state.SetLabel(p.server->ciphersuite());
 }
-BENCHMARK(BM_Open)->Arg(100)->Arg(1400);
+
+#define SUITE_BENCHMARKS(suite)                                    \
+  BENCHMARK_CAPTURE(BM_Seal, suite, #suite)->Arg(100)->Arg(1400); \
+  BENCHMARK_CAPTURE(BM_Open, suite, #suite)->Arg(100)->Arg(1400);
+SUITE_BENCHMARKS(aes128)
+SUITE_BENCHMARKS(aes256)
+SUITE_BENCHMARKS(chacha20)
 
 }  // namespace
 

@@ -6,7 +6,8 @@
 bvlc_decode: the 28 test vectors of the protocol notes (bacnet-sc-protocol.md §7,
 V1..V28) plus the error cases listed there; option_list: the option lists found in those
 vectors and a few broken ones; http_upgrade: a valid upgrade request, refused variants
-and hub replies; ws_session: masked client frames (binary, text, ping, pong, close, fragments).
+and hub replies; ws_session: masked client frames (binary, text, ping, pong, close, fragments);
+client_hello: first records of TLS connections, whole, cut short and wrong.
 """
 import base64
 import hashlib
@@ -165,6 +166,32 @@ def main():
     }
     for name, data in ws.items():
         write("ws_session", name, data)
+
+    # client_hello: first bytes of TLS connections (one record; the peek reads no further).
+    def hello(suites, session_id=32, record_type=22, msg_type=1, cut=None):
+        body = struct.pack(">H", 0x0303) + bytes(range(32)) + bytes([session_id]) + \
+            b"\x5a" * session_id + struct.pack(">H", 2 * len(suites)) + \
+            b"".join(struct.pack(">H", s) for s in suites) + b"\x01\x00" + \
+            struct.pack(">H", 8) + bytes.fromhex("002b0003020304ff")
+        msg = bytes([msg_type]) + struct.pack(">I", len(body))[1:] + body
+        rec = bytes([record_type, 3, 1]) + struct.pack(">H", len(msg)) + msg
+        return rec[:cut] if cut is not None else rec
+
+    openssl_order = [0x1302, 0x1303, 0x1301]
+    hellos = {
+        "openssl_order": hello(openssl_order),
+        "aes128_only_no_session_id": hello([0x1301], session_id=0),
+        "with_tls12_suites": hello([0xC02B, 0xC02F, 0x1301, 0x1303, 0x00FF]),
+        "cut_in_suites": hello(openssl_order, cut=5 + 4 + 2 + 32 + 1 + 32 + 3),
+        "cut_in_header": hello(openssl_order, cut=3),
+        "empty_suites": hello([]),
+        "server_hello_type": hello(openssl_order, msg_type=2),
+        "alert_record": hello(openssl_order, record_type=21),
+        "sslv2_hello": bytes.fromhex("802e0103010015000000100100800300800700c0"),
+        "http_get": b"GET / HTTP/1.1\r\n\r\n",
+    }
+    for name, data in hellos.items():
+        write("client_hello", name, data)
 
     # connection: one client's whole byte stream (upgrade, then frames) to a worker that
     # already has the bystander 02:00:00:00:00:0B connected (see connection_fuzz.cpp).

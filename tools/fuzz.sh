@@ -21,7 +21,7 @@ cd "$(dirname "$0")/.."
 
 FUZZ_SECONDS=${FUZZ_SECONDS:-30}
 BUILD=${FUZZ_BUILD_DIR:-build-fuzz}
-ALL_TARGETS=(bvlc_decode option_list http_upgrade ws_session connection)
+ALL_TARGETS=(bvlc_decode option_list http_upgrade ws_session connection client_hello)
 targets=("$@")
 [ ${#targets[@]} -eq 0 ] && targets=("${ALL_TARGETS[@]}")
 
@@ -98,7 +98,7 @@ declare -A dict=([bvlc_decode]=bvlc.dict [option_list]=bvlc.dict [http_upgrade]=
                  [ws_session]=ws.dict)
 # Inputs up to this size (the http head limit is 8192, the WebSocket message cap 65536).
 declare -A max_len=([bvlc_decode]=4096 [option_list]=1024 [http_upgrade]=10240
-                    [ws_session]=70000 [connection]=16384)
+                    [ws_session]=70000 [connection]=16384 [client_hello]=17000)
 
 failed=()
 summary=()

@@ -57,6 +57,10 @@ std::string Config::validate() const {
   if (!parse_tls_groups(tls_groups, &groups))
     return "--tls-groups wants names from p256, x25519, p384 (comma-separated), not '" +
            tls_groups + "'";
+  std::vector<uint16_t> suites;
+  if (!parse_tls_ciphersuites(tls_ciphersuites, &suites))
+    return "--tls-ciphersuites wants names from aes128, aes256, chacha20 (comma-separated, "
+           "each once), not '" + tls_ciphersuites + "'";
   if (ticket_lifetime_s < 1 || ticket_lifetime_s > 604800)
     return "--ticket-lifetime must be 1..604800 s (TLS 1.3 caps tickets at 7 days)";
   if (!in_range(shutdown_timeout_s, 0.1, 600)) return "--shutdown-timeout must be 0.1..600 s";

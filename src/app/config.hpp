@@ -36,6 +36,8 @@ struct Config {
   bool tls_tickets = true;            // TLS 1.3 session tickets (resumption)
   uint32_t ticket_lifetime_s = 3600;  // ticket validity and ticket-key rotation period
   std::string tls_groups = "p256,x25519";  // key exchange groups accepted, in preference order
+  // TLS 1.3 cipher suites allowed, in the hub's preference order (it wins over the client's).
+  std::string tls_ciphersuites = "chacha20,aes128,aes256";
   double shutdown_timeout_s = 5;      // SIGTERM: Disconnect-ACKs awaited this long, then cut
   bool metrics = false;               // --metrics: HTTP listener for /metrics and /status
   std::string metrics_host = "127.0.0.1";

@@ -101,6 +101,11 @@ int main(int argc, char** argv) {
                  "key exchange groups accepted, in preference order (p256, x25519, p384); "
                  "a client whose key share is not listed costs a HelloRetryRequest")
       ->capture_default_str();
+  app.add_option("--tls-ciphersuites", cfg.tls_ciphersuites,
+                 "TLS 1.3 cipher suites allowed, in the hub's preference order (aes128, "
+                 "aes256, chacha20): the hub picks the first of these the client offers, "
+                 "whatever the client's own order; a client offering none fails the handshake")
+      ->capture_default_str();
   app.add_option("--ticket-lifetime", cfg.ticket_lifetime_s,
                  "seconds a session ticket is valid; the ticket key rotates at this period")
       ->capture_default_str();

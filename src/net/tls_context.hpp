@@ -11,8 +11,11 @@
 #include <mbedtls/x509_crt.h>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
+
+#include "net/client_hello.hpp"
 
 namespace bsc {
 
@@ -27,6 +30,10 @@ struct TlsOptions {
   uint32_t ticket_lifetime_s = 3600;
   // Key exchange groups in preference order (IANA ids); empty: kDefaultGroups.
   std::vector<uint16_t> groups;
+  // TLS 1.3 cipher suites (IANA ids), empty: the role's default. Server: the allowed set in
+  // the hub's preference order, which wins over the client's (config_for()). Client: the
+  // offer, in the client's preference order.
+  std::vector<uint16_t> ciphersuites;
 };
 
 class TlsContext {
@@ -43,7 +50,16 @@ class TlsContext {
   bool init(Role role, const std::string& cert_file, const std::string& key_file,
             const std::string& ca_file, std::string* error, const TlsOptions& options = {});
 
+  // The config with every allowed suite: the client's, and the server's fallback.
   const mbedtls_ssl_config* config() const { return &conf_; }
+  // Server: the config for a connection whose ClientHello is `hello`. mbedTLS 3.6 takes the
+  // first suite of the CLIENT's list that the config allows, so server preference means a
+  // config that allows just one suite: the first of ours the client offers. When the peek
+  // could not read the list, or nothing is in common, the full config: mbedTLS then
+  // negotiates or fails exactly as without the peek (same alerts, same failure text).
+  const mbedtls_ssl_config* config_for(const ClientHelloPeek& hello) const;
+  // True if `hello` offers at least one suite this context allows.
+  bool allows_any_of(const ClientHelloPeek& hello) const;
   Role role() const { return role_; }
 
  private:
@@ -55,14 +71,32 @@ class TlsContext {
   mbedtls_x509_crt ca_;
   mbedtls_pk_context key_;
   mbedtls_ssl_config conf_;
-  bool tickets_ = false;
+  bool session_tickets_ = false;       // TlsOptions::session_tickets
+  bool tickets_ = false;               // server: ticket_ is set up
   mbedtls_ssl_ticket_context ticket_;  // server: ticket keys (own mutex: shared by workers)
   std::vector<uint16_t> groups_;       // zero-terminated, referenced by conf_
+  std::vector<int> suites_;            // preference order, zero-terminated, referenced by conf_
+
+  // Server: a config that allows only `suite` (same certificates, groups, ticket keys).
+  struct OneSuite {
+    int suite[2];
+    mbedtls_ssl_config conf;
+    OneSuite() { mbedtls_ssl_config_init(&conf); }
+    ~OneSuite() { mbedtls_ssl_config_free(&conf); }
+  };
+  std::vector<std::unique_ptr<OneSuite>> one_suite_;  // in suites_ order; server, 2+ suites
+
+  bool configure(mbedtls_ssl_config* conf, const int* suites, std::string* error);
 };
 
 // Parses "p256,x25519,p384" (names in preference order) into IANA ids; false if a name is
 // unknown.
 bool parse_tls_groups(const std::string& list, std::vector<uint16_t>* out);
+
+// Parses "aes128,chacha20" (names in preference order, each once) into IANA suite ids:
+// aes128 = TLS_AES_128_GCM_SHA256, aes256 = TLS_AES_256_GCM_SHA384, chacha20 =
+// TLS_CHACHA20_POLY1305_SHA256. False if a name is unknown or repeated, or the list empty.
+bool parse_tls_ciphersuites(const std::string& list, std::vector<uint16_t>* out);
 
 // Text of an mbedTLS error code ("X509 - Certificate verification failed ...").
 std::string tls_error_text(int code);

@@ -9,20 +9,27 @@
 namespace bsc {
 
 TlsSession::TlsSession(const TlsContext& ctx, const mbedtls_ssl_session* resume)
-    : server_(ctx.role() == TlsContext::Role::kServer) {
+    : ctx_(&ctx), server_(ctx.role() == TlsContext::Role::kServer) {
   mbedtls_ssl_init(&ssl_);
-  if (mbedtls_ssl_setup(&ssl_, ctx.config()) != 0) {
-    failure_ = "TLS session setup failed (out of memory)";
-    return;
-  }
+  if (server_) return;  // handshake() starts it once the ClientHello is here
+  if (!start(ctx.config())) return;
   // BACnet/SC does no name checks on certificates (Std AB.7.4); NULL says so explicitly to
   // mbedTLS >= 3.6.3, which otherwise refuses to verify a server without a host name.
-  if (!server_) mbedtls_ssl_set_hostname(&ssl_, nullptr);
+  mbedtls_ssl_set_hostname(&ssl_, nullptr);
+  if (resume) mbedtls_ssl_set_session(&ssl_, resume);  // refused: full handshake
+}
+
+bool TlsSession::start(const mbedtls_ssl_config* conf) {
+  if (mbedtls_ssl_setup(&ssl_, conf) != 0) {
+    failure_ = "TLS session setup failed (out of memory)";
+    return false;
+  }
+  started_ = true;
   mbedtls_ssl_set_bio(&ssl_, this, on_send, on_recv, nullptr);
   // Called once per certificate of the peer's chain: a full handshake. A resumed one
   // carries no certificate (TLS 1.3 PSK), so this is how resumed() tells them apart.
   mbedtls_ssl_set_verify(&ssl_, on_verify, this);
-  if (resume && !server_) mbedtls_ssl_set_session(&ssl_, resume);  // refused: full handshake
+  return true;
 }
 
 TlsSession::~TlsSession() {
@@ -114,6 +121,19 @@ void TlsSession::set_failure(int rc) {
 
 TlsSession::Status TlsSession::handshake() {
   if (established_) return Status::kOk;
+  if (!started_ && server_) {
+    // Server preference: the config follows from the client's suite list. The first record
+    // is at most kMaxPeekBytes, so waiting for it is bounded; anything unreadable gets the
+    // full config and mbedTLS's usual verdict.
+    ClientHelloPeek hello = peek_client_hello(in_.data() + in_pos_, in_.size() - in_pos_);
+    if (hello.status == ClientHelloPeek::Status::kNeedMore) return Status::kWant;
+    const mbedtls_ssl_config* conf = ctx_->config_for(hello);
+    no_common_suite_ =
+        hello.status == ClientHelloPeek::Status::kFound && !ctx_->allows_any_of(hello);
+    if (!start(conf)) return Status::kFailed;
+  } else if (!started_) {
+    return Status::kFailed;  // the constructor's setup failed: failure_ says why
+  }
   int rc = mbedtls_ssl_handshake(&ssl_);
   while (rc == MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET) {
     keep_ticket();
@@ -125,6 +145,7 @@ TlsSession::Status TlsSession::handshake() {
   }
   if (rc == MBEDTLS_ERR_SSL_WANT_READ || rc == MBEDTLS_ERR_SSL_WANT_WRITE) return Status::kWant;
   set_failure(rc);
+  if (no_common_suite_) failure_ = "no cipher suite in common: " + failure_;
   return Status::kFailed;
 }
 

@@ -20,6 +20,8 @@ class TlsSession {
 
   // `resume` (client): a session saved from an earlier connection (take_ticket()) to offer
   // for TLS 1.3 resumption; if the server refuses it, a full handshake follows.
+  // Server: mbedTLS is set up at the first handshake() that has the ClientHello's first
+  // record, with the context's config for it (TlsContext::config_for: server preference).
   explicit TlsSession(const TlsContext& ctx, const mbedtls_ssl_session* resume = nullptr);
   ~TlsSession();
   TlsSession(const TlsSession&) = delete;
@@ -61,10 +63,14 @@ class TlsSession {
   static int on_send(void* self, const unsigned char* buf, size_t len);
   static int on_recv(void* self, unsigned char* buf, size_t len);
   static int on_verify(void* self, mbedtls_x509_crt* crt, int depth, uint32_t* flags);
+  bool start(const mbedtls_ssl_config* conf);
   void keep_ticket();
   void set_failure(int rc);
 
   mbedtls_ssl_context ssl_;
+  const TlsContext* ctx_;  // server: until start() has picked the config
+  bool started_ = false;   // mbedtls_ssl_setup done
+  bool no_common_suite_ = false;  // server: the client offered none of the allowed suites
   std::vector<uint8_t> in_;  // received ciphertext not yet consumed
   size_t in_pos_ = 0;
   std::vector<uint8_t> out_;

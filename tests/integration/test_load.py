@@ -187,7 +187,8 @@ class RefusalTest(unittest.TestCase):
 
     def test_bad_flags(self):
         for args in (["--mode", "nonsense"], ["--nodes", "3"], ["--size", "10"],
-                     ["--no-such-flag"]):
+                     ["--no-such-flag"], ["--ciphersuites", "rc4"],
+                     ["--ciphersuites", "aes128,aes128"]):
             run = run_load("ws://127.0.0.1:9", *args, tls=False, timeout=10)
             self.assertEqual(run.returncode, 2, run.describe())
             lines = [ln for ln in run.stderr.splitlines() if ln.strip()]

@@ -209,6 +209,9 @@ int parse_options(int argc, char** argv, Options* o) {
   app.add_option("--groups", o->groups,
                  "TLS key-exchange groups to offer, in order: p256, x25519, p384 "
                  "(default p256,x25519,p384)");
+  app.add_option("--ciphersuites", o->ciphersuites,
+                 "TLS 1.3 cipher suites to offer, in the nodes' preference order: aes128, "
+                 "aes256, chacha20 (default aes128,aes256,chacha20); the hub picks one");
   app.add_flag("--allow-remote", o->allow_remote, "allow a target outside 127.0.0.0/8 and ::1");
   app.add_option("--vmac-prefix", prefix, "first VMAC octet in hex (default random, x2)");
   app.add_flag("--quiet", o->quiet, "no progress lines on stderr");
@@ -272,6 +275,10 @@ int parse_options(int argc, char** argv, Options* o) {
   std::vector<uint16_t> groups;
   if (!o->groups.empty() && !parse_tls_groups(o->groups, &groups))
     return fail("--groups wants names from p256, x25519, p384, got '" + o->groups + "'");
+  std::vector<uint16_t> suites;
+  if (!o->ciphersuites.empty() && !parse_tls_ciphersuites(o->ciphersuites, &suites))
+    return fail("--ciphersuites wants names from aes128, aes256, chacha20 (each once), got '" +
+                o->ciphersuites + "'");
   std::string err;
   if (!parse_uri(o, &err)) return fail(err);
   if (o->tls && (o->cert.empty() || o->key.empty() || o->ca.empty()))

@@ -30,6 +30,7 @@ struct Options {
   std::string save_tickets;   // write the nodes' TLS session tickets here at the end
   std::string resume_file;    // offer the tickets saved in this file (TLS resumption)
   std::string groups;         // TLS key-exchange groups offered, in order ("" = default)
+  std::string ciphersuites;   // TLS 1.3 cipher suites offered, in order ("" = default)
   bool allow_remote = false;
   int vmac_prefix = -1;  // first VMAC octet, -1 = random (low nibble 0010)
   bool quiet = false;

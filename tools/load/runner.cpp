@@ -114,6 +114,7 @@ int run(const Options& opt, RunResult* res) {
     std::string err;
     TlsOptions topts;
     parse_tls_groups(opt.groups, &topts.groups);  // validated by the options; "" = default
+    parse_tls_ciphersuites(opt.ciphersuites, &topts.ciphersuites);  // likewise
     if (!tls->init(TlsContext::Role::kClient, opt.cert, opt.key, opt.ca, &err, topts)) {
       std::fprintf(stderr, "bschub-load: %s\n", err.c_str());
       return 2;

@@ -277,6 +277,8 @@ def run(spec, args, pki, log):
             cmd += ["--duration", str(spec["duration"])]
         if tls:
             cmd += ["--cert", f"{pki}/node1.pem", "--key", f"{pki}/node1.key", "--ca", f"{pki}/ca.pem"]
+            if spec.get("suite"):
+                cmd += ["--ciphersuites", spec["suite"]]
         if PIN:
             cmd = ["taskset", "-c", "1"] + cmd
         timeout = spec.get("duration", 0) + 30 + nodes / 40.0
@@ -407,6 +409,14 @@ def drops_cell(r):
     return f"**{r['hub_drops']:,}** (" + ", ".join(f"{k}={v}" for k, v in r["hub_drop_detail"].items()) + ")"
 
 
+def suite_cell(r):
+    """The TLS suite a row negotiated: the hub's default pick (ChaCha20, which bschub-load
+    offers) unless the row made the load tool offer only one."""
+    if not r["tls"]:
+        return "–"
+    return r.get("suite") or "chacha20"
+
+
 def notes_for(r):
     n = []
     contended = r["other_cores_during"] >= 0.3
@@ -499,11 +509,11 @@ def write_report(rows, meta, out, plots):
     if echo:
         L.append("## Echo (%s s; 16 nodes = 8 pairs with 16 in flight per pair, unless the row says otherwise)\n"
                  % echo[0]["duration"])
-        L.append("| TLS | NPDU | workers | nodes x in flight | frames/s | hub frames | hub CPU s | hub busy | load busy | others | hub us/frame | floor us | x floor | p50 RTT | p99 RTT | peak RSS | drops | loss l/d/c/r | notes |")
-        L.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+        L.append("| TLS | suite | NPDU | workers | nodes x in flight | frames/s | hub frames | hub CPU s | hub busy | load busy | others | hub us/frame | floor us | x floor | p50 RTT | p99 RTT | peak RSS | drops | loss l/d/c/r | notes |")
+        L.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
         for r in echo:
             p50, p99 = lat_cells(r)
-            L.append(f"| {'TLS' if r['tls'] else 'plain'} | {r['size']} B | {r['workers']} | "
+            L.append(f"| {'TLS' if r['tls'] else 'plain'} | {suite_cell(r)} | {r['size']} B | {r['workers']} | "
                      f"{r['nodes']} x {r['inflight']} | {fmt(r['rate'])} | "
                      f"{fmt(r['hub_frames'])} | {r['hub_cpu_s']:.2f} | {r['hub_busy']:.0%} | {r['load_busy']:.0%} | "
                      f"{r['other_cores_during']:.2f} | {fmt(r['us_per_frame'], 2)} | {fmt(r.get('floor_us'), 2)} | {fmt(r.get('x_floor'), 2)} | "
@@ -513,7 +523,7 @@ def write_report(rows, meta, out, plots):
         lines = []
         for size in sorted({r["size"] for r in echo if isinstance(r["size"], int)}):
             for w in sorted({r["workers"] for r in echo}):
-                t = [r for r in echo if r["size"] == size and r["workers"] == w and r["tls"]]
+                t = [r for r in echo if r["size"] == size and r["workers"] == w and r["tls"] and not r.get("suite")]
                 p = [r for r in echo if r["size"] == size and r["workers"] == w and not r["tls"]]
                 if t and p and t[0]["us_per_frame"] and p[0]["us_per_frame"]:
                     d = t[0]["us_per_frame"] - p[0]["us_per_frame"]
@@ -646,7 +656,8 @@ def _make_plots(rows, out, log):
         log("matplotlib not available: skipping plots (install python3-matplotlib)")
         return []
     made = []
-    echo = [r for r in rows if r["mode"] == "echo" and isinstance(r["size"], int)]  # the matrix, not "light"
+    # the workers x size matrix only (not the light-load row, not a row with a forced suite)
+    echo = [r for r in rows if r["mode"] == "echo" and isinstance(r["size"], int) and not r.get("suite")]
     if echo:
         fig, (a1, a2) = plt.subplots(1, 2, figsize=(12, 4.4), gridspec_kw={"wspace": 0.65})
         for tls in (True, False):
@@ -818,6 +829,9 @@ def main():
             for w in W:
                 specs.append(dict(mode="echo", workers=w, tls=tls, nodes=16, inflight=16, size=size, duration=D,
                                   label=f"echo {'TLS' if tls else 'plain'} {size} B, {w} worker(s)"))
+    if not args.quick:
+        specs.append(dict(mode="echo", workers=1, tls=True, nodes=16, inflight=16, size=1024, duration=D,
+                          suite="aes128", label="echo TLS 1024 B, 1 worker(s), AES-128-GCM"))
     specs.append(dict(mode="echo", workers=1, tls=True, nodes=2, inflight=8, size="25-1400", duration=D,
                       label="light load: echo TLS 25-1400 B, 8 in flight, 1 worker(s)"))
     wn = sorted({1, NCPU})

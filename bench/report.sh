@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Benchmark report for bschub: runs the fixed matrix of bench/report.py (echo 1..N workers x
-# TLS/plaintext x 100/1400 B, broadcast to 100/1,000 nodes, a 1,000-node connect storm, 2,000
-# idle nodes) and writes bench/results/report.md, report.json and PNG plots.
+# TLS/plaintext x 100/1024/1400 B, 1 KB with AES-128-GCM, a light-load row, broadcast to 100
+# and 1,000 nodes with one and with 64 senders, a 1,000-node connect storm, 2,000 idle nodes)
+# and writes bench/results/report.md, report.json and PNG plots.
 #
 #   bench/report.sh [report.py options, e.g. --duration 3 | --quick]
 #

@@ -1,6 +1,7 @@
 #include "core/worker.hpp"
 
 #include <cassert>
+#include <stdexcept>
 
 #include "core/connection.hpp"
 #include "core/routing_map.hpp"
@@ -40,13 +41,13 @@ Worker::Worker(uint32_t id, const Config& config, const TlsReloader* tls, Routin
   uv_check_init(&loop_, &check_);
   uv_idle_init(&loop_, &idle_);
   uv_async_init(&loop_, &stop_async_, on_stop);
-  uv_async_init(&loop_, &inbox_async_, on_inbox);
+  if (!inbox_wake_.init(&loop_, on_inbox, this)) throw std::runtime_error("eventfd failed");
   uv_async_init(&loop_, &snapshot_async_, on_snapshot);
   uv_timer_init(&loop_, &shutdown_timer_);
-  check_.data = idle_.data = stop_async_.data = inbox_async_.data = this;
+  check_.data = idle_.data = stop_async_.data = this;
   snapshot_async_.data = shutdown_timer_.data = this;
   uv_unref(reinterpret_cast<uv_handle_t*>(&stop_async_));
-  uv_unref(reinterpret_cast<uv_handle_t*>(&inbox_async_));
+  inbox_wake_.unref();
   uv_unref(reinterpret_cast<uv_handle_t*>(&snapshot_async_));
   uv_check_start(&check_, on_check);
 }
@@ -55,7 +56,7 @@ Worker::~Worker() {
   assert(!thread_.joinable());
   // The thread has ended: this loop is ours now. Close what stayed open for late peers.
   uv_close(reinterpret_cast<uv_handle_t*>(&stop_async_), nullptr);
-  uv_close(reinterpret_cast<uv_handle_t*>(&inbox_async_), nullptr);
+  inbox_wake_.close();
   uv_close(reinterpret_cast<uv_handle_t*>(&snapshot_async_), nullptr);
   if (!uv_is_closing(reinterpret_cast<uv_handle_t*>(&check_))) close_loop_handles();
   uv_run(&loop_, UV_RUN_DEFAULT);
@@ -362,14 +363,14 @@ void Worker::publish_batches() {
     peers_[w]->inbox_.enqueue_bulk(*tokens_[w], ready.begin(), ready.size());
     bump(stats_.batches_sent, ready.size());
     ready.clear();
-    uv_async_send(&peers_[w]->inbox_async_);
+    peers_[w]->inbox_wake_.signal();
   }
 }
 #if !defined(__clang__)
 #pragma GCC diagnostic pop
 #endif
 
-void Worker::on_inbox(uv_async_t* h) { static_cast<Worker*>(h->data)->drain_inbox(); }
+void Worker::on_inbox(void* self) { static_cast<Worker*>(self)->drain_inbox(); }
 
 void Worker::drain_inbox() {
   // Wake-ups coalesce (many sends, one callback): drain until empty or out of budget.
@@ -384,7 +385,7 @@ void Worker::drain_inbox() {
       peers_[got[i]->home]->returns_.enqueue(got[i]);
     }
   }
-  uv_async_send(&inbox_async_);  // more waiting: continue in the next iteration
+  inbox_wake_.signal();  // more waiting: continue in the next iteration
 }
 
 void Worker::drain() {

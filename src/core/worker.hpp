@@ -28,6 +28,7 @@
 #include "core/handshake_gate.hpp"
 #include "core/hub_function.hpp"
 #include "core/stats.hpp"
+#include "core/wake_fd.hpp"
 #include "ops/log_limiter.hpp"
 #include "ops/snapshot.hpp"
 
@@ -126,7 +127,7 @@ class Worker {
   static void on_check(uv_check_t* h);
   static void on_idle(uv_idle_t* h);
   static void on_stop(uv_async_t* h);
-  static void on_inbox(uv_async_t* h);
+  static void on_inbox(void* self);
   static void on_snapshot(uv_async_t* h);
   static void on_shutdown_deadline(uv_timer_t* h);
   void fill_snapshot(WorkerSnapshot* out);
@@ -157,11 +158,11 @@ class Worker {
   uv_check_t check_;
   uv_idle_t idle_;
   uv_async_t stop_async_;
-  // Cross-worker hand-off. Both async handles are unref'd: they never keep the loop alive,
-  // and they are closed only in the destructor, after every worker thread has ended, so a
-  // late uv_async_send from a peer never meets a closed handle.
-  uv_async_t inbox_async_;
-  uv_async_t snapshot_async_;  // same lifetime rule as inbox_async_
+  // Cross-worker hand-off. Both wake-ups are unref'd: they never keep the loop alive, and
+  // they are closed only in the destructor, after every worker thread has ended, so a late
+  // signal from a peer never meets a closed handle.
+  WakeFd inbox_wake_;          // core/wake_fd.hpp: why not a uv_async_t
+  uv_async_t snapshot_async_;  // same lifetime rule as inbox_wake_
   uv_timer_t shutdown_timer_;  // hard end of the graceful shutdown
   moodycamel::ConcurrentQueue<Batch*> inbox_;    // batches for this worker's connections
   moodycamel::ConcurrentQueue<Batch*> returns_;  // this worker's batches coming home

@@ -39,50 +39,57 @@ bool file_readable(const std::string& path) {
 
 }  // namespace
 
-bool parse_tls_groups(const std::string& list, std::vector<uint16_t>* out) {
+namespace {
+
+struct NamedId {
+  const char* name;
+  uint16_t id;
+};
+
+// "a,b,c" -> ids in that order; false on an unknown or empty name or an empty list, and on a
+// repeat when `repeats_are_typos`.
+bool parse_named_ids(const std::string& list, const NamedId* table, size_t table_size,
+                     bool repeats_are_typos, std::vector<uint16_t>* out) {
   out->clear();
   size_t pos = 0;
   while (pos <= list.size()) {
     size_t end = list.find(',', pos);
     if (end == std::string::npos) end = list.size();
-    std::string name = list.substr(pos, end - pos);
-    if (name == "p256" || name == "secp256r1") {
-      out->push_back(MBEDTLS_SSL_IANA_TLS_GROUP_SECP256R1);
-    } else if (name == "x25519") {
-      out->push_back(MBEDTLS_SSL_IANA_TLS_GROUP_X25519);
-    } else if (name == "p384" || name == "secp384r1") {
-      out->push_back(MBEDTLS_SSL_IANA_TLS_GROUP_SECP384R1);
-    } else {
-      return false;
-    }
+    const std::string name = list.substr(pos, end - pos);
+    const NamedId* hit = nullptr;
+    for (size_t i = 0; i < table_size && !hit; ++i)
+      if (name == table[i].name) hit = &table[i];
+    if (!hit) return false;
+    for (uint16_t seen : *out)
+      if (seen == hit->id && repeats_are_typos) return false;
+    out->push_back(hit->id);
     pos = end + 1;
   }
   return !out->empty();
 }
 
+const NamedId kGroupNames[] = {
+    {"p256", MBEDTLS_SSL_IANA_TLS_GROUP_SECP256R1},
+    {"secp256r1", MBEDTLS_SSL_IANA_TLS_GROUP_SECP256R1},
+    {"x25519", MBEDTLS_SSL_IANA_TLS_GROUP_X25519},
+    {"p384", MBEDTLS_SSL_IANA_TLS_GROUP_SECP384R1},
+    {"secp384r1", MBEDTLS_SSL_IANA_TLS_GROUP_SECP384R1},
+};
+const NamedId kSuiteNames[] = {
+    {"aes128", MBEDTLS_TLS1_3_AES_128_GCM_SHA256},
+    {"aes256", MBEDTLS_TLS1_3_AES_256_GCM_SHA384},
+    {"chacha20", MBEDTLS_TLS1_3_CHACHA20_POLY1305_SHA256},
+};
+
+}  // namespace
+
+bool parse_tls_groups(const std::string& list, std::vector<uint16_t>* out) {
+  return parse_named_ids(list, kGroupNames, std::size(kGroupNames), false, out);
+}
+
 bool parse_tls_ciphersuites(const std::string& list, std::vector<uint16_t>* out) {
-  out->clear();
-  size_t pos = 0;
-  while (pos <= list.size()) {
-    size_t end = list.find(',', pos);
-    if (end == std::string::npos) end = list.size();
-    std::string name = list.substr(pos, end - pos);
-    uint16_t id;
-    if (name == "aes128") {
-      id = MBEDTLS_TLS1_3_AES_128_GCM_SHA256;
-    } else if (name == "aes256") {
-      id = MBEDTLS_TLS1_3_AES_256_GCM_SHA384;
-    } else if (name == "chacha20") {
-      id = MBEDTLS_TLS1_3_CHACHA20_POLY1305_SHA256;
-    } else {
-      return false;
-    }
-    for (uint16_t seen : *out)
-      if (seen == id) return false;  // a repeat is a typo, not a preference
-    out->push_back(id);
-    pos = end + 1;
-  }
-  return !out->empty();
+  // A repeated suite is a typo, not a preference.
+  return parse_named_ids(list, kSuiteNames, std::size(kSuiteNames), true, out);
 }
 
 std::string tls_error_text(int code) {

@@ -20,22 +20,6 @@ namespace {
 
 constexpr size_t kPullRoom = 64 * 1024;  // room for new input beyond one whole frame
 
-// Client-to-server masking (RFC 6455 §5.3): octet i is XORed with key[i % 4]. Whole 8-octet
-// words first: the key repeated twice is the same word in either byte order.
-void unmask(uint8_t* p, size_t n, const uint8_t* key) {
-  uint32_t k32;
-  std::memcpy(&k32, key, 4);
-  const uint64_t k64 = uint64_t(k32) << 32 | k32;
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    uint64_t w;
-    std::memcpy(&w, p + i, 8);
-    w ^= k64;
-    std::memcpy(p + i, &w, 8);
-  }
-  for (; i < n; ++i) p[i] ^= key[i & 3];
-}
-
 // The fixed part of a frame header (RFC 6455 §5.2), as far as the fast path needs it.
 struct FrameHead {
   size_t size = 0;       // octets before the payload, mask key included
@@ -73,6 +57,21 @@ bool parse_head(const uint8_t* p, size_t avail, FrameHead* h) {
 }
 
 }  // namespace
+
+void ws_apply_mask(uint8_t* dst, const uint8_t* src, size_t len, const uint8_t key[4]) {
+  // The key repeated twice is the same 8-octet word in either byte order.
+  uint32_t k32;
+  std::memcpy(&k32, key, 4);
+  const uint64_t k64 = uint64_t(k32) << 32 | k32;
+  size_t i = 0;
+  for (; i + 8 <= len; i += 8) {
+    uint64_t w;
+    std::memcpy(&w, src + i, 8);
+    w ^= k64;
+    std::memcpy(dst + i, &w, 8);
+  }
+  for (; i < len; ++i) dst[i] = src[i] ^ key[i & 3];
+}
 
 WsSession::WsSession(IO* io, Role role, size_t max_message, bool fast_receive)
     : io_(io),
@@ -223,7 +222,7 @@ bool WsSession::process(RxBuffer& rx) {
       if (rx.end - rx.begin - h.size < h.length) return true;  // wait for the whole frame
       uint8_t* payload = p + h.size;
       const size_t len = size_t(h.length);
-      if (h.masked) unmask(payload, len, payload - 4);
+      if (h.masked) ws_apply_mask(payload, payload, len, payload - 4);
       rx.begin += h.size + len;
       io_->ws_message(payload, len);
       continue;

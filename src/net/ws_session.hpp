@@ -24,6 +24,10 @@ constexpr uint16_t kUnsupportedData = 1003;  // text frames (Std AB.7.5.3)
 constexpr uint16_t kTooBig = 1009;
 }  // namespace ws_close
 
+// RFC 6455 §5.3 masking, either way: dst[i] = src[i] ^ key[i % 4], eight octets at a time.
+// dst may equal src.
+void ws_apply_mask(uint8_t* dst, const uint8_t* src, size_t len, const uint8_t key[4]);
+
 class WsSession {
  public:
   class IO {

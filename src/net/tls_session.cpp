@@ -150,6 +150,10 @@ TlsSession::Status TlsSession::handshake() {
 }
 
 size_t TlsSession::read(uint8_t* buf, size_t cap, Status* status) {
+  if (!started_) {  // a server session before its ClientHello: nothing to decrypt yet
+    *status = Status::kWant;
+    return 0;
+  }
   for (int stalls = 0;;) {
     int rc = mbedtls_ssl_read(&ssl_, buf, cap);
     // After a post-handshake message (a ticket) mbedTLS 3.6 may return WANT_READ with whole
@@ -178,6 +182,7 @@ size_t TlsSession::read(uint8_t* buf, size_t cap, Status* status) {
 }
 
 bool TlsSession::write(const uint8_t* data, size_t len) {
+  if (!started_) return false;
   while (len > 0) {
     int rc = mbedtls_ssl_write(&ssl_, data, len);
     if (rc < 0) {
@@ -190,7 +195,9 @@ bool TlsSession::write(const uint8_t* data, size_t len) {
   return true;
 }
 
-void TlsSession::close_notify() { mbedtls_ssl_close_notify(&ssl_); }
+void TlsSession::close_notify() {
+  if (started_) mbedtls_ssl_close_notify(&ssl_);
+}
 
 const char* TlsSession::ciphersuite() const { return mbedtls_ssl_get_ciphersuite(&ssl_); }
 

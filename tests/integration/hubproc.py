@@ -267,6 +267,26 @@ def stopped_counters(hub: HubProcess):
                                          re.findall(r"(\w+)=(\d+)", tail)})
 
 
+def stop_and_count(hub: HubProcess):
+    """Stops the hub (SIGTERM, exit 0 checked) and returns its event=stopped counters."""
+    hub.stop()
+    return stopped_counters(hub)
+
+
+def node_tls_context(cert: str, key: str, ca: str) -> "ssl.SSLContext":
+    """A node's TLS 1.3 client context in Python's ssl (OpenSSL, so its suites in OpenSSL's
+    order: AES-256 first): its certificate, the site CA, ALPN http/1.1, no name checks
+    (BACnet/SC does none, Std AB.7.4)."""
+    import ssl
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+    ctx.check_hostname = False
+    ctx.load_verify_locations(ca)
+    ctx.load_cert_chain(cert, key)
+    ctx.set_alpn_protocols(["http/1.1"])
+    return ctx
+
+
 class HubTestCase(unittest.IsolatedAsyncioTestCase):
     """One hub per TestCase class, made by the subclass's make_hub(). At the end of the class
     the hub gets SIGTERM and must exit 0 within 5 s with no sanitizer report in its stderr.
@@ -320,6 +340,16 @@ class HubTestCase(unittest.IsolatedAsyncioTestCase):
             if line is not None or time.monotonic() >= deadline:
                 return line
             await asyncio.sleep(0.02)
+
+
+def main() -> None:
+    """unittest.main() for a suite file; `script.py [BSCHUB [BSCHUB_LOAD]] [unittest args]`
+    runs it against the binaries given instead of the environment's."""
+    args = [a for a in sys.argv[1:] if not a.startswith("-") and os.path.isfile(a)]
+    for name, path in zip(("BSCHUB", "BSCHUB_LOAD"), args[:2]):
+        os.environ[name] = os.path.abspath(path)
+        sys.argv.remove(path)
+    unittest.main(module="__main__")
 
 
 def kill_all_started() -> None:

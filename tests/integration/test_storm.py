@@ -60,21 +60,11 @@ def start_hub(*extra):
                               log_level="info", extra_args=list(extra)).start(timeout=10.0)
 
 
-def stop_counters(hub):
-    """Stops the hub (SIGTERM, exit 0 checked) and returns its event=stopped counters."""
-    hub.stop()
-    return hubproc.stopped_counters(hub)
+stop_counters = hubproc.stop_and_count
 
 
 def client_context() -> ssl.SSLContext:
-    node_cert, node_key = PKI.node(1)
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    ctx.minimum_version = ssl.TLSVersion.TLSv1_3
-    ctx.check_hostname = False  # BACnet/SC does no name checks (Std AB.7.4)
-    ctx.load_verify_locations(PKI.ca_cert)
-    ctx.load_cert_chain(node_cert, node_key)
-    ctx.set_alpn_protocols(["http/1.1"])
-    return ctx
+    return hubproc.node_tls_context(*PKI.node(1), PKI.ca_cert)
 
 
 # --- a minimal blocking BACnet/SC node over one TLS socket (so it can pass session=) --------
@@ -314,11 +304,4 @@ class GroupTest(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    args = [a for a in sys.argv[1:] if not a.startswith("-") and os.path.isfile(a)]
-    if args:
-        os.environ["BSCHUB"] = os.path.abspath(args[0])
-        sys.argv.remove(args[0])
-    if len(args) > 1:
-        os.environ["BSCHUB_LOAD"] = os.path.abspath(args[1])
-        sys.argv.remove(args[1])
-    unittest.main()
+    hubproc.main()

@@ -57,9 +57,7 @@ def start_hub(*extra, log_level="info"):
                               log_level=log_level, extra_args=list(extra)).start(timeout=10.0)
 
 
-def stop_counters(hub):
-    hub.stop()
-    return hubproc.stopped_counters(hub)
+stop_counters = hubproc.stop_and_count
 
 
 def s_client(hub, suites: str) -> str:
@@ -73,16 +71,17 @@ def s_client(hub, suites: str) -> str:
     return r.stdout + r.stderr
 
 
+def run_load(hub, *args) -> subprocess.CompletedProcess:
+    """bschub-load against `hub` as node 1 (quiet); `args` pick the mode and the suites."""
+    return subprocess.run(
+        [test_storm.load_binary(), "--uri", hub.uri, "--cert", PKI.node(1)[0],
+         "--key", PKI.node(1)[1], "--ca", PKI.ca_cert, "--quiet", *args],
+        capture_output=True, text=True, timeout=60)
+
+
 def python_context() -> ssl.SSLContext:
     """Python's ssl (OpenSSL) offers its TLS 1.3 suites in OpenSSL's order: AES-256 first."""
-    node_cert, node_key = PKI.node(2)
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    ctx.minimum_version = ssl.TLSVersion.TLSv1_3
-    ctx.check_hostname = False  # BACnet/SC does no name checks (Std AB.7.4)
-    ctx.load_verify_locations(PKI.ca_cert)
-    ctx.load_cert_chain(node_cert, node_key)
-    ctx.set_alpn_protocols(["http/1.1"])
-    return ctx
+    return hubproc.node_tls_context(*PKI.node(2), PKI.ca_cert)
 
 
 def handshake_in_pieces(port: int, ctx: ssl.SSLContext, cuts) -> str:
@@ -239,12 +238,8 @@ class LoadToolTest(unittest.TestCase):
     def test_echo_with_chacha20_loses_nothing(self):
         hub = start_hub("--workers", "2", log_level="debug")
         try:
-            run = subprocess.run(
-                [test_storm.load_binary(), "--uri", hub.uri, "--cert", PKI.node(1)[0],
-                 "--key", PKI.node(1)[1], "--ca", PKI.ca_cert, "--quiet", "--mode", "echo",
-                 "--nodes", "4", "--duration", "2", "--size", "24-1497",
-                 "--ciphersuites", "chacha20"],
-                capture_output=True, text=True, timeout=60)
+            run = run_load(hub, "--mode", "echo", "--nodes", "4", "--duration", "2",
+                           "--size", "24-1497", "--ciphersuites", "chacha20")
             suites = hub.logs_since(0, r"event=tls_established")
         finally:
             c = stop_counters(hub)
@@ -258,11 +253,8 @@ class LoadToolTest(unittest.TestCase):
     def test_server_preference_over_an_mbedtls_client(self):
         hub = start_hub("--tls-ciphersuites", "chacha20,aes256", log_level="debug")
         try:
-            run = subprocess.run(
-                [test_storm.load_binary(), "--uri", hub.uri, "--cert", PKI.node(1)[0],
-                 "--key", PKI.node(1)[1], "--ca", PKI.ca_cert, "--quiet", "--mode", "connect",
-                 "--nodes", "2", "--ciphersuites", "aes256,aes128,chacha20"],
-                capture_output=True, text=True, timeout=60)
+            run = run_load(hub, "--mode", "connect", "--nodes", "2",
+                           "--ciphersuites", "aes256,aes128,chacha20")
             suites = hub.logs_since(0, r"event=tls_established")
         finally:
             hub.stop()
@@ -307,11 +299,4 @@ class ConfigTest(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    args = [a for a in sys.argv[1:] if not a.startswith("-") and os.path.isfile(a)]
-    if args:
-        os.environ["BSCHUB"] = os.path.abspath(args[0])
-        sys.argv.remove(args[0])
-    if len(args) > 1:
-        os.environ["BSCHUB_LOAD"] = os.path.abspath(args[1])
-        sys.argv.remove(args[1])
-    unittest.main()
+    hubproc.main()

@@ -118,8 +118,10 @@ def bsc_close(sock) -> None:
 
 
 class StormTest(unittest.TestCase):
-    # The sanitizer builds in tools/test.sh run a smaller storm (handshakes are 3-10x slower).
+    # The sanitizer builds in tools/test.sh run a smaller storm (handshakes are 3-10x slower)
+    # beside shorter traffic (it only has to outlast the storm).
     STORM = int(os.environ.get("BSCHUB_STORM_NODES", "500"))
+    TRAFFIC_S = os.environ.get("BSCHUB_STORM_TRAFFIC_S", "12")
 
     def test_storm_while_established_nodes_exchange_traffic(self):
         hub = start_hub("--workers", "2", "--max-handshakes", "16", "--source-rate", "0")
@@ -128,7 +130,7 @@ class StormTest(unittest.TestCase):
                       "--ca", PKI.ca_cert, "--quiet"]
             traffic = subprocess.Popen(
                 [load_binary(), *common, "--mode", "rate", "--nodes", "20", "--rate", "400",
-                 "--duration", "12", "--size", "100"],
+                 "--duration", self.TRAFFIC_S, "--size", "100"],
                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
             try:
                 # Let the established nodes connect before the storm starts.

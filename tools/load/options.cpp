@@ -215,6 +215,10 @@ int parse_options(int argc, char** argv, Options* o) {
   app.add_flag("--allow-remote", o->allow_remote, "allow a target outside 127.0.0.0/8 and ::1");
   app.add_option("--vmac-prefix", prefix, "first VMAC octet in hex (default random, x2)");
   app.add_flag("--quiet", o->quiet, "no progress lines on stderr");
+  app.add_flag("--busy-poll", o->busy_poll,
+               "each thread polls without sleeping (100% of a core per --threads): answers "
+               "without a wake-up's delay, so a small in-flight window still keeps the hub "
+               "busy; use only with a core per thread");
   app.footer(
       "Exit: 0 = run complete, no lost/duplicate/corrupt/reordered message and no "
       "connection error; 1 = any of those; 2 = bad flags or refused target.\n"

@@ -34,6 +34,7 @@ struct Options {
   bool allow_remote = false;
   int vmac_prefix = -1;  // first VMAC octet, -1 = random (low nibble 0010)
   bool quiet = false;
+  bool busy_poll = false;  // each loop spins instead of sleeping in epoll_wait
 
   // Derived from uri.
   bool tls = true;

@@ -56,7 +56,12 @@ void Shard::join() {
 }
 
 void Shard::run() {
-  uv_run(&loop_, UV_RUN_DEFAULT);
+  if (options().busy_poll) {
+    while (uv_run(&loop_, UV_RUN_NOWAIT) != 0) {
+    }
+  } else {
+    uv_run(&loop_, UV_RUN_DEFAULT);
+  }
   phase_.store(int(Phase::kDone), std::memory_order_release);
 }
 

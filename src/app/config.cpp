@@ -54,9 +54,9 @@ std::string Config::validate() const {
   if (!in_range(source_rate, 0, 1e6)) return "--source-rate must be 0..1000000 (0: no limit)";
   if (!in_range(source_burst, 1, 1e6)) return "--source-burst must be 1..1000000";
   std::vector<uint16_t> groups;
-  if (!parse_tls_groups(tls_groups, &groups))
-    return "--tls-groups wants names from p256, x25519, p384 (comma-separated), not '" +
-           tls_groups + "'";
+  if (!tls_groups.empty() && !parse_tls_groups(tls_groups, &groups))
+    return "--tls-groups wants names from " + tls_group_names() +
+           " (comma-separated), not '" + tls_groups + "'";
   std::vector<uint16_t> suites;
   if (!parse_tls_ciphersuites(tls_ciphersuites, &suites))
     return "--tls-ciphersuites wants names from aes128, aes256, chacha20 (comma-separated, "

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "app/config.hpp"
+#include "net/tls_context.hpp"
 #include "app/config_file.hpp"
 #include "core/hub.hpp"
 #include "util/log.hpp"
@@ -98,9 +99,10 @@ int main(int argc, char** argv) {
                "TLS 1.3 session tickets: returning nodes resume without certificate "
                "signatures (default: on)");
   app.add_option("--tls-groups", cfg.tls_groups,
-                 "key exchange groups accepted, in preference order (p256, x25519, p384); "
-                 "a client whose key share is not listed costs a HelloRetryRequest")
-      ->capture_default_str();
+                 "key exchange groups accepted, in preference order, from " +
+                     bsc::tls_group_names() +
+                     " (default: " + bsc::tls_group_names(true) +
+                     "); a client whose key share is not listed costs a HelloRetryRequest");
   app.add_option("--tls-ciphersuites", cfg.tls_ciphersuites,
                  "TLS 1.3 cipher suites allowed, in the hub's preference order (aes128, "
                  "aes256, chacha20): the hub picks the first of these the client offers, "

@@ -164,7 +164,7 @@ void Connection::advance_tls() {
   end_handshake();
   if (st == TlsSession::Status::kFailed) {
     bump(worker_->stats().tls_handshake_failed);
-    count_handshake_failure(worker_->stats(), classify_tls_failure(tls_->failure_reason()));
+    count_handshake_failure(worker_->stats(), classify_tls_failure(tls_->failure_kind()));
     if (worker_->log_allowed(FloodLog::kTlsFailed))
       LOG_WARN("tls_handshake_failed", "peer=%s reason=\"%s\"", peer_.c_str(),
                tls_->failure_reason().c_str());

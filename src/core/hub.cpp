@@ -171,7 +171,8 @@ std::string Hub::prepare() {
     TlsOptions opts;
     opts.session_tickets = config_.tls_tickets;
     opts.ticket_lifetime_s = config_.ticket_lifetime_s;
-    parse_tls_groups(config_.tls_groups, &opts.groups);  // checked by validate()
+    if (!config_.tls_groups.empty())
+      parse_tls_groups(config_.tls_groups, &opts.groups);  // checked by validate()
     parse_tls_ciphersuites(config_.tls_ciphersuites, &opts.ciphersuites);  // likewise
     tls_ = std::make_unique<TlsReloader>(config_.cert_file, config_.key_file, config_.ca_file,
                                          opts);

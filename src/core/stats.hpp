@@ -61,7 +61,8 @@ inline size_t function_slot(uint8_t function) {
 // Why a connection never reached an open WebSocket. TLS reasons are a fixed set so the
 // metric has bounded labels; the log line carries mbedTLS's full sentence.
 #define BSC_HANDSHAKE_FAILURE_MAP(X)                                                   \
-  X(tls_no_client_certificate) X(tls_version) X(tls_certificate_rejected) X(tls_other) \
+  X(tls_no_client_certificate) X(tls_version) X(tls_certificate_rejected)             \
+  X(tls_no_common_parameters) X(tls_other)                                             \
   X(upgrade_refused) X(timeout_tls) X(timeout_upgrade)
 enum class HandshakeFailure : uint8_t {
 #define BSC_X(name) name,

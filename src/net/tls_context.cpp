@@ -3,6 +3,7 @@
 #include <mbedtls/error.h>
 #include <psa/crypto.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <iterator>
 
@@ -21,14 +22,18 @@ const uint16_t kClientSuites[] = {MBEDTLS_TLS1_3_AES_128_GCM_SHA256,
 const uint16_t kServerSuites[] = {MBEDTLS_TLS1_3_CHACHA20_POLY1305_SHA256,
                                   MBEDTLS_TLS1_3_AES_128_GCM_SHA256,
                                   MBEDTLS_TLS1_3_AES_256_GCM_SHA384};
-// secp256r1 is mandatory (Std AB.7.4) and its key exchange is cheaper in mbedTLS than
-// X25519 (840 vs 1,050 us); X25519 is kept for clients that offer only it. A TLS 1.3 server
-// takes the client's key share when it is in this list, so the order matters only for the
-// client's own offer and for a HelloRetryRequest (see README "Reconnect storms").
-const uint16_t kDefaultGroups[] = {MBEDTLS_SSL_IANA_TLS_GROUP_SECP256R1,
-                                   MBEDTLS_SSL_IANA_TLS_GROUP_X25519,
-                                   MBEDTLS_SSL_IANA_TLS_GROUP_SECP384R1};
+// ALPN: the one protocol a WebSocket hub speaks (config_for: selected only when offered).
 const char* kAlpn[] = {"http/1.1", nullptr};
+
+// OPTIONAL verification (configure()) completes the handshake of a peer whose certificate
+// failed, and mbedTLS writes its ticket before the handshake call returns: a ticket only for
+// a verified peer, or a refused node could come back by resumption without a certificate.
+int write_ticket_if_verified(void* p_ticket, const mbedtls_ssl_session* session,
+                             unsigned char* start, const unsigned char* end, size_t* tlen,
+                             uint32_t* lifetime) {
+  if (session->MBEDTLS_PRIVATE(verify_result) != 0) return MBEDTLS_ERR_SSL_INTERNAL_ERROR;
+  return mbedtls_ssl_ticket_write(p_ticket, session, start, end, tlen, lifetime);
+}
 
 bool file_readable(const std::string& path) {
   FILE* f = std::fopen(path.c_str(), "rb");
@@ -68,13 +73,40 @@ bool parse_named_ids(const std::string& list, const NamedId* table, size_t table
   return !out->empty();
 }
 
-const NamedId kGroupNames[] = {
-    {"p256", MBEDTLS_SSL_IANA_TLS_GROUP_SECP256R1},
-    {"secp256r1", MBEDTLS_SSL_IANA_TLS_GROUP_SECP256R1},
-    {"x25519", MBEDTLS_SSL_IANA_TLS_GROUP_X25519},
-    {"p384", MBEDTLS_SSL_IANA_TLS_GROUP_SECP384R1},
-    {"secp384r1", MBEDTLS_SSL_IANA_TLS_GROUP_SECP384R1},
+// Every sound TLS 1.3 group mbedTLS 3.6 implements, cheapest first (handshake CPU per group
+// in docs/tls.md): secp256r1 is mandatory (Std AB.7.4) and mbedTLS computes it faster than
+// X25519; the rest serve nodes whose policy bans P-256 or wants another family. Brainpool
+// is absent from TLS 1.3's group list (RFC 8446 4.2.7), so from here too.
+struct Group {
+  const char* name;       // --tls-groups name
+  const char* iana_name;  // also accepted; used in logs
+  uint16_t id;
+  bool in_default;        // ffdhe4096 and up: 100-800 ms of hub CPU per handshake
 };
+const Group kGroups[] = {
+    {"p256", "secp256r1", MBEDTLS_SSL_IANA_TLS_GROUP_SECP256R1, true},
+    {"x25519", "x25519", MBEDTLS_SSL_IANA_TLS_GROUP_X25519, true},
+    {"p384", "secp384r1", MBEDTLS_SSL_IANA_TLS_GROUP_SECP384R1, true},
+    {"x448", "x448", MBEDTLS_SSL_IANA_TLS_GROUP_X448, true},
+    {"p521", "secp521r1", MBEDTLS_SSL_IANA_TLS_GROUP_SECP521R1, true},
+    {"ffdhe2048", "ffdhe2048", MBEDTLS_SSL_IANA_TLS_GROUP_FFDHE2048, true},
+    {"ffdhe3072", "ffdhe3072", MBEDTLS_SSL_IANA_TLS_GROUP_FFDHE3072, true},
+    {"ffdhe4096", "ffdhe4096", MBEDTLS_SSL_IANA_TLS_GROUP_FFDHE4096, false},
+    {"ffdhe6144", "ffdhe6144", MBEDTLS_SSL_IANA_TLS_GROUP_FFDHE6144, false},
+    {"ffdhe8192", "ffdhe8192", MBEDTLS_SSL_IANA_TLS_GROUP_FFDHE8192, false},
+};
+const NamedId* group_name_table(size_t* n) {
+  static const std::vector<NamedId> table = [] {
+    std::vector<NamedId> t;
+    for (const Group& g : kGroups) {
+      t.push_back({g.name, g.id});
+      if (std::string(g.name) != g.iana_name) t.push_back({g.iana_name, g.id});
+    }
+    return t;
+  }();
+  *n = table.size();
+  return table.data();
+}
 const NamedId kSuiteNames[] = {
     {"aes128", MBEDTLS_TLS1_3_AES_128_GCM_SHA256},
     {"aes256", MBEDTLS_TLS1_3_AES_256_GCM_SHA384},
@@ -84,7 +116,37 @@ const NamedId kSuiteNames[] = {
 }  // namespace
 
 bool parse_tls_groups(const std::string& list, std::vector<uint16_t>* out) {
-  return parse_named_ids(list, kGroupNames, std::size(kGroupNames), false, out);
+  size_t n;
+  const NamedId* table = group_name_table(&n);
+  return parse_named_ids(list, table, n, false, out);
+}
+
+std::string tls_group_names(bool defaults_only) {
+  std::string names;
+  for (const Group& g : kGroups) {
+    if (defaults_only && !g.in_default) continue;
+    if (!names.empty()) names += ',';
+    names += g.name;
+  }
+  return names;
+}
+
+const std::vector<uint16_t>& tls_default_groups() {
+  static const std::vector<uint16_t> groups = [] {
+    std::vector<uint16_t> v;
+    for (const Group& g : kGroups)
+      if (g.in_default) v.push_back(g.id);
+    return v;
+  }();
+  return groups;
+}
+
+std::string tls_group_name(uint16_t id) {
+  for (const Group& g : kGroups)
+    if (g.id == id) return g.iana_name;
+  char hex[8];
+  std::snprintf(hex, sizeof hex, "0x%04x", unsigned(id));
+  return hex;
 }
 
 bool parse_tls_ciphersuites(const std::string& list, std::vector<uint16_t>* out) {
@@ -99,9 +161,8 @@ std::string tls_error_text(int code) {
 }
 
 TlsContext::~TlsContext() {
-  one_suite_.clear();
+  variants_.clear();
   if (!initialised_) return;
-  mbedtls_ssl_config_free(&conf_);
   if (tickets_) mbedtls_ssl_ticket_free(&ticket_);
   mbedtls_pk_free(&key_);
   mbedtls_x509_crt_free(&ca_);
@@ -119,7 +180,6 @@ bool TlsContext::init(Role role, const std::string& cert_file, const std::string
   mbedtls_x509_crt_init(&cert_);
   mbedtls_x509_crt_init(&ca_);
   mbedtls_pk_init(&key_);
-  mbedtls_ssl_config_init(&conf_);
   initialised_ = true;
 
   // TLS 1.3 in mbedTLS 3.6 runs its key schedule through PSA.
@@ -174,7 +234,7 @@ bool TlsContext::init(Role role, const std::string& cert_file, const std::string
   }
   session_tickets_ = options.session_tickets;
   if (options.groups.empty()) {
-    groups_.assign(std::begin(kDefaultGroups), std::end(kDefaultGroups));
+    groups_ = tls_default_groups();
   } else {
     groups_ = options.groups;
   }
@@ -186,25 +246,35 @@ bool TlsContext::init(Role role, const std::string& cert_file, const std::string
   } else {
     suites_.assign(std::begin(kClientSuites), std::end(kClientSuites));
   }
+  if (!add_variant(suites_, error)) return false;
   suites_.push_back(0);
-  if (!configure(&conf_, suites_.data(), error)) return false;
-  // Server preference (config_for): one config per suite; with one suite conf_ is that.
+  // Server preference (config_for): one variant per suite; with one suite [0] is that.
   if (role == Role::kServer && suites_.size() > 2) {
-    for (size_t i = 0; i + 1 < suites_.size(); ++i) {
-      auto one = std::make_unique<OneSuite>();
-      one->suite[0] = suites_[i];
-      one->suite[1] = 0;
-      if (!configure(&one->conf, one->suite, error)) return false;
-      one_suite_.push_back(std::move(one));
-    }
+    for (size_t i = 0; i + 1 < suites_.size(); ++i)
+      if (!add_variant({suites_[i]}, error)) return false;
   }
   return true;
 }
 
+bool TlsContext::add_variant(std::vector<int> suites, std::string* error) {
+  auto v = std::make_unique<Variant>();
+  v->suites = std::move(suites);
+  v->suites.push_back(0);
+  if (!configure(&v->alpn, v->suites.data(), true, error)) return false;
+  if (role_ == Role::kServer && !configure(&v->no_alpn, v->suites.data(), false, error))
+    return false;
+  variants_.push_back(std::move(v));
+  return true;
+}
+
 const mbedtls_ssl_config* TlsContext::config_for(const ClientHelloPeek& hello) const {
-  for (const auto& one : one_suite_)
-    if (hello.offers(uint16_t(one->suite[0]))) return &one->conf;
-  return &conf_;
+  const Variant* pick = variants_[0].get();
+  for (size_t i = 1; i < variants_.size(); ++i)
+    if (hello.offers(uint16_t(variants_[i]->suites[0]))) {
+      pick = variants_[i].get();
+      break;
+    }
+  return hello.offers_alpn("http/1.1") ? &pick->alpn : &pick->no_alpn;
 }
 
 bool TlsContext::allows_any_of(const ClientHelloPeek& hello) const {
@@ -213,8 +283,74 @@ bool TlsContext::allows_any_of(const ClientHelloPeek& hello) const {
   return false;
 }
 
+namespace {
+
+// TLS 1.3 signature schemes (RFC 8446 4.2.3) our certificate's key can make.
+std::vector<uint16_t> schemes_for_key(const mbedtls_pk_context& pk) {
+  switch (mbedtls_pk_get_type(&pk)) {
+    case MBEDTLS_PK_ECKEY:
+    case MBEDTLS_PK_ECDSA:
+      switch (mbedtls_ecp_keypair_get_group_id(mbedtls_pk_ec(pk))) {
+        case MBEDTLS_ECP_DP_SECP256R1: return {MBEDTLS_TLS1_3_SIG_ECDSA_SECP256R1_SHA256};
+        case MBEDTLS_ECP_DP_SECP384R1: return {MBEDTLS_TLS1_3_SIG_ECDSA_SECP384R1_SHA384};
+        case MBEDTLS_ECP_DP_SECP521R1: return {MBEDTLS_TLS1_3_SIG_ECDSA_SECP521R1_SHA512};
+        default: return {};
+      }
+    case MBEDTLS_PK_RSA:
+      return {MBEDTLS_TLS1_3_SIG_RSA_PSS_RSAE_SHA256, MBEDTLS_TLS1_3_SIG_RSA_PSS_RSAE_SHA384,
+              MBEDTLS_TLS1_3_SIG_RSA_PSS_RSAE_SHA512};
+    default:
+      return {};
+  }
+}
+
+template <class Ids, class Name>
+std::string join(const Ids& ids, size_t n, Name name) {
+  std::string s;
+  for (size_t i = 0; i < n; ++i) {
+    if (!s.empty()) s += ',';
+    s += name(ids[i]);
+  }
+  return s.empty() ? "none" : s;
+}
+
+std::string hex_id(uint16_t id) {
+  char hex[8];
+  std::snprintf(hex, sizeof hex, "0x%04x", unsigned(id));
+  return hex;
+}
+
+}  // namespace
+
+std::string TlsContext::explain_mismatch(const ClientHelloPeek& hello) const {
+  if (hello.status != ClientHelloPeek::Status::kFound) return "";
+  const size_t n_suites = suites_.size() - 1, n_groups = groups_.size() - 1;
+  if (!allows_any_of(hello))
+    return "no cipher suite in common (client offers " +
+           join(hello.suites, hello.suites.size(), hex_id) + "; hub allows " +
+           join(suites_, n_suites, [](int id) {
+             return std::string(mbedtls_ssl_get_ciphersuite_name(id));
+           }) + ")";
+  if (!hello.extensions_read) return "";
+  bool group_in_common = false;
+  for (size_t i = 0; i < n_groups; ++i) group_in_common |= hello.groups.contains(groups_[i]);
+  if (!group_in_common)
+    return "no key exchange group in common (client offers " +
+           join(hello.groups, hello.groups.size(), tls_group_name) + "; hub allows " +
+           join(groups_, n_groups, tls_group_name) + ")";
+  const std::vector<uint16_t> ours = schemes_for_key(key_);
+  bool scheme_in_common = false;
+  for (uint16_t scheme : ours) scheme_in_common |= hello.signature_algorithms.contains(scheme);
+  if (!scheme_in_common)
+    return "no signature algorithm in common for the hub's certificate (client accepts " +
+           join(hello.signature_algorithms, hello.signature_algorithms.size(), hex_id) +
+           "; the hub's key signs with " + join(ours, ours.size(), hex_id) + ")";
+  return "";
+}
+
 // Everything but the suite list is the same for every config of this context.
-bool TlsContext::configure(mbedtls_ssl_config* conf, const int* suites, std::string* error) {
+bool TlsContext::configure(mbedtls_ssl_config* conf, const int* suites, bool alpn,
+                           std::string* error) {
   int rc;
   int endpoint = role_ == Role::kServer ? MBEDTLS_SSL_IS_SERVER : MBEDTLS_SSL_IS_CLIENT;
   if ((rc = mbedtls_ssl_config_defaults(conf, endpoint, MBEDTLS_SSL_TRANSPORT_STREAM,
@@ -225,8 +361,13 @@ bool TlsContext::configure(mbedtls_ssl_config* conf, const int* suites, std::str
   // BACnet/SC requires TLS 1.3 (Std AB.7.4): a TLS 1.2 ClientHello is refused.
   mbedtls_ssl_conf_min_tls_version(conf, MBEDTLS_SSL_VERSION_TLS1_3);
   mbedtls_ssl_conf_max_tls_version(conf, MBEDTLS_SSL_VERSION_TLS1_3);
-  // Mutual authentication: the peer's certificate must be signed by our issuer(s).
-  mbedtls_ssl_conf_authmode(conf, MBEDTLS_SSL_VERIFY_REQUIRED);
+  // Mutual authentication: the peer's certificate must be signed by our issuer(s). The
+  // server verifies in OPTIONAL mode and refuses a bad certificate itself once the
+  // handshake is over (TlsSession::refuse_unverified_peer): mbedTLS 3.6 would send the
+  // alert under the handshake keys after the client has switched to the application keys,
+  // and the node would read "bad record mac" instead of why it was refused.
+  mbedtls_ssl_conf_authmode(conf, role_ == Role::kServer ? MBEDTLS_SSL_VERIFY_OPTIONAL
+                                                         : MBEDTLS_SSL_VERIFY_REQUIRED);
   mbedtls_ssl_conf_ca_chain(conf, &ca_, nullptr);
   mbedtls_ssl_conf_rng(conf, mbedtls_ctr_drbg_random, &drbg_);
   mbedtls_ssl_conf_ciphersuites(conf, suites);
@@ -238,8 +379,8 @@ bool TlsContext::configure(mbedtls_ssl_config* conf, const int* suites, std::str
   mbedtls_ssl_conf_tls13_key_exchange_modes(conf,
                                             MBEDTLS_SSL_TLS1_3_KEY_EXCHANGE_MODE_EPHEMERAL_ALL);
   if (tickets_) {
-    mbedtls_ssl_conf_session_tickets_cb(conf, mbedtls_ssl_ticket_write, mbedtls_ssl_ticket_parse,
-                                        &ticket_);
+    mbedtls_ssl_conf_session_tickets_cb(conf, write_ticket_if_verified,
+                                        mbedtls_ssl_ticket_parse, &ticket_);
     // One ticket per full handshake: a node reconnects with one session at a time.
     mbedtls_ssl_conf_new_session_tickets(conf, 1);
   } else if (session_tickets_ && role_ == Role::kClient) {
@@ -253,7 +394,7 @@ bool TlsContext::configure(mbedtls_ssl_config* conf, const int* suites, std::str
     *error = "TLS own certificate: " + tls_error_text(rc);
     return false;
   }
-  if ((rc = mbedtls_ssl_conf_alpn_protocols(conf, kAlpn)) != 0) {
+  if (alpn && (rc = mbedtls_ssl_conf_alpn_protocols(conf, kAlpn)) != 0) {
     *error = "TLS ALPN: " + tls_error_text(rc);
     return false;
   }

@@ -28,7 +28,7 @@ struct TlsOptions {
   // Server: a ticket is accepted for this long; the ticket key also rotates at this period
   // (mbedTLS keeps the current and the previous key), so no key outlives 2x this.
   uint32_t ticket_lifetime_s = 3600;
-  // Key exchange groups in preference order (IANA ids); empty: kDefaultGroups.
+  // Key exchange groups in preference order (IANA ids); empty: tls_default_groups().
   std::vector<uint16_t> groups;
   // TLS 1.3 cipher suites (IANA ids), empty: the role's default. Server: the allowed set in
   // the hub's preference order, which wins over the client's (config_for()). Client: the
@@ -44,22 +44,30 @@ class TlsContext {
   TlsContext(const TlsContext&) = delete;
   TlsContext& operator=(const TlsContext&) = delete;
 
-  // Loads PEM files and builds the config: TLS 1.3 only, peer certificate required and
-  // verified against `ca_file` only (no system trust store), ALPN http/1.1.
+  // Loads PEM files and builds the configs: TLS 1.3 only, peer certificate required and
+  // verified against `ca_file` only (no system trust store).
   // Returns false and sets *error to one clear sentence on failure.
   bool init(Role role, const std::string& cert_file, const std::string& key_file,
             const std::string& ca_file, std::string* error, const TlsOptions& options = {});
 
-  // The config with every allowed suite: the client's, and the server's fallback.
-  const mbedtls_ssl_config* config() const { return &conf_; }
-  // Server: the config for a connection whose ClientHello is `hello`. mbedTLS 3.6 takes the
-  // first suite of the CLIENT's list that the config allows, so server preference means a
-  // config that allows just one suite: the first of ours the client offers. When the peek
-  // could not read the list, or nothing is in common, the full config: mbedTLS then
-  // negotiates or fails exactly as without the peek (same alerts, same failure text).
+  // Client: the config (every suite, ALPN http/1.1 offered).
+  const mbedtls_ssl_config* config() const { return &variants_[0]->alpn; }
+  // Server: the config for a connection whose ClientHello is `hello`.
+  // - Suite: mbedTLS 3.6 takes the first suite of the CLIENT's list that the config allows,
+  //   so server preference means a config that allows just one suite: the first of ours the
+  //   client offers. When the peek could not read the list, or nothing is in common, the
+  //   config with every suite: mbedTLS then negotiates or fails as without the peek.
+  // - ALPN: mbedTLS refuses a client whose ALPN list lacks every configured protocol (fatal
+  //   no_application_protocol), and libwebsockets-based nodes send lists without http/1.1.
+  //   RFC 7301 lets a server that speaks none of the client's protocols go on without ALPN,
+  //   so http/1.1 is configured only when the client offers it.
   const mbedtls_ssl_config* config_for(const ClientHelloPeek& hello) const;
   // True if `hello` offers at least one suite this context allows.
   bool allows_any_of(const ClientHelloPeek& hello) const;
+  // Server, after a handshake failed: what `hello` and this context have no common value for
+  // (suite, key exchange group, signature algorithm for our certificate), as one sentence
+  // naming both sides' lists; empty if the peek shows no such gap.
+  std::string explain_mismatch(const ClientHelloPeek& hello) const;
   Role role() const { return role_; }
 
  private:
@@ -70,28 +78,47 @@ class TlsContext {
   mbedtls_x509_crt cert_;
   mbedtls_x509_crt ca_;
   mbedtls_pk_context key_;
-  mbedtls_ssl_config conf_;
   bool session_tickets_ = false;       // TlsOptions::session_tickets
   bool tickets_ = false;               // server: ticket_ is set up
   mbedtls_ssl_ticket_context ticket_;  // server: ticket keys (own mutex: shared by workers)
-  std::vector<uint16_t> groups_;       // zero-terminated, referenced by conf_
-  std::vector<int> suites_;            // preference order, zero-terminated, referenced by conf_
+  std::vector<uint16_t> groups_;       // zero-terminated, referenced by every config
+  std::vector<int> suites_;            // preference order, zero-terminated
 
-  // Server: a config that allows only `suite` (same certificates, groups, ticket keys).
-  struct OneSuite {
-    int suite[2];
-    mbedtls_ssl_config conf;
-    OneSuite() { mbedtls_ssl_config_init(&conf); }
-    ~OneSuite() { mbedtls_ssl_config_free(&conf); }
+  // One allowed suite set, with and without ALPN (same certificates, groups, ticket keys).
+  struct Variant {
+    std::vector<int> suites;  // zero-terminated, referenced by both configs
+    mbedtls_ssl_config alpn;     // http/1.1 (client: offered; server: selected)
+    mbedtls_ssl_config no_alpn;  // server: no ALPN extension at all
+    Variant() {
+      mbedtls_ssl_config_init(&alpn);
+      mbedtls_ssl_config_init(&no_alpn);
+    }
+    ~Variant() {
+      mbedtls_ssl_config_free(&alpn);
+      mbedtls_ssl_config_free(&no_alpn);
+    }
   };
-  std::vector<std::unique_ptr<OneSuite>> one_suite_;  // in suites_ order; server, 2+ suites
+  // [0]: every suite of suites_; server with 2+ suites: then one per suite, in suites_ order.
+  std::vector<std::unique_ptr<Variant>> variants_;
 
-  bool configure(mbedtls_ssl_config* conf, const int* suites, std::string* error);
+  bool add_variant(std::vector<int> suites, std::string* error);
+  bool configure(mbedtls_ssl_config* conf, const int* suites, bool alpn, std::string* error);
 };
 
+// Key exchange groups by name, as --tls-groups takes them: every sound group this mbedTLS
+// build can use for TLS 1.3, cheapest first (tls_group_names() lists them).
 // Parses "p256,x25519,p384" (names in preference order) into IANA ids; false if a name is
-// unknown.
+// unknown or the list is empty.
 bool parse_tls_groups(const std::string& list, std::vector<uint16_t>* out);
+// The names parse_tls_groups accepts, comma-separated, in the default preference order;
+// `defaults_only`: just those of tls_default_groups().
+std::string tls_group_names(bool defaults_only = false);
+// The groups used when none are configured: every group but ffdhe4096, ffdhe6144 and
+// ffdhe8192, whose key exchange costs the hub 100-800 ms per handshake (an unauthenticated
+// peer could spend that much of a worker with one ClientHello).
+const std::vector<uint16_t>& tls_default_groups();
+// The name of an IANA group id ("secp384r1"), or its hex value.
+std::string tls_group_name(uint16_t id);
 
 // Parses "aes128,chacha20" (names in preference order, each once) into IANA suite ids:
 // aes128 = TLS_AES_128_GCM_SHA256, aes256 = TLS_AES_256_GCM_SHA384, chacha20 =

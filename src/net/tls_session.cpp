@@ -73,6 +73,7 @@ std::unique_ptr<mbedtls_ssl_session, void (*)(mbedtls_ssl_session*)> TlsSession:
 int TlsSession::on_send(void* self, const unsigned char* buf, size_t len) {
   auto* s = static_cast<TlsSession*>(self);
   s->out_.insert(s->out_.end(), buf, buf + len);
+  s->sent_bytes_ += len;
   return static_cast<int>(len);
 }
 
@@ -98,54 +99,114 @@ void TlsSession::feed(const uint8_t* data, size_t len) {
   in_.insert(in_.end(), data, data + len);
 }
 
+namespace {
+
+// verify_info gives one line per problem; fold them into one log-friendly line.
+std::string verify_flags_text(uint32_t flags) {
+  char info[512];
+  mbedtls_x509_crt_verify_info(info, sizeof info, "", flags);
+  std::string text;
+  for (char* p = info; *p; ++p) text += (*p == '\n') ? ';' : *p;
+  while (!text.empty() && (text.back() == ';' || text.back() == ' ')) text.pop_back();
+  return text;
+}
+
+// The TLS alert that names why a certificate with these verification flags is refused
+// (RFC 8446 6.2), most specific first.
+unsigned char alert_for(uint32_t flags) {
+  if (flags & MBEDTLS_X509_BADCERT_MISSING) return MBEDTLS_SSL_ALERT_MSG_CERT_REQUIRED;
+  if (flags & MBEDTLS_X509_BADCERT_REVOKED) return MBEDTLS_SSL_ALERT_MSG_CERT_REVOKED;
+  if (flags & MBEDTLS_X509_BADCERT_EXPIRED) return MBEDTLS_SSL_ALERT_MSG_CERT_EXPIRED;
+  if (flags & (MBEDTLS_X509_BADCERT_KEY_USAGE | MBEDTLS_X509_BADCERT_EXT_KEY_USAGE |
+               MBEDTLS_X509_BADCERT_NS_CERT_TYPE | MBEDTLS_X509_BADCERT_BAD_PK |
+               MBEDTLS_X509_BADCERT_BAD_KEY))
+    return MBEDTLS_SSL_ALERT_MSG_UNSUPPORTED_CERT;
+  if (flags & MBEDTLS_X509_BADCERT_NOT_TRUSTED) return MBEDTLS_SSL_ALERT_MSG_UNKNOWN_CA;
+  return MBEDTLS_SSL_ALERT_MSG_BAD_CERT;
+}
+
+}  // namespace
+
 void TlsSession::set_failure(int rc) {
   uint32_t flags = mbedtls_ssl_get_verify_result(&ssl_);
+  failure_kind_ = Failure::kOther;
   if (rc == MBEDTLS_ERR_SSL_NO_CLIENT_CERTIFICATE) {
     failure_ = "no client certificate";
+    failure_kind_ = Failure::kNoClientCertificate;
   } else if (rc == MBEDTLS_ERR_SSL_BAD_PROTOCOL_VERSION) {
     failure_ = "peer does not offer TLS 1.3";
+    failure_kind_ = Failure::kVersion;
   } else if (flags != 0 && flags != uint32_t(-1)) {
     // The certificate checks failed (chain, dates, key usage): their flags say why, better
     // than the handshake error code ("processing of the Certificate message failed").
-    char info[512];
-    mbedtls_x509_crt_verify_info(info, sizeof info, "", flags);
-    // verify_info gives one line per problem; fold them into one log-friendly line.
-    std::string text;
-    for (char* p = info; *p; ++p) text += (*p == '\n') ? ';' : *p;
-    while (!text.empty() && (text.back() == ';' || text.back() == ' ')) text.pop_back();
-    failure_ = "certificate rejected: " + text;
+    failure_ = "certificate rejected: " + verify_flags_text(flags);
+    failure_kind_ = Failure::kCertificateRejected;
   } else {
     failure_ = tls_error_text(rc);
   }
 }
 
+void TlsSession::send_fatal_alert(unsigned char alert) {
+  mbedtls_ssl_send_alert_message(&ssl_, MBEDTLS_SSL_ALERT_LEVEL_FATAL, alert);
+}
+
+// Server, the handshake just completed (configure() verifies in OPTIONAL mode): a full
+// handshake whose client certificate failed, or that had none, ends here with the alert
+// that names why, sent under the application keys that the node now reads. False if
+// refused. A resumed session was verified when its ticket was issued (tickets go only to
+// verified peers).
+bool TlsSession::refuse_unverified_peer() {
+  uint32_t flags = mbedtls_ssl_get_verify_result(&ssl_);
+  if (flags == 0) return false;
+  send_fatal_alert(alert_for(flags));
+  if (flags & MBEDTLS_X509_BADCERT_MISSING) {
+    failure_ = "no client certificate";
+    failure_kind_ = Failure::kNoClientCertificate;
+  } else {
+    failure_ = "certificate rejected: " + verify_flags_text(flags);
+    failure_kind_ = Failure::kCertificateRejected;
+  }
+  return true;
+}
+
 TlsSession::Status TlsSession::handshake() {
   if (established_) return Status::kOk;
   if (!started_ && server_) {
-    // Server preference: the config follows from the client's suite list. The first record
-    // is at most kMaxPeekBytes, so waiting for it is bounded; anything unreadable gets the
-    // full config and mbedTLS's usual verdict.
+    // Server preference and ALPN: the config follows from the client's hello. The first
+    // record is at most kMaxPeekBytes, so waiting for it is bounded; anything unreadable
+    // gets the full config and mbedTLS's usual verdict.
     ClientHelloPeek hello = peek_client_hello(in_.data() + in_pos_, in_.size() - in_pos_);
     if (hello.status == ClientHelloPeek::Status::kNeedMore) return Status::kWant;
     const mbedtls_ssl_config* conf = ctx_->config_for(hello);
-    no_common_suite_ =
-        hello.status == ClientHelloPeek::Status::kFound && !ctx_->allows_any_of(hello);
+    mismatch_ = ctx_->explain_mismatch(hello);  // the hello's bytes are gone by the failure
     if (!start(conf)) return Status::kFailed;
   } else if (!started_) {
     return Status::kFailed;  // the constructor's setup failed: failure_ says why
   }
+  const uint64_t sent_before = sent_bytes_;
   int rc = mbedtls_ssl_handshake(&ssl_);
   while (rc == MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET) {
     keep_ticket();
     rc = mbedtls_ssl_handshake(&ssl_);
   }
   if (rc == 0) {
+    if (server_ && refuse_unverified_peer()) return Status::kFailed;
     established_ = true;
     return Status::kOk;
   }
   if (rc == MBEDTLS_ERR_SSL_WANT_READ || rc == MBEDTLS_ERR_SSL_WANT_WRITE) return Status::kWant;
   set_failure(rc);
-  if (no_common_suite_) failure_ = "no cipher suite in common: " + failure_;
+  // The ticket refusal above (write_ticket_if_verified) ends a handshake whose peer failed
+  // verification: that is the peer's certificate, not an internal error.
+  if (server_ && rc == MBEDTLS_ERR_SSL_INTERNAL_ERROR && refuse_unverified_peer())
+    return Status::kFailed;
+  if (!mismatch_.empty() && failure_kind_ == Failure::kOther) {
+    failure_ = mismatch_;
+    failure_kind_ = Failure::kNoCommonParameters;
+  }
+  // mbedTLS fails some negotiations (no common group, for one) without an alert: the peer
+  // would see TCP close and nothing else.
+  if (server_ && sent_bytes_ == sent_before) send_fatal_alert(MBEDTLS_SSL_ALERT_MSG_HANDSHAKE_FAILURE);
   return Status::kFailed;
 }
 

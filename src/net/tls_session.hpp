@@ -17,6 +17,16 @@ namespace bsc {
 class TlsSession {
  public:
   enum class Status { kOk, kWant, kClosed, kFailed };
+  // Why a handshake or session failed, as a fixed set (metrics); failure_reason() has the
+  // sentence for the log.
+  enum class Failure {
+    kNone,
+    kNoClientCertificate,   // the node sent no certificate
+    kVersion,               // the node does not offer TLS 1.3
+    kCertificateRejected,   // the node's certificate failed verification
+    kNoCommonParameters,    // no suite, group or signature algorithm in common
+    kOther,
+  };
 
   // `resume` (client): a session saved from an earlier connection (take_ticket()) to offer
   // for TLS 1.3 resumption; if the server refuses it, a full handshake follows.
@@ -50,6 +60,7 @@ class TlsSession {
   std::vector<uint8_t>& ciphertext_out() { return out_; }
   // One readable sentence: why the handshake or session failed (for logs).
   const std::string& failure_reason() const { return failure_; }
+  Failure failure_kind() const { return failure_kind_; }
   const char* ciphersuite() const;
 
   // Idle memory: when the session is quiescent (established; no ciphertext buffered here or
@@ -66,11 +77,14 @@ class TlsSession {
   bool start(const mbedtls_ssl_config* conf);
   void keep_ticket();
   void set_failure(int rc);
+  bool refuse_unverified_peer();
+  void send_fatal_alert(unsigned char alert);
 
   mbedtls_ssl_context ssl_;
   const TlsContext* ctx_;  // server: until start() has picked the config
   bool started_ = false;   // mbedtls_ssl_setup done
-  bool no_common_suite_ = false;  // server: the client offered none of the allowed suites
+  std::string mismatch_;  // server: what the ClientHello has nothing in common with, if any
+  uint64_t sent_bytes_ = 0;  // ciphertext produced so far (tells whether an alert went out)
   std::vector<uint8_t> in_;  // received ciphertext not yet consumed
   size_t in_pos_ = 0;
   std::vector<uint8_t> out_;
@@ -79,6 +93,7 @@ class TlsSession {
   mbedtls_ssl_session* ticket_ = nullptr;  // client: latest NewSessionTicket
   bool server_;
   std::string failure_;
+  Failure failure_kind_ = Failure::kNone;
 };
 
 }  // namespace bsc

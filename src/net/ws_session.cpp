@@ -56,6 +56,21 @@ bool parse_head(const uint8_t* p, size_t avail, FrameHead* h) {
   return true;
 }
 
+// Frames the hub fails before wslay sees them, with the status code RFC 6455 and the Std
+// want; 0 for a frame that goes on as usual. A malformed frame of any other kind (unmasked,
+// RSV bits, unknown opcode) stays wslay's to judge.
+uint16_t refusal_for(const FrameHead& h, bool expect_masked, bool in_message) {
+  if (h.masked != expect_masked || h.rsv) return 0;
+  // BVLC-SC travels in binary messages only (Std AB.7.5.3): 1003 whatever the payload. wslay
+  // would check the payload's UTF-8 first and answer 1007 to some of them.
+  if (h.opcode == WSLAY_TEXT_FRAME && !in_message) return ws_close::kUnsupportedData;
+  // Control frames are final and at most 125 octets, and a Close body holds a status code or
+  // nothing (RFC 6455 5.5, 5.5.1): wslay answers these with a Close without status.
+  if (h.opcode >= 0x8 && (!h.fin || h.length > 125)) return ws_close::kProtocolError;
+  if (h.opcode == WSLAY_CONNECTION_CLOSE && h.length == 1) return ws_close::kProtocolError;
+  return 0;
+}
+
 }  // namespace
 
 void ws_apply_mask(uint8_t* dst, const uint8_t* src, size_t len, const uint8_t key[4]) {
@@ -137,14 +152,18 @@ void WsSession::on_msg(wslay_event_context_ptr ctx, const wslay_event_on_msg_rec
   // Once we have failed the connection, nothing more from this peer is processed, even
   // frames that arrived in the same read (RFC 6455 §7.1.7).
   if (s->failed_) return;
-  if (arg->opcode == WSLAY_BINARY_FRAME) {
-    s->io_->ws_message(arg->msg, arg->msg_length);
-  } else if (arg->opcode == WSLAY_TEXT_FRAME) {
-    // BVLC-SC travels in binary messages only (Std AB.7.5.3).
-    s->failed_ = true;
-    wslay_event_queue_close(ctx, ws_close::kUnsupportedData,
-                            reinterpret_cast<const uint8_t*>("binary only"), 11);
-    s->io_->ws_rejected("text frame");
+  // Text messages never get here: process() refuses their first frame.
+  (void)ctx;
+  if (arg->opcode == WSLAY_BINARY_FRAME) s->io_->ws_message(arg->msg, arg->msg_length);
+}
+
+void WsSession::refuse(uint16_t code) {
+  failed_ = true;
+  if (code == ws_close::kUnsupportedData) {
+    wslay_event_queue_close(ctx_, code, reinterpret_cast<const uint8_t*>("binary only"), 11);
+    io_->ws_rejected("text frame");
+  } else {
+    wslay_event_queue_close(ctx_, code, nullptr, 0);
   }
 }
 
@@ -207,6 +226,13 @@ size_t WsSession::fill(RxBuffer& rx) {
 // when wslay failed the connection.
 bool WsSession::process(RxBuffer& rx) {
   while (rx.begin < rx.end && reading()) {
+    if (skip_owed_ > 0) {
+      const uint64_t here = rx.end - rx.begin;
+      const size_t n = size_t(skip_owed_ < here ? skip_owed_ : here);
+      rx.begin += n;
+      skip_owed_ -= n;
+      continue;
+    }
     if (wslay_owed_ > 0) {
       if (wslay_event_recv(ctx_) != 0) return false;
       if (wslay_owed_ > 0) return true;  // the rest of wslay's frame is still on its way
@@ -215,6 +241,13 @@ bool WsSession::process(RxBuffer& rx) {
     uint8_t* p = rx.bytes.data() + rx.begin;
     FrameHead h;
     if (!parse_head(p, rx.end - rx.begin, &h)) return true;
+    // After a refusal only the peer's Close matters (RFC 6455 7.1.7): the rest is dropped.
+    const uint16_t refusal = failed_ ? 0 : refusal_for(h, expect_masked_, wslay_in_message_);
+    if (refusal) refuse(refusal);
+    if (failed_ && (refusal || h.opcode != WSLAY_CONNECTION_CLOSE)) {
+      skip_owed_ = h.length > UINT64_MAX - h.size ? UINT64_MAX : h.size + h.length;
+      continue;
+    }
     const bool fast = fast_receive_ && h.fin && !h.rsv && h.opcode == WSLAY_BINARY_FRAME &&
                       h.masked == expect_masked_ && h.canonical && h.length <= max_message_ &&
                       !wslay_in_message_ && !failed_ && !wslay_event_get_close_sent(ctx_);

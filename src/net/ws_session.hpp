@@ -17,6 +17,7 @@
 namespace bsc {
 
 namespace ws_close {
+// RFC 6455 7.4.1 status codes the hub sends or reads.
 constexpr uint16_t kNormal = 1000;
 constexpr uint16_t kGoingAway = 1001;
 constexpr uint16_t kProtocolError = 1002;
@@ -75,6 +76,7 @@ class WsSession {
 
  private:
   bool flush();
+  void refuse(uint16_t code);  // fails the connection with Close `code`
   static ssize_t on_recv(wslay_event_context_ptr, uint8_t* buf, size_t len, int, void* self);
   static ssize_t on_send(wslay_event_context_ptr, const uint8_t* data, size_t len, int,
                          void* self);
@@ -98,6 +100,7 @@ class WsSession {
   bool wslay_in_message_ = false;  // wslay holds part of a fragmented message
   uint64_t mask_state_;
   bool failed_ = false;  // we rejected the peer's data (text frame): ignore the rest
+  uint64_t skip_owed_ = 0;  // octets of a refused frame still to be dropped
 };
 
 }  // namespace bsc

@@ -1,6 +1,7 @@
 """Test PKI for the bschub integration tests, built with the `openssl` CLI.
 
-Everything is EC P-256 / SHA-256 (the mandatory BACnet/SC TLS profile).
+make_pki() is all EC P-256 / SHA-256 (the mandatory BACnet/SC TLS profile); make_leaf()
+adds P-384 and RSA keys, a node certificate without clientAuth and an intermediate CA.
 
 Layout produced by make_pki(directory):
 
@@ -60,6 +61,19 @@ extendedKeyUsage = clientAuth, serverAuth
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid:always
 
+[v3_node_server_only]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = serverAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+
+[v3_intermediate]
+basicConstraints = critical, CA:TRUE, pathlen:0
+keyUsage = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+
 [ca]
 default_ca = ca_default
 [ca_default]
@@ -113,9 +127,21 @@ def _run(*args: str, cwd: Optional[str] = None) -> str:
     return proc.stdout
 
 
-def _genkey(path: str) -> None:
-    _run("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256",
-         "-pkeyopt", "ec_param_enc:named_curve", "-out", path)
+# Key types make_leaf() takes: the mandatory P-256, and what other site PKIs use.
+KEY_TYPES = {
+    "p256": ("EC", ["ec_paramgen_curve:P-256", "ec_param_enc:named_curve"]),
+    "p384": ("EC", ["ec_paramgen_curve:P-384", "ec_param_enc:named_curve"]),
+    "rsa2048": ("RSA", ["rsa_keygen_bits:2048"]),
+    "rsa3072": ("RSA", ["rsa_keygen_bits:3072"]),
+}
+
+
+def _genkey(path: str, key_type: str = "p256") -> None:
+    algorithm, opts = KEY_TYPES[key_type]
+    args = ["genpkey", "-algorithm", algorithm]
+    for o in opts:
+        args += ["-pkeyopt", o]
+    _run(*args, "-out", path)
     os.chmod(path, 0o600)
 
 
@@ -134,11 +160,11 @@ def _make_ca(d: str, cnf: str, name: str, cn: str) -> Tuple[str, str]:
 
 
 def _make_leaf(d: str, cnf: str, name: str, cn: str, ca: Tuple[str, str],
-               ext: str) -> Tuple[str, str]:
+               ext: str, key_type: str = "p256") -> Tuple[str, str]:
     key = os.path.join(d, f"{name}.key")
     cert = os.path.join(d, f"{name}.pem")
     csr = os.path.join(d, f"{name}.csr")
-    _genkey(key)
+    _genkey(key, key_type)
     _run("req", "-config", cnf, "-new", "-key", key, "-sha256",
          "-subj", f"/O=bschub tests/CN={cn}", "-out", csr)
     _run("x509", "-req", "-in", csr, "-CA", ca[0], "-CAkey", ca[1],
@@ -161,6 +187,16 @@ def _make_dated_leaf(d: str, cnf: str, name: str, cn: str, ca: Tuple[str, str],
          "-extensions", "v3_node", "-extfile", cnf,
          "-startdate", start, "-enddate", end)
     return cert, key
+
+
+def make_leaf(pki: "Pki", name: str, key_type: str = "p256", ext: str = "v3_node",
+              ca: Optional[Tuple[str, str]] = None) -> Tuple[str, str]:
+    """A further certificate in pki's directory: `key_type` from KEY_TYPES, extensions from
+    the config section `ext` (v3_node, v3_hub, v3_node_server_only, v3_intermediate), issued
+    by `ca` (cert, key), by default the site CA. Returns (cert, key)."""
+    cnf = os.path.join(pki.directory, "openssl.cnf")
+    return _make_leaf(pki.directory, cnf, name, name, ca or (pki.ca_cert, pki.ca_key), ext,
+                      key_type)
 
 
 def make_pki(directory: Optional[str] = None, n_nodes: int = 4) -> Pki:

@@ -15,8 +15,8 @@ bad message from node A, a Heartbeat-Request from A must be answered by the very
 message A receives, and a good unicast A -> B must be the very next message B receives.
 Anything the hub wrongly answered or forwarded would show up first.
 
-Tests that document a known hub defect are marked @unittest.expectedFailure with a
-"# HUB BUG:" comment; docs/bad-input.md lists them.
+docs/bad-input.md lists every case with the hub's answer, and the hub bugs found so far
+(all fixed; their tests are plain regression tests).
 """
 
 import asyncio
@@ -810,6 +810,15 @@ class WebSocketBadInputTest(RawCase):
         self.nodes.append(n)
         await marker(n, self.nodes[0])
 
+    async def test_text_frame_close_1003_whatever_the_bytes(self):
+        # AB.7.5.3: a text frame is non-binary data, whatever its payload. A BVLC-SC message
+        # in a text frame is usually not UTF-8 (a Heartbeat-Request with message ID 0xFFFE);
+        # the answer is 1003 all the same, never 1007.
+        for payload in (bvlc.heartbeat_request(0xFFFE), b"\xff\xfe\xfd", b"\xc3"):
+            with self.subTest(payload=payload.hex()):
+                await self._bad_frames([ws_frame(WS_TEXT, payload)], 1003,
+                                       log=r'event=ws_message_rejected .*reason="text frame"')
+
     async def test_text_frame_fragmented_close_1003(self):
         await self._bad_frames([ws_frame(WS_TEXT, b"hel", fin=False),
                                 ws_frame(WS_CONT, b"lo")], 1003)
@@ -908,13 +917,10 @@ class WebSocketBadInputTest(RawCase):
             await r.expect_eof(3.0)
         await self.bystanders_ok(b, c)
 
-    @unittest.expectedFailure
     async def test_control_frame_over_125_close_status(self):
-        # HUB BUG: a control frame longer than 125 octets (Ping of 126) and a fragmented
-        # control frame (Ping without FIN) are answered with an EMPTY Close frame (no status
-        # code; the peer sees 1005) instead of Close 1002. wslay's frame parser returns
-        # WSLAY_ERR_PROTO, wslay_event_recv then queues a Close with status 0, and the
-        # close(1002) in Connection::advance_websocket is a no-op because a Close was sent.
+        # A control frame longer than 125 octets (Ping of 126) and a fragmented control frame
+        # (Ping without FIN) get Close 1002 (wslay alone would send a Close without status:
+        # the hub refuses these frames before wslay sees them).
         for frame in (ws_frame(WS_PING, bytes(126)), ws_frame(WS_PING, b"x", fin=False)):
             with self.subTest(frame=frame[:2].hex()):
                 await self._bad_frames([frame], 1002, reply=False)
@@ -925,11 +931,9 @@ class WebSocketBadInputTest(RawCase):
                 await self._bad_frames([ws_frame(WS_CLOSE, close_payload(code))], 1002,
                                        reply=False)
 
-    @unittest.expectedFailure
     async def test_close_one_octet_body_1002(self):
-        # HUB BUG: a Close frame whose body is 1 octet (RFC 6455 §5.5.1: a body, if any,
-        # starts with a 2-octet status) is accepted as "no status" and echoed with an EMPTY
-        # Close frame; expected Close 1002.
+        # A Close frame whose body is 1 octet (RFC 6455 §5.5.1: a body, if any, starts with a
+        # 2-octet status) is a protocol error: Close 1002, not an echo without status.
         await self._bad_frames([ws_frame(WS_CLOSE, b"\x03")], 1002, reply=False)
 
     async def test_close_reason_not_utf8_1007(self):

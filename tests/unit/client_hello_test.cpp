@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include <cstdint>
+#include <initializer_list>
 #include <string>
 #include <vector>
 
@@ -23,8 +24,37 @@ void put16(Bytes* b, size_t v) {
 // A TLS 1.3 ClientHello in one record, shaped like OpenSSL's: 32-octet legacy session id,
 // the suites given, null compression and some extension bytes. *suites_end: the offset just
 // past the cipher_suites list.
+// Extension blocks for client_hello(): type, then the body as given.
+Bytes extension(uint16_t type, const Bytes& body) {
+  Bytes e;
+  put16(&e, type);
+  put16(&e, body.size());
+  e.insert(e.end(), body.begin(), body.end());
+  return e;
+}
+// A 16-bit-length vector of 16-bit ids (supported_groups, signature_algorithms).
+Bytes id_list(const std::vector<uint16_t>& ids) {
+  Bytes b;
+  put16(&b, ids.size() * 2);
+  for (uint16_t id : ids) put16(&b, id);
+  return b;
+}
+Bytes alpn_list(const std::vector<std::string>& names) {
+  Bytes list;
+  for (const std::string& n : names) {
+    list.push_back(uint8_t(n.size()));
+    list.insert(list.end(), n.begin(), n.end());
+  }
+  Bytes b;
+  put16(&b, list.size());
+  b.insert(b.end(), list.begin(), list.end());
+  return b;
+}
+// Forty octets of empty server_name extensions: well-formed, and nothing the peek reports.
+const Bytes kPlainExtensions(40, 0x00);
+
 Bytes client_hello(const std::vector<uint16_t>& suites, size_t* suites_end = nullptr,
-                   size_t session_id_len = 32) {
+                   size_t session_id_len = 32, const Bytes& extensions = kPlainExtensions) {
   Bytes body;
   body.reserve(512);  // also keeps GCC 12 from a false -Warray-bounds on the inserts
   put16(&body, 0x0303);                        // legacy_version
@@ -36,8 +66,8 @@ Bytes client_hello(const std::vector<uint16_t>& suites, size_t* suites_end = nul
   size_t suites_end_in_body = body.size();
   body.push_back(1);                           // legacy_compression_methods: null
   body.push_back(0);
-  put16(&body, 40);                            // extensions (contents do not matter here)
-  body.insert(body.end(), 40, 0x00);
+  put16(&body, extensions.size());
+  body.insert(body.end(), extensions.begin(), extensions.end());
 
   Bytes rec = {22, 3, 1};
   put16(&rec, 4 + body.size());
@@ -60,9 +90,9 @@ TEST_CASE("client hello: the suite list of a complete hello, in the client's ord
   Bytes b = client_hello({kAes256, kChaCha, kAes128});
   ClientHelloPeek p = peek(b);
   REQUIRE(p.status == S::kFound);
-  CHECK(p.suites_len == 6);
-  CHECK(p.suites[0] == 0x13);
-  CHECK(p.suites[1] == 0x02);
+  CHECK(p.suites.size() == 3);
+  CHECK(p.suites[0] == kAes256);
+  CHECK(p.suites[2] == kAes128);
   CHECK(p.offers(kAes128));
   CHECK(p.offers(kChaCha));
   CHECK_FALSE(p.offers(0x1304));
@@ -77,17 +107,70 @@ TEST_CASE("client hello: empty and short session ids") {
   CHECK(peek(client_hello({kAes128}, nullptr, 8)).offers(kAes128));
 }
 
-TEST_CASE("client hello: truncated anywhere before the end of the suite list: wait") {
-  size_t suites_end = 0;
-  Bytes b = client_hello({kAes256, kAes128}, &suites_end);
-  for (size_t cut = 0; cut < suites_end; ++cut) {
+TEST_CASE("client hello: truncated anywhere before the end of the record: wait") {
+  Bytes b = client_hello({kAes256, kAes128});
+  for (size_t cut = 0; cut < b.size(); ++cut) {
     CAPTURE(cut);
     CHECK(peek(b, cut).status == S::kNeedMore);
   }
-  // The list is all that is needed: the rest of the record may still be on its way.
-  for (size_t cut = suites_end; cut <= b.size(); ++cut) {
-    CAPTURE(cut);
-    CHECK(peek(b, cut).status == S::kFound);
+  CHECK(peek(b).status == S::kFound);
+}
+
+TEST_CASE("client hello: ALPN, groups, key shares and signature algorithms") {
+  Bytes ext;
+  auto add = [&](const Bytes& e) { ext.insert(ext.end(), e.begin(), e.end()); };
+  add(extension(10, id_list({0x0018, 0x0019})));          // supported_groups: p384, p521
+  add(extension(13, id_list({0x0403, 0x0804})));          // signature_algorithms
+  Bytes shares;
+  put16(&shares, 4 + 3 + 4 + 1);
+  put16(&shares, 0x0018); put16(&shares, 3); shares.insert(shares.end(), {1, 2, 3});
+  put16(&shares, 0x0019); put16(&shares, 1); shares.push_back(9);
+  add(extension(51, shares));
+  SUBCASE("libwebsockets' single token: no http/1.1 offered") {
+    add(extension(16, alpn_list({"h2;http/1.1"})));
+    ClientHelloPeek p = peek(client_hello({kAes128}, nullptr, 32, ext));
+    REQUIRE(p.status == S::kFound);
+    REQUIRE(p.extensions_read);
+    CHECK(p.offers_alpn("h2;http/1.1"));
+    CHECK_FALSE(p.offers_alpn("http/1.1"));
+    CHECK_FALSE(p.offers_alpn("h2"));
+    CHECK(p.groups.size() == 2);
+    CHECK(p.groups.contains(0x0019));
+    CHECK_FALSE(p.groups.contains(0x0017));
+    CHECK(p.signature_algorithms.contains(0x0804));
+    std::vector<uint16_t> share_groups;
+    p.for_each_key_share([&](uint16_t g) { share_groups.push_back(g); });
+    CHECK(share_groups == std::vector<uint16_t>{0x0018, 0x0019});
+  }
+  SUBCASE("a list holding http/1.1 among others") {
+    add(extension(16, alpn_list({"h2", "http/1.1"})));
+    ClientHelloPeek p = peek(client_hello({kAes128}, nullptr, 32, ext));
+    REQUIRE(p.extensions_read);
+    CHECK(p.offers_alpn("http/1.1"));
+    CHECK(p.offers_alpn("h2"));
+    CHECK_FALSE(p.offers_alpn("http/1"));
+  }
+  SUBCASE("no ALPN extension") {
+    ClientHelloPeek p = peek(client_hello({kAes128}, nullptr, 32, ext));
+    REQUIRE(p.extensions_read);
+    CHECK_FALSE(p.offers_alpn("http/1.1"));
+  }
+}
+
+TEST_CASE("client hello: a malformed extension block reports no extension, keeps the suites") {
+  Bytes bad_alpn = extension(16, Bytes{0, 4, 9, 'h', '2'});  // name longer than the list
+  Bytes empty_name = extension(16, Bytes{0, 1, 0});
+  Bytes odd_groups = extension(10, Bytes{0, 3, 0, 23, 0});
+  Bytes zero_share = extension(51, Bytes{0, 4, 0, 23, 0, 0});
+  Bytes overrun = extension(10, id_list({23}));
+  overrun[3] = 40;  // extension longer than the block
+  for (const Bytes& ext : {bad_alpn, empty_name, odd_groups, zero_share, overrun}) {
+    ClientHelloPeek p = peek(client_hello({kAes128}, nullptr, 32, ext));
+    REQUIRE(p.status == S::kFound);
+    CHECK(p.offers(kAes128));
+    CHECK_FALSE(p.extensions_read);
+    CHECK(p.alpn_len == 0);
+    CHECK(p.groups.size() == 0);
   }
 }
 
@@ -137,6 +220,15 @@ TEST_CASE("client hello: lengths that overrun the record or the message") {
     x[7] = 0;
     x[8] = uint8_t(suites_end - 9 - 2);  // message ends before the list does
     CHECK(peek(x).status == S::kUndecidable);
+  }
+  SUBCASE("a hello spanning records, its suites in the first: extensions unread") {
+    Bytes x(b.begin(), b.begin() + long(suites_end + 3));
+    size_t rec = x.size() - 5;
+    x[3] = uint8_t(rec >> 8);
+    x[4] = uint8_t(rec);
+    ClientHelloPeek p = peek(x);
+    CHECK(p.status == S::kFound);
+    CHECK_FALSE(p.extensions_read);
   }
   SUBCASE("record shorter than the ClientHello (a hello spanning records)") {
     Bytes x(b.begin(), b.begin() + long(suites_end - 2));

@@ -31,15 +31,16 @@ TEST_CASE("outgoing frames are counted per BVLC function, unknown codes in the l
   CHECK(s.fn_bytes_out[bsc::kFunctionSlots - 1].load() == 9);
 }
 
-TEST_CASE("TLS failure sentences map to the bounded metric reasons") {
-  CHECK(bsc::classify_tls_failure("no client certificate") ==
+TEST_CASE("TLS failure kinds map to the bounded metric reasons") {
+  using F = bsc::TlsSession::Failure;
+  CHECK(bsc::classify_tls_failure(F::kNoClientCertificate) ==
         HandshakeFailure::tls_no_client_certificate);
-  CHECK(bsc::classify_tls_failure("peer does not offer TLS 1.3") == HandshakeFailure::tls_version);
-  CHECK(bsc::classify_tls_failure("certificate rejected: The certificate is not correctly "
-                                  "signed by the trusted CA") ==
+  CHECK(bsc::classify_tls_failure(F::kVersion) == HandshakeFailure::tls_version);
+  CHECK(bsc::classify_tls_failure(F::kCertificateRejected) ==
         HandshakeFailure::tls_certificate_rejected);
-  CHECK(bsc::classify_tls_failure("SSL - Processing of the ClientHello handshake message "
-                                  "failed") == HandshakeFailure::tls_other);
+  CHECK(bsc::classify_tls_failure(F::kNoCommonParameters) ==
+        HandshakeFailure::tls_no_common_parameters);
+  CHECK(bsc::classify_tls_failure(F::kOther) == HandshakeFailure::tls_other);
 }
 
 TEST_CASE("the log limiter lets a burst through per window, then stays quiet") {

@@ -207,8 +207,8 @@ int parse_options(int argc, char** argv, Options* o) {
                  "offer the tickets in FILE (from --save-tickets): nodes resume their TLS "
                  "sessions instead of full handshakes (node i uses ticket i)");
   app.add_option("--groups", o->groups,
-                 "TLS key-exchange groups to offer, in order: p256, x25519, p384 "
-                 "(default p256,x25519,p384)");
+                 "TLS key-exchange groups to offer, in order, from " + bsc::tls_group_names() +
+                     " (default: " + bsc::tls_group_names(true) + "; the key share is the first's)");
   app.add_option("--ciphersuites", o->ciphersuites,
                  "TLS 1.3 cipher suites to offer, in the nodes' preference order: aes128, "
                  "aes256, chacha20 (default aes128,aes256,chacha20); the hub picks one");
@@ -278,7 +278,8 @@ int parse_options(int argc, char** argv, Options* o) {
   }
   std::vector<uint16_t> groups;
   if (!o->groups.empty() && !parse_tls_groups(o->groups, &groups))
-    return fail("--groups wants names from p256, x25519, p384, got '" + o->groups + "'");
+    return fail("--groups wants names from " + bsc::tls_group_names() + ", got '" + o->groups +
+                "'");
   std::vector<uint16_t> suites;
   if (!o->ciphersuites.empty() && !parse_tls_ciphersuites(o->ciphersuites, &suites))
     return fail("--ciphersuites wants names from aes128, aes256, chacha20 (each once), got '" +

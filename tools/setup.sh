@@ -36,6 +36,8 @@ PKGS=(
   libuv1-dev libwslay-dev libllhttp-dev libcli11-dev
   libconcurrentqueue-dev libbenchmark-dev doctest-dev libtomlplusplus-dev nlohmann-json3-dev
   openssl python3 python3-websockets
+  # field interop suite (tests/interop): a libwebsockets node, a Java node, a Node.js node
+  libwebsockets-dev libssl-dev openjdk-17-jdk-headless
 )
 
 missing=()
@@ -55,4 +57,17 @@ fi
 
 grep -q 'MBEDTLS_VERSION_STRING *"3\.6' /usr/include/mbedtls/build_info.h || {
   echo "setup.sh: mbedTLS 3.6 did not install" >&2; exit 1; }
+
+# Node.js for the interop suite's ws node: the machine's own if it has one, else Debian's.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  $APT update
+  $APT install --no-install-recommends nodejs npm
+fi
+# The ws package at the version package-lock.json pins; nothing is fetched when it is there.
+NODE_DIR="$(dirname "$0")/../tests/interop/node"
+if ! (cd "$NODE_DIR" && node -e 'process.exit(require("ws/package.json").version ===
+       require("./package.json").dependencies.ws ? 0 : 1)' 2>/dev/null); then
+  (cd "$NODE_DIR" && npm ci --no-audit --no-fund --loglevel=error) || {
+    echo "setup.sh: npm ci in tests/interop/node failed" >&2; exit 1; }
+fi
 echo "setup.sh: dependencies present"

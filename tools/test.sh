@@ -39,9 +39,9 @@ if [ "${BSCHUB_SANITIZERS:-1}" != 0 ]; then
   sanitized=(-Doptimization=1 -Ddebug=false -Db_ndebug=false -Dcpp_args=-g1 -Dc_args=-g1
              -Dbench=false)
   run_build build-asan "${sanitized[@]}" -Db_sanitize=address,undefined -Db_lundef=false \
-    -- --suite unit --suite integration --no-suite workers1
+    -- --suite unit --suite integration --suite interop --no-suite workers1
   run_build build-tsan "${sanitized[@]}" -Db_sanitize=thread \
-    -- --suite unit --suite integration --no-suite workers1
+    -- --suite unit --suite integration --suite interop --no-suite workers1
 fi
 if [ "${BSCHUB_FUZZ:-1}" != 0 ]; then
   echo "== fuzzing (tools/fuzz.sh, ${FUZZ_SECONDS:-8} s per target)"

@@ -150,9 +150,61 @@ void UpgradeParser::check_request() {
               std::string(kHubSubprotocol) + "\r\n\r\n";
 }
 
+namespace {
+
+// A request-target without its leading "/" ("GET hub/x HTTP/1.1": libwebsockets 4.1 sends
+// its URL path that way) gets one; llhttp would refuse it, and the hub serves every path
+// alike. Origin-form with "/", "*" and absolute-form ("wss://...") are left as they are.
+void add_missing_slash(std::string* request_line) {
+  const size_t sp = request_line->find(' ');
+  if (sp == std::string::npos || sp + 1 >= request_line->size()) return;
+  const size_t start = sp + 1;
+  const char first = (*request_line)[start];
+  if (first == '/' || first == '*' || first == ' ' || first == '\r' || first == '\n') return;
+  const size_t end = request_line->find(' ', start);
+  if (request_line->substr(start, end - start).find("://") != std::string::npos) return;
+  request_line->insert(start, 1, '/');
+}
+
+}  // namespace
+
 UpgradeParser::Result UpgradeParser::feed(const uint8_t* data, size_t len, size_t* consumed) {
   *consumed = 0;
   if (status_ != 0) return status_ == 101 ? Result::kAccepted : Result::kRefused;
+  size_t line_part = 0;  // octets of `data` that went into the request line
+  if (!line_done_) {
+    // The request line is held until it is whole, then handed to llhttp, mended.
+    const void* nl = std::memchr(data, '\n', len);
+    line_part = nl ? size_t(static_cast<const uint8_t*>(nl) - data) + 1 : len;
+    request_line_.append(reinterpret_cast<const char*>(data), line_part);
+    head_bytes_ += line_part;
+    if (head_bytes_ > kMaxUpgradeHeadBytes) {
+      *consumed = len;
+      refuse(431, "request head too large");
+      return Result::kRefused;
+    }
+    if (!nl) {
+      *consumed = len;
+      return Result::kNeedMore;
+    }
+    line_done_ = true;
+    add_missing_slash(&request_line_);
+    if (llhttp_execute(&parser_, request_line_.data(), request_line_.size()) != HPE_OK) {
+      *consumed = len;
+      refuse(400, "malformed HTTP request");
+      return Result::kRefused;
+    }
+    std::string().swap(request_line_);
+    data += line_part;
+    len -= line_part;
+  }
+  Result r = feed_headers(data, len, consumed);
+  *consumed += line_part;
+  return r;
+}
+
+UpgradeParser::Result UpgradeParser::feed_headers(const uint8_t* data, size_t len,
+                                                  size_t* consumed) {
   llhttp_errno_t err = llhttp_execute(&parser_, reinterpret_cast<const char*>(data), len);
   if (err == HPE_PAUSED_UPGRADE && headers_done_) {
     size_t used = size_t(llhttp_get_error_pos(&parser_) - reinterpret_cast<const char*>(data));

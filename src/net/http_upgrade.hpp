@@ -40,12 +40,15 @@ class UpgradeParser {
   static int on_headers_complete(llhttp_t* p);
 
  private:
+  Result feed_headers(const uint8_t* data, size_t len, size_t* consumed);
   void refuse(int status, const char* reason, const char* extra_headers = "");
   void check_request();
 
   llhttp_t parser_;
   std::string field_, value_;
   std::string upgrade_, connection_, key_, version_, protocols_;
+  std::string request_line_;  // until line_done_: the request line so far
+  bool line_done_ = false;
   size_t head_bytes_ = 0;
   bool headers_done_ = false;
   int status_ = 0;

@@ -73,10 +73,10 @@ bool parse_named_ids(const std::string& list, const NamedId* table, size_t table
   return !out->empty();
 }
 
-// Every sound TLS 1.3 group mbedTLS 3.6 implements, cheapest first (handshake CPU per group
-// in docs/tls.md): secp256r1 is mandatory (Std AB.7.4) and mbedTLS computes it faster than
-// X25519; the rest serve nodes whose policy bans P-256 or wants another family. Brainpool
-// is absent from TLS 1.3's group list (RFC 8446 4.2.7), so from here too.
+// Every sound TLS 1.3 group mbedTLS 3.6 implements, cheapest first (hub CPU per handshake
+// in docs/tls.md, bench/tls_group_cost.sh): secp256r1 is mandatory (Std AB.7.4) and the
+// cheapest in mbedTLS; the rest serve nodes whose policy bans P-256 or wants another
+// family. Brainpool is absent from TLS 1.3's group list (RFC 8446 4.2.7), so from here too.
 struct Group {
   const char* name;       // --tls-groups name
   const char* iana_name;  // also accepted; used in logs
@@ -87,8 +87,8 @@ const Group kGroups[] = {
     {"p256", "secp256r1", MBEDTLS_SSL_IANA_TLS_GROUP_SECP256R1, true},
     {"x25519", "x25519", MBEDTLS_SSL_IANA_TLS_GROUP_X25519, true},
     {"p384", "secp384r1", MBEDTLS_SSL_IANA_TLS_GROUP_SECP384R1, true},
-    {"x448", "x448", MBEDTLS_SSL_IANA_TLS_GROUP_X448, true},
     {"p521", "secp521r1", MBEDTLS_SSL_IANA_TLS_GROUP_SECP521R1, true},
+    {"x448", "x448", MBEDTLS_SSL_IANA_TLS_GROUP_X448, true},
     {"ffdhe2048", "ffdhe2048", MBEDTLS_SSL_IANA_TLS_GROUP_FFDHE2048, true},
     {"ffdhe3072", "ffdhe3072", MBEDTLS_SSL_IANA_TLS_GROUP_FFDHE3072, true},
     {"ffdhe4096", "ffdhe4096", MBEDTLS_SSL_IANA_TLS_GROUP_FFDHE4096, false},

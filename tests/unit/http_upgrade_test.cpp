@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <string>
 
 #include "net/http_upgrade.hpp"
@@ -121,4 +122,55 @@ TEST_CASE("the client checks the hub's 101 answer") {
   bsc::UpgradeResponseParser bad(bsc::websocket_accept(key));
   CHECK(bad.feed(reinterpret_cast<const uint8_t*>(no_proto.data()), no_proto.size(), &used) ==
         bsc::UpgradeResponseParser::Result::kBad);
+}
+
+namespace {
+
+// The request of request("") with its request line replaced.
+std::string with_request_line(const std::string& line) {
+  std::string r = request("");
+  return line + r.substr(r.find("\r\n"));
+}
+
+}  // namespace
+
+TEST_CASE("request-targets: any path, with or without its leading slash, and absolute form") {
+  // libwebsockets 4.1 sends the path of wss://host/hub/x as "hub/x".
+  for (const char* line : {"GET hub/x HTTP/1.1", "GET /hub/x?y=1 HTTP/1.1", "GET // HTTP/1.1",
+                           "GET wss://127.0.0.1:4443/hub HTTP/1.1", "GET x HTTP/1.1"}) {
+    CAPTURE(line);
+    for (size_t step : {size_t(1), size_t(7), size_t(4096)}) {
+      CAPTURE(step);
+      UpgradeParser p;
+      const std::string req = with_request_line(line) + "\x82\x80";  // early WebSocket data
+      size_t used_total = 0;
+      UpgradeParser::Result r = UpgradeParser::Result::kNeedMore;
+      for (size_t i = 0; i < req.size() && r == UpgradeParser::Result::kNeedMore; i += step) {
+        size_t used = 0;
+        const size_t n = std::min(step, req.size() - i);
+        r = p.feed(reinterpret_cast<const uint8_t*>(req.data() + i), n, &used);
+        used_total += used;
+      }
+      CHECK(r == UpgradeParser::Result::kAccepted);
+      CHECK(used_total == req.size() - 2);  // the two WebSocket octets are not the head's
+    }
+  }
+}
+
+TEST_CASE("a request line that never ends is refused at the head bound") {
+  UpgradeParser p;
+  std::string line = "GET /" + std::string(bsc::kMaxUpgradeHeadBytes, 'a');
+  size_t used = 0;
+  CHECK(feed_all(p, line, &used) == UpgradeParser::Result::kRefused);
+  CHECK(p.status() == 431);
+}
+
+TEST_CASE("a malformed request line is still refused") {
+  for (const char* line : {"GET", "G\x01T / HTTP/1.1", "GET / HTTX/1.1", "GET hub x HTTP/1.1"}) {
+    CAPTURE(line);
+    UpgradeParser p;
+    size_t used = 0;
+    CHECK(feed_all(p, with_request_line(line), &used) == UpgradeParser::Result::kRefused);
+    CHECK(p.status() == 400);
+  }
 }

@@ -21,15 +21,12 @@ BSCHUB_WORKERS. Run with Debian's /usr/bin/python3.
 
 import asyncio
 import os
-import re
 import shutil
-import ssl
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
@@ -215,13 +212,20 @@ class Probe:
 
 # --- the suite ---------------------------------------------------------------------------
 
-class Exchange:
-    """The contract's exchange between one program and the probe, then the program's exit."""
+class InteropCase(hubproc.HubTestCase):
+    """A hub with default flags per class (subclasses may override make_hub), and the
+    contract's exchange between one node program and the probe."""
 
-    @staticmethod
-    async def run(test, stack, probe, hub, vmac=None, **kw):
+    @classmethod
+    def make_hub(cls):
+        return start_hub()
+
+    async def exchange(self, stack, probe=None, vmac=None, **kw):
+        """The whole exchange, then the program's exit; `probe`: an already connected one."""
+        own_probe = probe is None
+        probe = probe or await Probe.connect(self.hub)
         vmac = vmac or bvlc.random_vmac()
-        prog = NodeProgram(stack, hub, vmac, probe.vmac, **kw)
+        prog = NodeProgram(stack, self.hub, vmac, probe.vmac, **kw)
         try:
             await prog.line("connected", START_TIMEOUT)
             name = prog.name.encode()
@@ -234,27 +238,18 @@ class Exchange:
             await prog.line(f"npdu {vmac_text(probe.vmac)} ping:u1")
             await prog.line(f"npdu {vmac_text(probe.vmac)} ping:b1")
             await probe.unicast(vmac, b"bye")
-            test.assertEqual(await prog.exit_code(), 0, prog.describe())
-            test.assertIn("disconnected", prog.lines)
+            self.assertEqual(await prog.exit_code(), 0, prog.describe())
+            self.assertIn("disconnected", prog.lines)
         finally:
             prog.kill()
+            if own_probe:
+                await probe.close()
         return prog
 
 
-class StackExchangeTest(hubproc.HubTestCase):
+class StackExchangeTest(InteropCase):
     """Each stack with the default hub: the whole exchange with a Python node, and pairs of
     foreign stacks seeing each other's unicast and broadcast."""
-
-    @classmethod
-    def make_hub(cls):
-        return start_hub()
-
-    async def exchange(self, stack, **kw):
-        probe = await Probe.connect(self.hub)
-        try:
-            return await Exchange.run(self, stack, probe, self.hub, **kw)
-        finally:
-            await probe.close()
 
     async def test_lws_node(self):
         since = self.hub.mark()
@@ -312,19 +307,8 @@ class StackExchangeTest(hubproc.HubTestCase):
         await self.pair("python", "lws")
 
 
-class ClientHabitTest(hubproc.HubTestCase):
+class ClientHabitTest(InteropCase):
     """Habits of real clients that the hub accepts with its default flags."""
-
-    @classmethod
-    def make_hub(cls):
-        return start_hub()
-
-    async def exchange(self, stack, **kw):
-        probe = await Probe.connect(self.hub)
-        try:
-            return await Exchange.run(self, stack, probe, self.hub, **kw)
-        finally:
-            await probe.close()
 
     async def test_alpn_lists(self):
         # libwebsockets' single token, HTTP/2 only, an unknown protocol, http/1.1 among others
@@ -393,7 +377,7 @@ class ClientHabitTest(hubproc.HubTestCase):
             writer.close()
 
 
-class RsaHubTest(hubproc.HubTestCase):
+class RsaHubTest(InteropCase):
     """A hub whose own certificate is RSA 2048 (signing rsa_pss_rsae_*), with every stack."""
 
     @classmethod
@@ -405,7 +389,7 @@ class RsaHubTest(hubproc.HubTestCase):
         try:
             for stack in STACKS:
                 with self.subTest(stack=stack):
-                    await Exchange.run(self, stack, probe, self.hub)
+                    await self.exchange(stack, probe)
         finally:
             await probe.close()
 
@@ -430,13 +414,9 @@ def s_client(hub, *args, cert=None, key=None, send=b""):
     return out.decode(errors="replace")
 
 
-class OpensslMatrixTest(hubproc.HubTestCase):
+class OpensslMatrixTest(InteropCase):
     """openssl s_client against the default hub: what completes, and what each refusal
     looks like to the node (the TLS alert) and to the operator (the log reason)."""
-
-    @classmethod
-    def make_hub(cls):
-        return start_hub()
 
     def node(self):
         return dict(zip(("cert", "key"), PKI.node(2)))
@@ -527,12 +507,8 @@ class OpensslMatrixTest(hubproc.HubTestCase):
                 self.assert_ok(out, kind)
 
 
-class LoadToolTest(hubproc.HubTestCase):
+class LoadToolTest(InteropCase):
     """bschub-load's nodes (the hub's own TLS and WebSocket code) through the same hub."""
-
-    @classmethod
-    def make_hub(cls):
-        return start_hub()
 
     async def test_echo_run(self):
         load = os.environ.get("BSCHUB_LOAD") or os.path.join(REPO, "build", "bschub-load")

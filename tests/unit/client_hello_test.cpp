@@ -128,7 +128,8 @@ TEST_CASE("client hello: ALPN, groups, key shares and signature algorithms") {
   add(extension(51, shares));
   SUBCASE("libwebsockets' single token: no http/1.1 offered") {
     add(extension(16, alpn_list({"h2;http/1.1"})));
-    ClientHelloPeek p = peek(client_hello({kAes128}, nullptr, 32, ext));
+    const Bytes hello = client_hello({kAes128}, nullptr, 32, ext);  // p points into it
+    ClientHelloPeek p = peek(hello);
     REQUIRE(p.status == S::kFound);
     REQUIRE(p.extensions_read);
     CHECK(p.offers_alpn("h2;http/1.1"));
@@ -144,14 +145,16 @@ TEST_CASE("client hello: ALPN, groups, key shares and signature algorithms") {
   }
   SUBCASE("a list holding http/1.1 among others") {
     add(extension(16, alpn_list({"h2", "http/1.1"})));
-    ClientHelloPeek p = peek(client_hello({kAes128}, nullptr, 32, ext));
+    const Bytes hello = client_hello({kAes128}, nullptr, 32, ext);  // p points into it
+    ClientHelloPeek p = peek(hello);
     REQUIRE(p.extensions_read);
     CHECK(p.offers_alpn("http/1.1"));
     CHECK(p.offers_alpn("h2"));
     CHECK_FALSE(p.offers_alpn("http/1"));
   }
   SUBCASE("no ALPN extension") {
-    ClientHelloPeek p = peek(client_hello({kAes128}, nullptr, 32, ext));
+    const Bytes hello = client_hello({kAes128}, nullptr, 32, ext);  // p points into it
+    ClientHelloPeek p = peek(hello);
     REQUIRE(p.extensions_read);
     CHECK_FALSE(p.offers_alpn("http/1.1"));
   }
@@ -165,7 +168,8 @@ TEST_CASE("client hello: a malformed extension block reports no extension, keeps
   Bytes overrun = extension(10, id_list({23}));
   overrun[3] = 40;  // extension longer than the block
   for (const Bytes& ext : {bad_alpn, empty_name, odd_groups, zero_share, overrun}) {
-    ClientHelloPeek p = peek(client_hello({kAes128}, nullptr, 32, ext));
+    const Bytes hello = client_hello({kAes128}, nullptr, 32, ext);  // p points into it
+    ClientHelloPeek p = peek(hello);
     REQUIRE(p.status == S::kFound);
     CHECK(p.offers(kAes128));
     CHECK_FALSE(p.extensions_read);

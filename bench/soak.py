@@ -39,9 +39,8 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
-import bvlc  # noqa: E402
-import certs  # noqa: E402
-from wsframe import BINARY, ws_frame  # noqa: E402
+from lib import bvlc, certs  # noqa: E402
+from lib.wsframe import BINARY, ws_frame  # noqa: E402
 
 UPGRADE = (b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
            b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"

@@ -15,10 +15,10 @@ import os
 import struct
 import sys
 
-# The frame builder is shared with the integration tests.
+# The frame builder is shared with the integration tests (tests/integration/lib).
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                                 "tests", "integration"))
-import wsframe  # noqa: E402
+from lib import wsframe  # noqa: E402
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus")
 

@@ -27,16 +27,13 @@ import socket
 import ssl
 import sys
 import time
-import unittest
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-import bvlc  # noqa: E402
-import certs  # noqa: E402
+from lib import bvlc
+from lib import certs
 import test_hub  # noqa: E402
-import wsframe  # noqa: E402
-from wsframe import ws_frame  # noqa: E402
-from bvlc import BROADCAST_VMAC, UNKNOWN_VMAC, HeaderOption  # noqa: E402
+from lib import wsframe
+from lib.wsframe import ws_frame
+from lib.bvlc import BROADCAST_VMAC, UNKNOWN_VMAC, HeaderOption
 from test_hub import (HUB_MAX_BVLC, HUB_MAX_NPDU, HUB_UUID,  # noqa: E402
                       HUB_VMAC, IO_TIMEOUT, NPDU, SUBPROTOCOL, HubTestCase, Node,
                       client_ctx, connect_when_free, expect_nak, nak_prefix, node_ctx,

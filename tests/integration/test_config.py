@@ -9,13 +9,11 @@ import asyncio
 import os
 import socket
 import subprocess
-import sys
 import tempfile
 import unittest
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import bvlc  # noqa: E402
-import hubproc  # noqa: E402
+from lib import bvlc
+from lib import hubproc
 import test_hub  # noqa: E402
 
 RUN_TIMEOUT = 30  # seconds for one --check-config run; it should take milliseconds

@@ -20,16 +20,14 @@ import signal
 import socket
 import ssl
 import struct
-import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import bvlc  # noqa: E402
+from lib import bvlc
 import test_hub  # noqa: E402
 from test_bad_input import upgrade_request  # noqa: E402
 from test_hub import HUB_MAX_BVLC, HUB_MAX_NPDU, HUB_UUID, HUB_VMAC, NPDU  # noqa: E402
 from test_hub import HubTestCase, connect_node, node_ctx  # noqa: E402
-from wsframe import BINARY, ws_frame  # noqa: E402
+from lib.wsframe import BINARY, ws_frame
 
 IO = 5.0               # one expected network event on a busy machine
 # What the hub logs for a peer's RST. Usually ECONNRESET; but when the RST lands before the

@@ -8,22 +8,19 @@ memory and the flooder's queued output stay bounded; the read budget (docs/bad-i
     BSCHUB=build/bschub /usr/bin/python3 tests/integration/test_flood.py [-v]
 """
 import asyncio
-import os
 import socket
 import ssl
-import sys
 import threading
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import bvlc  # noqa: E402
-import hubproc  # noqa: E402
+from lib import bvlc
+from lib import hubproc
 import test_hub  # noqa: E402
-from bvlc import BROADCAST_VMAC  # noqa: E402
+from lib.bvlc import BROADCAST_VMAC
 from test_bad_input import upgrade_request  # noqa: E402
 from test_hub import HUB_MAX_BVLC, HUB_MAX_NPDU, HUB_UUID, HUB_VMAC, HubTestCase  # noqa: E402
 from test_hub import node_ctx  # noqa: E402
-from wsframe import BINARY, ws_frame  # noqa: E402
+from lib.wsframe import BINARY, ws_frame
 
 FLOOD_SECONDS = 3.0
 MIN_ROUND_TRIPS = 20          # during the flood; a starved loop would manage ~0

@@ -26,15 +26,13 @@ import tempfile
 import time
 import unittest
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
 import websockets.client  # noqa: E402
 import websockets.exceptions  # noqa: E402
 
-import bvlc  # noqa: E402
-import certs  # noqa: E402
-import hubproc  # noqa: E402
-from bvlc import BROADCAST_VMAC, HeaderOption, Message  # noqa: E402
+from lib import bvlc
+from lib import certs
+from lib import hubproc
+from lib.bvlc import BROADCAST_VMAC, HeaderOption, Message
 
 SUBPROTOCOL = "hub.bsc.bacnet.org"
 DC_SUBPROTOCOL = "dc.bsc.bacnet.org"

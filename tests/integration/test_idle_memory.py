@@ -8,12 +8,9 @@ it runs in seconds; every wait is bounded.
     BSCHUB=build/bschub /usr/bin/python3 tests/integration/test_idle_memory.py
 """
 import asyncio
-import os
-import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import bvlc  # noqa: E402
+from lib import bvlc
 import test_hub as th  # noqa: E402
 from test_hub import HubTestCase, Node  # noqa: E402
 from test_ops import http_request, parse_metrics  # noqa: E402

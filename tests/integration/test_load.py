@@ -24,10 +24,8 @@ import sys
 import tempfile
 import unittest
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-import certs  # noqa: E402
-import hubproc  # noqa: E402
+from lib import certs
+from lib import hubproc
 
 DEFAULT_LOAD = os.path.join(hubproc.REPO, "build", "bschub-load")
 RUN_TIMEOUT = 40.0  # seconds for one bschub-load run (handshakes + traffic + drain)

@@ -23,13 +23,11 @@ import tempfile
 import time
 import unittest
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
 import websockets.exceptions  # noqa: E402
 
-import bvlc  # noqa: E402
-import certs  # noqa: E402
-import hubproc  # noqa: E402
+from lib import bvlc
+from lib import certs
+from lib import hubproc
 import test_hub as th  # noqa: E402  (client helpers: open_ws, Node, connect_node, ...)
 
 IO = 5.0           # one expected network event on a busy 2-core machine

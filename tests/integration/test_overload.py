@@ -7,13 +7,9 @@ traffic flows meanwhile.
     BSCHUB=build/bschub /usr/bin/python3 tests/integration/test_overload.py
 """
 import asyncio
-import os
-import sys
 import time
-import unittest
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import bvlc  # noqa: E402
+from lib import bvlc
 import test_hub  # noqa: E402
 from test_hub import HubTestCase  # noqa: E402
 

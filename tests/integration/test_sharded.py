@@ -29,16 +29,14 @@ import tempfile
 import time
 import unittest
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
 import websockets.client  # noqa: E402
 import websockets.exceptions  # noqa: E402
 
-import bvlc  # noqa: E402
-import certs  # noqa: E402
-import hubproc  # noqa: E402
+from lib import bvlc
+from lib import certs
+from lib import hubproc
 import test_hub as th  # noqa: E402  (only the module: its TestCases are not collected here)
-from bvlc import BROADCAST_VMAC, HeaderOption, Message  # noqa: E402
+from lib.bvlc import BROADCAST_VMAC, HeaderOption, Message
 
 WORKERS = 2
 IO = th.IO_TIMEOUT           # one expected network event

@@ -23,17 +23,14 @@ import socket
 import ssl
 import struct
 import subprocess
-import sys
 import tempfile
 import time
 import unittest
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-import bvlc  # noqa: E402
-import certs  # noqa: E402
-import hubproc  # noqa: E402
-import wsframe  # noqa: E402
+from lib import bvlc
+from lib import certs
+from lib import hubproc
+from lib import wsframe
 
 PKI = None
 IO_TIMEOUT = 5.0

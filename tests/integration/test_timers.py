@@ -6,13 +6,10 @@ timeout of silence, then close if unanswered).
     BSCHUB=build/bschub /usr/bin/python3 tests/integration/test_timers.py
 """
 import asyncio
-import os
 import socket
-import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import bvlc  # noqa: E402
+from lib import bvlc
 import test_hub  # noqa: E402
 from test_hub import HubTestCase, Node, open_ws  # noqa: E402
 

@@ -20,15 +20,12 @@ import signal
 import socket
 import ssl
 import subprocess
-import sys
 import tempfile
 import time
 import unittest
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-import certs  # noqa: E402
-import hubproc  # noqa: E402
+from lib import certs
+from lib import hubproc
 import test_storm  # noqa: E402  (its blocking BACnet/SC node: bsc_connect, bsc_close)
 
 PKI = None

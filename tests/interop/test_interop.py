@@ -21,23 +21,18 @@ BSCHUB_WORKERS. Run with Debian's /usr/bin/python3.
 
 import asyncio
 import os
-import re
 import shutil
-import ssl
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(REPO, "tests", "integration"))
 
-import bvlc  # noqa: E402
-import certs  # noqa: E402
-import hubproc  # noqa: E402
+from lib import bvlc, certs, hubproc  # noqa: E402
 import websockets  # noqa: E402
 
 SUBPROTOCOL = "hub.bsc.bacnet.org"

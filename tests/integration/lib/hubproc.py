@@ -17,7 +17,8 @@ import time
 import unittest
 from typing import List, Optional, Sequence
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__)))))
 DEFAULT_BINARY = os.path.join(REPO, "build", "bschub")
 
 LISTEN_RE = re.compile(r"^bschub listening on (wss?)://(\[[^\]]*\]|[^:/\s]+):(\d+)")

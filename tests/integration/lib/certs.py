@@ -18,8 +18,9 @@ The expired / not-yet-valid certificates are issued with `openssl ca -startdate/
 because OpenSSL 3.0's `x509 -req` has no -not_before/-not_after. If that fails for any
 reason those two attributes are None and the tests that need them are skipped.
 
-Run directly to build a PKI in a directory and print `openssl verify` results:
-    /usr/bin/python3 tests/integration/certs.py [DIR]
+Run directly to build a PKI in a directory and print `openssl verify` results (stdlib only,
+so it runs as a plain script from anywhere):
+    /usr/bin/python3 tests/integration/lib/certs.py [DIR]
 """
 
 import os

@@ -76,7 +76,7 @@ OPTION_LISTS = {
     "thirty_two_options": "85" * 31 + "05",
 }
 
-GOOD_KEY = "dGhlIHNhbXBsZSBub25jZQ=="
+GOOD_KEY = wsframe.WS_KEY
 BYSTANDER_VMAC = "02000000000B"   # connected by connection_fuzz.cpp before each input
 WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 

@@ -1,7 +1,8 @@
 """Test PKI for the bschub integration tests, built with the `openssl` CLI.
 
 make_pki() is all EC P-256 / SHA-256 (the mandatory BACnet/SC TLS profile); make_leaf()
-adds P-384 and RSA keys, a node certificate without clientAuth and an intermediate CA.
+adds P-384 and RSA keys, a node certificate without clientAuth and an intermediate CA;
+make_self_signed() a node certificate that no CA signed.
 
 Layout produced by make_pki(directory):
 
@@ -74,6 +75,12 @@ basicConstraints = critical, CA:TRUE, pathlen:0
 keyUsage = critical, keyCertSign, cRLSign
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid:always
+
+[v3_self]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = clientAuth, serverAuth
+subjectKeyIdentifier = hash
 
 [ca]
 default_ca = ca_default
@@ -198,6 +205,18 @@ def make_leaf(pki: "Pki", name: str, key_type: str = "p256", ext: str = "v3_node
     cnf = os.path.join(pki.directory, "openssl.cnf")
     return _make_leaf(pki.directory, cnf, name, name, ca or (pki.ca_cert, pki.ca_key), ext,
                       key_type)
+
+
+def make_self_signed(pki: "Pki", name: str) -> Tuple[str, str]:
+    """A self-signed P-256 certificate with a node's extensions, in pki's directory: signed
+    by nobody a hub trusts. Returns (cert, key)."""
+    key = os.path.join(pki.directory, f"{name}.key")
+    cert = os.path.join(pki.directory, f"{name}.pem")
+    _genkey(key)
+    _run("req", "-config", os.path.join(pki.directory, "openssl.cnf"), "-new", "-x509",
+         "-key", key, "-sha256", "-days", "825", "-subj", f"/O=bschub tests/CN={name}",
+         "-extensions", "v3_self", "-set_serial", _serial(), "-out", cert)
+    return cert, key
 
 
 def make_pki(directory: Optional[str] = None, n_nodes: int = 4) -> Pki:

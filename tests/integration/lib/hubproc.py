@@ -1,8 +1,8 @@
 """Start / stop a bschub process for the integration tests.
 
-The binary comes from the BSCHUB environment variable (test_hub.py also accepts it as
-its first argument), else <repo>/build/bschub. Only loopback addresses are used.
-Every wait here is bounded.
+The binary comes from the BSCHUB environment variable (a suite run through main() also
+accepts it as its first argument), else <repo>/build/bschub; bschub-load likewise from
+BSCHUB_LOAD. Only loopback addresses are used. Every wait here is bounded.
 """
 
 import asyncio
@@ -10,6 +10,7 @@ import collections
 import os
 import re
 import signal
+import ssl
 import subprocess
 import sys
 import threading
@@ -20,6 +21,7 @@ from typing import List, Optional, Sequence
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__)))))
 DEFAULT_BINARY = os.path.join(REPO, "build", "bschub")
+DEFAULT_LOAD_BINARY = os.path.join(REPO, "build", "bschub-load")
 
 LISTEN_RE = re.compile(r"^bschub listening on (wss?)://(\[[^\]]*\]|[^:/\s]+):(\d+)")
 METRICS_RE = re.compile(r"^bschub metrics on http://(\[[^\]]*\]|[^:/\s]+):(\d+)")
@@ -30,6 +32,11 @@ _live: List["HubProcess"] = []
 def find_binary() -> str:
     path = os.environ.get("BSCHUB") or DEFAULT_BINARY
     return os.path.abspath(path)
+
+
+def load_binary() -> str:
+    """bschub-load: BSCHUB_LOAD, else <repo>/build/bschub-load."""
+    return os.path.abspath(os.environ.get("BSCHUB_LOAD") or DEFAULT_LOAD_BINARY)
 
 
 class HubStartError(RuntimeError):
@@ -258,10 +265,13 @@ def sanitizer_lines(hub: HubProcess) -> List[str]:
     return [ln for ln in hub.stderr_lines() if any(s in ln for s in SANITIZER_TEXT)]
 
 
-def stopped_counters(hub: HubProcess):
-    """Counters of the hub's final `event=stopped` line (absent keys are 0)."""
+def stopped_counters(hub: HubProcess, required: bool = True):
+    """Counters of the hub's final `event=stopped` line, as numbers (absent keys are 0). No
+    such line: AssertionError, or no counters at all with required=False."""
     lines = [ln for ln in hub.stderr_lines() if "event=stopped" in ln]
     if not lines:
+        if not required:
+            return collections.defaultdict(int)
         raise AssertionError("no event=stopped line in hub stderr; tail:\n" + hub.stderr_tail())
     tail = lines[-1].split("event=stopped", 1)[1]
     return collections.defaultdict(int, {k: int(v) for k, v in
@@ -274,11 +284,10 @@ def stop_and_count(hub: HubProcess):
     return stopped_counters(hub)
 
 
-def node_tls_context(cert: str, key: str, ca: str) -> "ssl.SSLContext":
+def node_tls_context(cert: str, key: str, ca: str) -> ssl.SSLContext:
     """A node's TLS 1.3 client context in Python's ssl (OpenSSL, so its suites in OpenSSL's
     order: AES-256 first): its certificate, the site CA, ALPN http/1.1, no name checks
     (BACnet/SC does none, Std AB.7.4)."""
-    import ssl
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.minimum_version = ssl.TLSVersion.TLSv1_3
     ctx.check_hostname = False
@@ -290,8 +299,9 @@ def node_tls_context(cert: str, key: str, ca: str) -> "ssl.SSLContext":
 
 class HubTestCase(unittest.IsolatedAsyncioTestCase):
     """One hub per TestCase class, made by the subclass's make_hub(). At the end of the class
-    the hub gets SIGTERM and must exit 0 within 5 s with no sanitizer report in its stderr.
-    A test that stops the hub itself sets self.hub_stopped = True."""
+    the hub gets SIGTERM and must exit 0 within 5 s with no sanitizer report in its stderr;
+    then check_stopped_counters() sees its totals. A test that stops the hub itself sets
+    self.hub_stopped = True."""
 
     hub: Optional[HubProcess] = None
 
@@ -318,8 +328,15 @@ class HubTestCase(unittest.IsolatedAsyncioTestCase):
                 bad = sanitizer_lines(hub)
                 if bad:
                     raise AssertionError("sanitizer report in hub stderr:\n" + "".join(bad[:20]))
+                cls.check_stopped_counters(stopped_counters(hub, required=False))
         finally:
             super().tearDownClass()
+
+    @classmethod
+    def check_stopped_counters(cls, counters) -> None:
+        """Called at the end of the class, once the hub has exited cleanly, with the
+        counters of its event=stopped line (absent keys are 0). A subclass asserts on
+        them here."""
 
     async def asyncSetUp(self):
         self.hub_stopped = False
@@ -350,6 +367,7 @@ def main() -> None:
     for name, path in zip(("BSCHUB", "BSCHUB_LOAD"), args[:2]):
         os.environ[name] = os.path.abspath(path)
         sys.argv.remove(path)
+    sys.stderr.write(f"bschub under test: {find_binary()}\n")
     unittest.main(module="__main__")
 
 

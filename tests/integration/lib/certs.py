@@ -2,7 +2,8 @@
 
 make_pki() is all EC P-256 / SHA-256 (the mandatory BACnet/SC TLS profile); make_leaf()
 adds P-384 and RSA keys, a node certificate without clientAuth and an intermediate CA;
-make_self_signed() a node certificate that no CA signed.
+make_self_signed() a node certificate that no CA signed. make_tool_pki() runs
+tools/make-certs.sh instead (the PKI the benches measure with).
 
 Layout produced by make_pki(directory):
 
@@ -34,6 +35,8 @@ from dataclasses import dataclass, field
 from typing import Dict, Optional, Tuple
 
 OPENSSL = os.environ.get("OPENSSL", "openssl")
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__)))))
 
 _CNF = """\
 [req]
@@ -217,6 +220,13 @@ def make_self_signed(pki: "Pki", name: str) -> Tuple[str, str]:
          "-key", key, "-sha256", "-days", "825", "-subj", f"/O=bschub tests/CN={name}",
          "-extensions", "v3_self", "-set_serial", _serial(), "-out", cert)
     return cert, key
+
+
+def make_tool_pki(directory: str, n_nodes: int = 1) -> None:
+    """tools/make-certs.sh DIRECTORY N: the site PKI as the project ships it (ca.pem,
+    hub.pem/.key, node1..N.pem/.key), which the benches measure with."""
+    subprocess.run([os.path.join(REPO, "tools", "make-certs.sh"), directory, str(n_nodes)],
+                   check=True, stdout=subprocess.DEVNULL)
 
 
 def make_pki(directory: Optional[str] = None, n_nodes: int = 4) -> Pki:

@@ -13,59 +13,35 @@ Everything runs on 127.0.0.1 and stops by itself."""
 import argparse
 import json
 import os
-import re
-import signal
 import subprocess
 import sys
 import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree from a bench run
+from lib import certs, hubproc, procstat  # noqa: E402
+
 FLOOR_US = {100: 1.5}  # ../shared/limits/README.md: mbedTLS seal+open + syscalls, batched
 
 
-def cpu_seconds(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    tick = os.sysconf("SC_CLK_TCK")
-    return (int(fields[11]) + int(fields[12])) / tick  # utime + stime
-
-
-def peak_rss_kb(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
-    return 0
-
-
-def make_pki(d):
-    subprocess.run([os.path.join(ROOT, "tools/make-certs.sh"), d, "1"], check=True,
-                   stdout=subprocess.DEVNULL)
-
-
 def run_one(args, workers, pki, build):
-    hub_cmd = [os.path.join(build, "bschub"), "--listen", "127.0.0.1:0", "--workers",
-               str(workers), "--log-level", "info"]
-    if args.no_tls:
-        hub_cmd.append("--no-tls")
-    else:
-        hub_cmd += ["--cert", f"{pki}/hub.pem", "--key", f"{pki}/hub.key", "--ca", f"{pki}/ca.pem"]
     ncpu = os.cpu_count() or 1
     pin = args.pin and ncpu >= 2
-    if pin:
-        hub_cmd = ["taskset", "-c", "0"] + hub_cmd
+    files = (None,) * 3 if args.no_tls else (f"{pki}/hub.pem", f"{pki}/hub.key", f"{pki}/ca.pem")
     # stderr to a file, not a pipe: a pipe nobody reads fills (1,000 node_connected lines)
-    # and the hub blocks on its log writes.
-    errlog = tempfile.TemporaryFile(mode="w+")
-    hub = subprocess.Popen(hub_cmd, stdout=subprocess.PIPE, stderr=errlog, text=True)
-    line = hub.stdout.readline()
-    m = re.search(r"listening on (\S+)", line)
-    if not m:
-        hub.kill()
-        errlog.seek(0)
-        raise SystemExit("hub did not start: " + errlog.read())
-    uri = m.group(1)
+    # and the hub blocks on its log writes; a thread reading it here would take CPU.
+    errlog = tempfile.NamedTemporaryFile(prefix="bschub-e2e-", suffix=".log")
+    try:
+        hub = hubproc.HubProcess(
+            os.path.join(build, "bschub"), *files, tls=not args.no_tls, log_level="info",
+            extra_args=["--workers", str(workers)], shutdown_timeout=None,
+            stderr_path=errlog.name,
+            wrapper=["taskset", "-c", "0"] if pin else ()).start()
+    except hubproc.HubStartError as exc:
+        raise SystemExit(f"hub did not start: {exc}")
+    uri = hub.uri
     with tempfile.NamedTemporaryFile(suffix=".json") as js:
         load_cmd = [os.path.join(build, "bschub-load"), "--uri", uri, "--mode", args.mode,
                     "--nodes", str(args.nodes), "--inflight", str(args.inflight), "--size",
@@ -80,23 +56,20 @@ def run_one(args, workers, pki, build):
                 load_cmd += ["--ciphersuites", args.ciphersuites]
         if pin:
             load_cmd = ["taskset", "-c", "1"] + load_cmd
-        cpu0 = cpu_seconds(hub.pid)
+        pid = hub.proc.pid
+        cpu0 = procstat.cpu_seconds(pid)
         t0 = time.monotonic()
         load = subprocess.run(load_cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                               text=True, timeout=args.duration + 60)
         wall = time.monotonic() - t0
-        cpu1 = cpu_seconds(hub.pid)
-        rss = peak_rss_kb(hub.pid)
+        cpu1 = procstat.cpu_seconds(pid)
+        rss = procstat.peak_rss_kb(pid)
         result = json.load(open(js.name)) if os.path.getsize(js.name) else {}
-    hub.send_signal(signal.SIGTERM)
-    hub.communicate(timeout=10)
-    errlog.seek(0)
-    err = errlog.read()
+    hub.stop(timeout=10, check=False)
+    counters = hubproc.stopped_counters(hub, required=False)
     errlog.close()
-    stopped = re.search(r"event=stopped (.*)", err)
-    counters = dict(kv.split("=", 1) for kv in stopped.group(1).split()) if stopped else {}
-    frames = int(counters.get("unicast_forwarded", 0)) + int(counters.get("broadcast_copies", 0))
-    drops = sum(int(v) for k, v in counters.items() if k.startswith("drop_"))
+    frames = counters["unicast_forwarded"] + counters["broadcast_copies"]
+    drops = sum(v for k, v in counters.items() if k.startswith("drop_"))
     cpu = cpu1 - cpu0
     lat = result.get("latency_us", {})
     return {
@@ -106,7 +79,7 @@ def run_one(args, workers, pki, build):
         "us_per_frame": round(cpu * 1e6 / frames, 3) if frames else None,
         "p50_us": lat.get("p50"), "p99_us": lat.get("p99"), "hub_drops": drops,
         "lost": result.get("lost"), "load_exit": load.returncode, "peak_rss_kb": rss,
-        "cross_worker_frames": int(counters.get("remote_frames_in", 0)),
+        "cross_worker_frames": counters["remote_frames_in"],
     }
 
 
@@ -130,7 +103,7 @@ def main():
     rows = []
     with tempfile.TemporaryDirectory() as pki:
         if not args.no_tls:
-            make_pki(pki)
+            certs.make_tool_pki(pki)
         for w in [int(x) for x in args.workers.split(",")]:
             rows.append(run_one(args, w, pki, args.build))
     floor = FLOOR_US.get(int(args.size)) if args.size.isdigit() else None

@@ -24,7 +24,6 @@ import datetime
 import json
 import os
 import re
-import select
 import shlex
 import signal
 import subprocess
@@ -33,11 +32,10 @@ import tempfile
 import threading
 import time
 
-sys.dont_write_bytecode = True  # no bench/__pycache__ from importing e2e
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import e2e  # noqa: E402  (cpu_seconds, peak_rss_kb, make_pki, ROOT)
-
-ROOT = e2e.ROOT
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree from a bench run
+sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
+from lib import certs, hubproc, procstat  # noqa: E402
 NCPU = os.cpu_count() or 1
 PIN = NCPU >= 2
 
@@ -88,20 +86,9 @@ def _on_signal(signum, _frame):
     raise SystemExit(128 + signum)
 
 
-def proc_kb(pid, key):
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith(key + ":"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
 def proc_cpu(pid):
     try:
-        return e2e.cpu_seconds(pid)
+        return procstat.cpu_seconds(pid)
     except (OSError, IndexError):
         return None
 
@@ -151,36 +138,29 @@ def wait_quiet(log, max_wait=30.0, threshold=0.6):
 
 class Hub:
     def __init__(self, build, workers, tls, pki, expect_nodes, extra_args=()):
-        self.cmd = [os.path.join(build, "bschub"), "--listen", "127.0.0.1:0", "--workers",
-                    str(workers), "--log-level", "info", *extra_args]
-        if tls:
-            self.cmd += ["--cert", f"{pki}/hub.pem", "--key", f"{pki}/hub.key", "--ca", f"{pki}/ca.pem"]
-        else:
-            self.cmd.append("--no-tls")
-        if PIN:
-            self.cmd = ["taskset", "-c", "0"] + self.cmd
         self.expect = expect_nodes
         self.connected = 0
         self.all_connected = threading.Event()
         self.snap = None  # (monotonic, hub cpu, load cpu, sys jiffies, self cpu) when all connected
         self.snap_end = None  # the same at the first node_disconnected after that
         self.load_pid = None
-        self.stopped = None
         self.notable = []  # warn/error lines
         self.max_rss_after_connect = 0
         self.last_rss_held = 0  # the last sample with every node still connected
-        self.p = spawn(self.cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        r, _, _ = select.select([self.p.stdout], [], [], 10)
-        line = self.p.stdout.readline() if r else ""
-        m = re.search(r"listening on (\S+)", line)
-        if not m:
-            self.p.kill()
-            raise RuntimeError("hub did not start: " + (self.p.stderr.read() if not r else line))
-        self.uri = m.group(1)
-        self.pid = self.p.pid
+        self.pid = None
+        files = (f"{pki}/hub.pem", f"{pki}/hub.key", f"{pki}/ca.pem") if tls else (None,) * 3
+        # Its stderr lines go to on_line() as they come (from hubproc's reader thread).
+        self.hub = hubproc.HubProcess(
+            os.path.join(build, "bschub"), *files, tls=tls, log_level="info",
+            extra_args=["--workers", str(workers), *extra_args], shutdown_timeout=None,
+            on_stderr=self.on_line,
+            wrapper=["taskset", "-c", "0"] if PIN else (), preexec_fn=_child_setup)
+        self.cmd = self.hub.argv
+        self.hub.start(timeout=10)  # HubStartError if it does not start
+        _children.add(self.hub.proc)
+        self.uri = self.hub.uri
+        self.pid = self.hub.proc.pid
         self._done = threading.Event()
-        self._reader = threading.Thread(target=self._read_log, daemon=True)
-        self._reader.start()
         self._sampler = threading.Thread(target=self._sample_rss, daemon=True)
         self._sampler.start()
 
@@ -188,46 +168,33 @@ class Hub:
         lp = self.load_pid
         return (time.monotonic(), proc_cpu(self.pid), proc_cpu(lp) if lp else None, sys_jiffies(), self_cpu())
 
-    def _read_log(self):
-        for line in self.p.stderr:
-            if "event=node_connected" in line:
-                self.connected += 1
-                if self.connected == self.expect and self.snap is None:
-                    self.snap = self._snapshot()
-                    self.all_connected.set()
-            elif "event=node_disconnected" in line:
-                if self.snap is not None and self.snap_end is None:
-                    self.snap_end = self._snapshot()
-            elif "event=stopped" in line:
-                self.stopped = line
-            elif "level=warn" in line or "level=error" in line:
-                if len(self.notable) < 2000:
-                    self.notable.append(line.strip())
+    def on_line(self, line):
+        if "event=node_connected" in line:
+            self.connected += 1
+            if self.connected == self.expect and self.snap is None:
+                self.snap = self._snapshot()
+                self.all_connected.set()
+        elif "event=node_disconnected" in line:
+            if self.snap is not None and self.snap_end is None:
+                self.snap_end = self._snapshot()
+        elif "level=warn" in line or "level=error" in line:
+            if len(self.notable) < 2000:
+                self.notable.append(line.strip())
 
     def _sample_rss(self):
         while not self._done.wait(0.1):
             if self.all_connected.is_set() and self.snap_end is None:
-                rss = proc_kb(self.pid, "VmRSS")
+                rss = procstat.rss_kb(self.pid)
                 self.max_rss_after_connect = max(self.max_rss_after_connect, rss)
                 self.last_rss_held = rss
 
     def stop(self):
         self._done.set()
-        hwm = proc_kb(self.pid, "VmHWM")
-        self.p.send_signal(signal.SIGTERM)
-        clean = True
-        try:
-            self.p.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            clean = False
-            self.p.kill()
-            self.p.wait()
-        self._reader.join(5)
-        counters = {}
-        if self.stopped:
-            body = self.stopped.split("event=stopped", 1)[1]
-            counters = dict(kv.split("=", 1) for kv in body.split() if "=" in kv)
-        return hwm, counters, clean, self.p.returncode
+        hwm = procstat.peak_rss_kb(self.pid)
+        clean = self.hub.stop(timeout=15, check=False) is not None  # killed after 15 s
+        _children.discard(self.hub.proc)
+        counters = dict(hubproc.stopped_counters(self.hub, required=False))
+        return hwm, counters, clean, self.hub.proc.returncode
 
 
 def run_load(cmd, timeout, hub):
@@ -263,7 +230,7 @@ def run(spec, args, pki, log):
     hub = Hub(args.build, workers, tls, pki, nodes, spec.get("hub_args", ()))
     try:
         time.sleep(0.3)
-        rss_before = proc_kb(hub.pid, "VmRSS")
+        rss_before = procstat.rss_kb(hub.pid)
         jsf = tempfile.NamedTemporaryFile(suffix=".json", delete=False)
         jsf.close()
         cmd = [os.path.join(args.build, "bschub-load"), "--uri", hub.uri, "--mode", mode,
@@ -872,7 +839,7 @@ def main():
         specs = [s for s in specs if args.only in s["label"]]
     rows = []
     with tempfile.TemporaryDirectory(prefix="bschub-report-") as pki:
-        e2e.make_pki(pki)
+        certs.make_tool_pki(pki)
         try:
             # warm-up (not reported): page cache, CPU frequency, first-run effects
             log("warm-up: 1 s echo TLS 100 B (not reported)")

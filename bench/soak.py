@@ -26,8 +26,6 @@ import collections
 import json
 import os
 import random
-import re
-import signal
 import socket
 import ssl
 import struct
@@ -39,25 +37,12 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
-import bvlc  # noqa: E402
-import certs  # noqa: E402
-from wsframe import BINARY, ws_frame  # noqa: E402
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree from a bench run
+from lib import bvlc, certs, hubproc  # noqa: E402
+from lib.procstat import fd_count as proc_fds, rss_kb as proc_rss_kb  # noqa: E402
+from lib.wsframe import BINARY, upgrade_request, ws_frame  # noqa: E402
 
-UPGRADE = (b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-           b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
-           b"Sec-WebSocket-Protocol: hub.bsc.bacnet.org\r\n\r\n")
-
-
-def proc_rss_kb(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
-
-
-def proc_fds(pid):
-    return len(os.listdir(f"/proc/{pid}/fd"))
+UPGRADE = upgrade_request()
 
 
 class Sampler(threading.Thread):
@@ -184,29 +169,32 @@ def main():
     args = ap.parse_args()
     pki = certs.make_pki(tempfile.mkdtemp(prefix="bschub-soak-pki-"))
     errlog = tempfile.NamedTemporaryFile(prefix="bschub-soak-", suffix=".log", delete=False)
-    hub = subprocess.Popen([os.path.join(args.build, "bschub"), "--listen", "127.0.0.1:0",
-                            "--workers", str(args.workers), "--cert", pki.hub_cert,
-                            "--key", pki.hub_key, "--ca", pki.ca_cert, "--log-level", "info"],
-                           stdout=subprocess.PIPE, stderr=errlog, text=True)
+    # stderr to a file (kept, named in the figures), not read here while the soak runs.
+    hub = hubproc.HubProcess(os.path.join(args.build, "bschub"), pki.hub_cert, pki.hub_key,
+                             pki.ca_cert, log_level="info", stderr_path=errlog.name,
+                             extra_args=["--workers", str(args.workers)],
+                             shutdown_timeout=None)
     try:
-        m = re.search(r"listening on wss://127\.0\.0\.1:(\d+)", hub.stdout.readline())
-        if not m:
+        try:
+            hub.start()
+        except hubproc.HubStartError:
             raise SystemExit("bschub did not start; see " + errlog.name)
-        port = int(m.group(1))
+        port = hub.port
+        pid = hub.proc.pid
         cert, key = pki.node(0)
         load_base = [os.path.join(args.build, "bschub-load"), "--uri", f"wss://127.0.0.1:{port}",
                      "--cert", cert, "--key", key, "--ca", pki.ca_cert, "--quiet"]
         time.sleep(0.5)
-        cold = (proc_rss_kb(hub.pid), proc_fds(hub.pid))
+        cold = (proc_rss_kb(pid), proc_fds(pid))
         print(f"cold baseline: RSS {cold[0]} KiB, fds {cold[1]}", flush=True)
         churn(args, port, pki, 5, load_base)
-        wait_fds(hub.pid, cold[1], 30)
+        wait_fds(pid, cold[1], 30)
         time.sleep(2)
-        warm = (proc_rss_kb(hub.pid), proc_fds(hub.pid))
+        warm = (proc_rss_kb(pid), proc_fds(pid))
         print(f"warm baseline: RSS {warm[0]} KiB, fds {warm[1]}", flush=True)
 
         seconds = args.minutes * 60
-        sampler = Sampler(hub.pid)
+        sampler = Sampler(pid)
         sampler.start()
         with tempfile.NamedTemporaryFile(suffix=".json") as js:
             echo = subprocess.Popen(load_base + ["--mode", "echo", "--nodes", "8", "--inflight",
@@ -221,23 +209,17 @@ def main():
                 echo_res = json.load(open(js.name))
             except (ValueError, OSError):
                 echo_res = {}
-        final_fds = wait_fds(hub.pid, warm[1], 30)
+        final_fds = wait_fds(pid, warm[1], 30)
         time.sleep(2)
         sampler.stop.set()
         sampler.join()
-        final_rss = proc_rss_kb(hub.pid)
+        final_rss = proc_rss_kb(pid)
         peak_rss = max([s[1] for s in sampler.samples] + [final_rss])
         peak_fds = max([s[2] for s in sampler.samples] + [final_fds])
     finally:
-        hub.send_signal(signal.SIGTERM)
-        try:
-            hub.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            hub.kill()
+        hub.stop(timeout=15, check=False)
         pki.cleanup()
-    stopped = [ln for ln in open(errlog.name) if "event=stopped" in ln]
-    counters = dict(re.findall(r"(\w+)=(\d+)", stopped[-1].split("event=stopped", 1)[1])) \
-        if stopped else {}
+    counters = dict(hubproc.stopped_counters(hub, required=False))
     abrupt, abrupt_err, runs, orderly, orderly_failed = counts
     figures = {
         "minutes": round(elapsed / 60, 2), "workers": args.workers,
@@ -248,7 +230,7 @@ def main():
         "load_connections": orderly,
         "echo_msgs": echo_res.get("frames"), "echo_msgs_per_s": echo_res.get("msgs_per_s"),
         "echo_lost": echo_res.get("lost"), "echo_exit": echo_rc,
-        "hub_counters": counters, "hub_exit": hub.returncode, "hub_log": errlog.name,
+        "hub_counters": counters, "hub_exit": hub.proc.returncode, "hub_log": errlog.name,
         "loadavg": os.getloadavg(),
     }
     print(json.dumps(figures, indent=1))
@@ -261,8 +243,8 @@ def main():
     if final_rss > warm[0] + args.rss_tolerance_mib * 1024:
         problems.append(f"final RSS {final_rss} KiB > warm baseline {warm[0]} KiB + "
                         f"{args.rss_tolerance_mib} MiB")
-    if hub.returncode != 0:
-        problems.append(f"hub exit status {hub.returncode}")
+    if hub.proc.returncode != 0:
+        problems.append(f"hub exit status {hub.proc.returncode}")
     for p in problems:
         print("soak: FAIL:", p)
     print("soak: OK" if not problems else "soak: FAILED")

@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 HUB=${1:-build/bschub}
 PKI=$(mktemp -d)
 trap 'rm -rf "$PKI"' EXIT
-/usr/bin/python3 tests/integration/certs.py "$PKI" >/dev/null
+/usr/bin/python3 tests/integration/lib/certs.py "$PKI" >/dev/null
 ALL=p256,x25519,p384,p521,x448,ffdhe2048,ffdhe3072,ffdhe4096,ffdhe6144,ffdhe8192
 
 cost() {  # openssl-group-name handshakes -> handshake_cpu_us

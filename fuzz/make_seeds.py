@@ -15,10 +15,10 @@ import os
 import struct
 import sys
 
-# The frame builder is shared with the integration tests.
+# The frame builder is shared with the integration tests (tests/integration/lib).
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                                 "tests", "integration"))
-import wsframe  # noqa: E402
+from lib import wsframe  # noqa: E402
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus")
 
@@ -76,7 +76,7 @@ OPTION_LISTS = {
     "thirty_two_options": "85" * 31 + "05",
 }
 
-GOOD_KEY = "dGhlIHNhbXBsZSBub25jZQ=="
+GOOD_KEY = wsframe.WS_KEY
 BYSTANDER_VMAC = "02000000000B"   # connected by connection_fuzz.cpp before each input
 WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 

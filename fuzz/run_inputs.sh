@@ -2,7 +2,9 @@
 # Runs a libFuzzer target once over every input file in the given directories (seed corpus,
 # saved reproducers) without fuzzing; exits non-zero on any crash, leak or sanitizer report.
 #   fuzz/run_inputs.sh build-fuzz/fuzz/bvlc_decode_fuzz fuzz/corpus/bvlc_decode fuzz/regressions/bvlc_decode
-# Files whose names start with '.' or 'README' are skipped.
+# Files whose names start with '.' or 'README' are skipped; a directory that does not exist
+# is skipped too (not every target has regressions), but finding no input at all is an error
+# (a moved corpus or a wrong path must not pass as a clean replay).
 set -eu
 target=$1
 shift
@@ -17,8 +19,8 @@ for dir in "$@"; do
 done
 count=$(wc -l <"$tmp")
 if [ "$count" -eq 0 ]; then
-  echo "no inputs in: $*"
-  exit 0
+  echo "run_inputs.sh: no inputs to replay for $(basename "$target") in: $*" >&2
+  exit 1
 fi
 echo "running $(basename "$target") over $count input(s)"
 # libFuzzer runs each file argument once (no mutation). Batches keep argv short.

@@ -5,7 +5,7 @@ exact answer on the wire, and that bystander nodes keep exchanging traffic after
 
     BSCHUB=build/bschub /usr/bin/python3 tests/integration/test_bad_input.py [-v] [Class.test]
 
-Reuses the client, PKI and process helpers of test_hub.py (like test_timers.py). The raw
+Nodes, PKI and hub come from the test library (lib/nodes.py, like every hub suite). The raw
 WebSocket / HTTP / TLS cases write their own bytes on an asyncio TLS stream: the HTTP
 upgrade by hand, then frames with our own masking.
 
@@ -23,71 +23,30 @@ import asyncio
 import os
 import re
 import signal
-import socket
 import ssl
 import sys
 import time
-import unittest
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-import bvlc  # noqa: E402
-import certs  # noqa: E402
-import test_hub  # noqa: E402
-import wsframe  # noqa: E402
-from wsframe import ws_frame  # noqa: E402
-from bvlc import BROADCAST_VMAC, UNKNOWN_VMAC, HeaderOption  # noqa: E402
-from test_hub import (HUB_MAX_BVLC, HUB_MAX_NPDU, HUB_UUID,  # noqa: E402
-                      HUB_VMAC, IO_TIMEOUT, NPDU, SUBPROTOCOL, HubTestCase, Node,
-                      client_ctx, connect_when_free, expect_nak, nak_prefix, node_ctx,
-                      open_ws)
+from lib import bvlc, certs, hubproc, nodes, wsframe
+from lib.bvlc import BROADCAST_VMAC, UNKNOWN_VMAC, HeaderOption
+from lib.nodes import (HUB_MAX_BVLC, HUB_VMAC, IO_TIMEOUT, NPDU, HubTestCase, Node,
+                       accept_bytes, client_ctx, connect_when_free, exchange,
+                       expect_nak, nak_prefix, node_ctx, open_ws, tcp_connect)
+from lib.wsframe import upgrade_request, ws_frame
 
 EXTRA = {}   # extra certificates made in setUpModule: name -> (cert, key)
 
-_EXTRA_CNF = """\
-[req]
-distinguished_name = dn
-prompt = no
-[dn]
-CN = placeholder
-
-[v3_server_only]
-basicConstraints = critical, CA:FALSE
-keyUsage = critical, digitalSignature
-extendedKeyUsage = serverAuth
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid:always
-
-[v3_self]
-basicConstraints = critical, CA:FALSE
-keyUsage = critical, digitalSignature
-extendedKeyUsage = clientAuth, serverAuth
-subjectKeyIdentifier = hash
-"""
-
 
 def setUpModule():
-    test_hub.setUpModule()
-    pki = test_hub.PKI
-    d = pki.directory
-    cnf = os.path.join(d, "bad-input.cnf")
-    with open(cnf, "w") as f:
-        f.write(_EXTRA_CNF)
+    pki = nodes.setup_pki()
     # Signed by the site CA, but EKU serverAuth only (no clientAuth).
-    EXTRA["server_only_eku"] = certs._make_leaf(d, cnf, "eku-server-only", "serverAuth only",
-                                                (pki.ca_cert, pki.ca_key), "v3_server_only")
+    EXTRA["server_only_eku"] = certs.make_leaf(pki, "eku-server-only", ext="v3_node_server_only")
     # Self-signed leaf with the right extensions: signed by nobody the hub trusts.
-    key = os.path.join(d, "self-signed.key")
-    cert = os.path.join(d, "self-signed.pem")
-    certs._genkey(key)
-    certs._run("req", "-config", cnf, "-new", "-x509", "-key", key, "-sha256", "-days", "825",
-               "-subj", "/O=bschub tests/CN=self-signed node", "-extensions", "v3_self",
-               "-set_serial", certs._serial(), "-out", cert)
-    EXTRA["self_signed"] = (cert, key)
+    EXTRA["self_signed"] = certs.make_self_signed(pki, "self-signed")
 
 
 def tearDownModule():
-    test_hub.tearDownModule()
+    nodes.cleanup_pki()
 
 
 # Some checks read debug-level log lines (bvlc_malformed, spoofed_origin); they are skipped
@@ -143,16 +102,6 @@ def unicast_from(sender, dest, msg_id, data=NPDU):
     return raw, bvlc.hub_unicast_rewrite(raw, sender.vmac)
 
 
-async def exchange(x, y, msg_id=0x7E00):
-    """Two bystanders still reach each other, both ways, byte-exact."""
-    raw, exp = unicast_from(x, y, msg_id)
-    await x.send(raw)
-    await y.expect(exp, "bystander unicast")
-    raw, exp = unicast_from(y, x, msg_id + 1)
-    await y.send(raw)
-    await x.expect(exp, "bystander unicast")
-
-
 async def marker(sender, *receivers, msg_id=0x7D00):
     """sender -> each receiver: a good unicast that must be the receiver's NEXT message
     (nothing the hub forwarded wrongly is queued before it)."""
@@ -167,16 +116,6 @@ async def sync(node, msg_id=0x7C00):
     await node.send(bvlc.heartbeat_request(msg_id))
     await node.expect(bvlc.heartbeat_ack(msg_id),
                       "Heartbeat-ACK (no answer to the bad input may come before it)")
-
-
-async def connect_with_limits(hub, max_bvlc, cert_index=0, name="node"):
-    vm, uu = bvlc.random_vmac(), bvlc.random_uuid()
-    ws, lport = await open_ws(hub, node_ctx(cert_index))
-    n = Node(ws, vm, uu, lport, name)
-    await n.send(bvlc.connect_request(0x0C01, vm, uu, max_bvlc, 1497))
-    await n.expect(bvlc.connect_accept(0x0C01, HUB_VMAC, HUB_UUID, HUB_MAX_BVLC, HUB_MAX_NPDU),
-                   "Connect-Accept")
-    return n
 
 
 class BadInputCase(HubTestCase):
@@ -372,8 +311,7 @@ class BvlcHeaderTest(BadInputCase):
 
     async def test_oversize_dropped_silently(self):
         a, c = await self.node(name="offender"), await self.node(name="bystander-c")
-        big = await connect_with_limits(self.hub, 6000, cert_index=2, name="bystander-6000")
-        self.nodes.append(big)
+        big = await self.node(max_bvlc=6000, msg_id=0x0C01, cert_index=2, name="bystander-6000")
         # exactly max BVLC (6000) to a node that announced 6000: forwarded byte for byte
         data = bytes([0x01, 0x00]) + os.urandom(HUB_MAX_BVLC - 10 - 2)
         raw = bvlc.npdu(0x1A01, big.vmac, data)
@@ -559,8 +497,7 @@ class BvlcRoutingTest(BadInputCase):
         await n.send(hexb("0D00 2004"))                      # malformed: no NAK either
         await n.send(hexb("0104 2005") + b.vmac)             # PAYLOAD_EXPECTED: no NAK
         await n.send(bvlc.connect_request(0x2006, n.vmac, n.uuid))
-        await n.expect(bvlc.connect_accept(0x2006, HUB_VMAC, HUB_UUID, HUB_MAX_BVLC,
-                                           HUB_MAX_NPDU), "Connect-Accept after early data")
+        await n.expect(accept_bytes(0x2006), "Connect-Accept after early data")
         await self.bystanders_ok(b, c, n)
 
     async def test_second_connect_request_dropped(self):
@@ -603,15 +540,10 @@ class BvlcRoutingTest(BadInputCase):
 
 WS_TEXT, WS_BINARY, WS_CLOSE = wsframe.TEXT, wsframe.BINARY, wsframe.CLOSE
 WS_PING, WS_PONG, WS_CONT = wsframe.PING, wsframe.PONG, wsframe.CONT
-WS_KEY = "dGhlIHNhbXBsZSBub25jZQ=="
 
 
 def close_payload(code, reason=b""):
     return code.to_bytes(2, "big") + reason
-
-
-def upgrade_request(key=WS_KEY, **fields):
-    return wsframe.upgrade_request(key, protocol=fields.pop("protocol", SUBPROTOCOL), **fields)
 
 
 EOF_ERRORS = (asyncio.IncompleteReadError, ConnectionError, ssl.SSLError, OSError, EOFError)
@@ -627,14 +559,7 @@ class Raw:
     @classmethod
     async def open(cls, hub, ctx="node", index=0):
         """ctx: "node" (a good node certificate), an SSLContext, or None (plain TCP)."""
-        loop = asyncio.get_running_loop()
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setblocking(False)
-        try:
-            await asyncio.wait_for(loop.sock_connect(sock, hub.address), IO_TIMEOUT)
-        except BaseException:
-            sock.close()
-            raise
+        sock = await tcp_connect(hub)
         lport = sock.getsockname()[1]
         if ctx == "node":
             ctx = node_ctx(index)
@@ -713,7 +638,7 @@ class Raw:
         self.vmac = vmac or bvlc.random_vmac()
         await self.send_bvlc(bvlc.connect_request(msg_id, self.vmac, bvlc.random_uuid()))
         got = await self.read_bvlc()
-        exp = bvlc.connect_accept(msg_id, HUB_VMAC, HUB_UUID, HUB_MAX_BVLC, HUB_MAX_NPDU)
+        exp = accept_bytes(msg_id)
         if got != exp:
             raise AssertionError(f"expected Connect-Accept, got {bvlc.describe(got)}")
 
@@ -1099,8 +1024,7 @@ class UpgradeBadInputTest(RawCase):
             0x4001, vm, bvlc.random_uuid())))
         status, _, _ = await r.read_http_response()
         self.assertEqual(status, 101)
-        self.assertEqual(await r.read_bvlc(), bvlc.connect_accept(
-            0x4001, HUB_VMAC, HUB_UUID, HUB_MAX_BVLC, HUB_MAX_NPDU))
+        self.assertEqual(await r.read_bvlc(), accept_bytes(0x4001))
 
 
 # =========================================================================================
@@ -1141,7 +1065,7 @@ class TlsBadInputTest(RawCase):
         # the refusals themselves: test_hub.py::RefusalTest::test_tls12_only_client_refused,
         # test_no_client_certificate_refused, test_foreign_ca_client_refused,
         # test_expired_client_cert_refused, test_not_yet_valid_client_cert_refused
-        pki = test_hub.PKI
+        pki = nodes.PKI
         cert, key = pki.node(0)
         cases = [
             ("TLS 1.2-only client",
@@ -1298,4 +1222,4 @@ class CountersTest(RawCase):
 
 
 if __name__ == "__main__":
-    test_hub._main()
+    hubproc.main()

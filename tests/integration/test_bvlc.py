@@ -5,14 +5,10 @@ docs/bacnet-sc-protocol.md §7. Needs no hub:
     /usr/bin/python3 tests/integration/test_bvlc.py
 """
 
-import os
-import sys
 import unittest
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-import bvlc  # noqa: E402
-from bvlc import HeaderOption, Message  # noqa: E402
+from lib import bvlc
+from lib.bvlc import HeaderOption, Message
 
 A = bvlc.vmac("02A1B2C3D4E5")
 B = bvlc.vmac("12F0E1D2C3B4")

@@ -9,24 +9,21 @@ import asyncio
 import os
 import socket
 import subprocess
-import sys
 import tempfile
 import unittest
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import bvlc  # noqa: E402
-import hubproc  # noqa: E402
-import test_hub  # noqa: E402
+from lib import bvlc, hubproc, nodes
+from lib.nodes import HUB_UUID, HUB_VMAC
 
 RUN_TIMEOUT = 30  # seconds for one --check-config run; it should take milliseconds
 
 
 def setUpModule():
-    test_hub.setUpModule()
+    nodes.setup_pki()
 
 
 def tearDownModule():
-    test_hub.tearDownModule()
+    nodes.cleanup_pki()
 
 
 def toml_str(s):
@@ -50,15 +47,15 @@ class ConfigFileCase:
 
     def site_config(self, **extra):
         """A complete TLS config for the test PKI, plus `extra` keys (TOML text values)."""
-        pki = test_hub.PKI
+        pki = nodes.PKI
         lines = [
             "# hub for the config-file test",
             'listen = "127.0.0.1:0"',
             f"cert = {toml_str(pki.hub_cert)}",
             f"key = {toml_str(pki.hub_key)}",
             f"ca = {toml_str(pki.ca_cert)}",
-            f'vmac = "{bvlc.vmac_str(test_hub.HUB_VMAC)}"',
-            f'uuid = "{bvlc.uuid_str(test_hub.HUB_UUID)}"',
+            f'vmac = "{bvlc.vmac_str(HUB_VMAC)}"',
+            f'uuid = "{bvlc.uuid_str(HUB_UUID)}"',
         ]
         lines += [f"{k.replace('_', '-')} = {v}" for k, v in extra.items()]
         return "\n".join(lines) + "\n"
@@ -104,8 +101,8 @@ class CheckConfigTest(ConfigFileCase, unittest.TestCase):
         self.assertEqual((r.returncode, r.stderr), (2, "bschub: --connect-wait must be 1..300 s\n"))
 
     def test_key_that_does_not_match_the_certificate_exits_2(self):
-        node_cert, node_key = test_hub.PKI.node(0)
-        path = self.write(self.site_config().replace(toml_str(test_hub.PKI.hub_key),
+        node_cert, node_key = nodes.PKI.node(0)
+        path = self.write(self.site_config().replace(toml_str(nodes.PKI.hub_key),
                                                      toml_str(node_key)))
         r = self.check(path)
         self.assertEqual(r.returncode, 2)
@@ -120,7 +117,7 @@ class CheckConfigTest(ConfigFileCase, unittest.TestCase):
 
 class HubFromFileTest(ConfigFileCase, unittest.IsolatedAsyncioTestCase):
     def start(self, path, *cli):
-        pki = test_hub.PKI
+        pki = nodes.PKI
         hub = hubproc.HubProcess(hubproc.find_binary(), pki.hub_cert, pki.hub_key, pki.ca_cert)
         hub.argv = [hub.binary, "--config", path, *cli]  # everything else from the file
         return hub.start(timeout=15.0)
@@ -132,9 +129,9 @@ class HubFromFileTest(ConfigFileCase, unittest.IsolatedAsyncioTestCase):
         try:
             # --workers from the command line beats the file's 1; VMAC and UUID from the file.
             self.assertIn("workers=2,", hub.listen_line)
-            self.assertIn("hub vmac " + bvlc.vmac_str(test_hub.HUB_VMAC), hub.listen_line)
+            self.assertIn("hub vmac " + bvlc.vmac_str(HUB_VMAC), hub.listen_line)
             # TLS files and VMAC/UUID from the file: a node gets the exact Connect-Accept.
-            node = await test_hub.connect_node(hub)
+            node = await nodes.connect_node(hub)
             try:
                 # max-connections = 1 from the file: a second TCP connection is refused,
                 # and logged (warn passes the command line's info level, not the file's error).
@@ -164,4 +161,4 @@ class HubFromFileTest(ConfigFileCase, unittest.IsolatedAsyncioTestCase):
 
 
 if __name__ == "__main__":
-    unittest.main()
+    hubproc.main()

@@ -15,21 +15,16 @@ test decides exactly which ciphertext octets reach the hub before the socket die
 meson runs this file with BSCHUB_WORKERS=1 and 2.
 """
 import asyncio
-import os
 import signal
 import socket
 import ssl
 import struct
-import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import bvlc  # noqa: E402
-import test_hub  # noqa: E402
-from test_bad_input import upgrade_request  # noqa: E402
-from test_hub import HUB_MAX_BVLC, HUB_MAX_NPDU, HUB_UUID, HUB_VMAC, NPDU  # noqa: E402
-from test_hub import HubTestCase, connect_node, node_ctx  # noqa: E402
-from wsframe import BINARY, ws_frame  # noqa: E402
+from lib import bvlc, hubproc, nodes, procstat
+from lib.nodes import (NPDU, HubTestCase, accept_bytes, connect_node, exchange, node_ctx,
+                       tcp_connect)
+from lib.wsframe import BINARY, upgrade_request, ws_frame
 
 IO = 5.0               # one expected network event on a busy machine
 # What the hub logs for a peer's RST. Usually ECONNRESET; but when the RST lands before the
@@ -42,15 +37,15 @@ CHURN_PARALLEL = 8     # of which at most this many at once
 
 
 def setUpModule():
-    test_hub.setUpModule()
+    nodes.setup_pki()
 
 
 def tearDownModule():
-    test_hub.tearDownModule()
+    nodes.cleanup_pki()
 
 
 def hub_fds(hub):
-    return len(os.listdir(f"/proc/{hub.proc.pid}/fd"))
+    return procstat.fd_count(hub.proc.pid)
 
 
 async def settled_fds(hub):
@@ -80,15 +75,7 @@ class RawTls:
 
     @classmethod
     async def connect(cls, hub, index=0):
-        loop = asyncio.get_running_loop()
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setblocking(False)
-        try:
-            await asyncio.wait_for(loop.sock_connect(sock, hub.address), IO)
-        except BaseException:
-            sock.close()
-            raise
-        return cls(sock, node_ctx(index))
+        return cls(await tcp_connect(hub, timeout=IO), node_ctx(index))
 
     async def _recv_into_tls(self):
         data = await asyncio.wait_for(asyncio.get_running_loop().sock_recv(self.sock, 65536), IO)
@@ -165,7 +152,7 @@ class RawTls:
     async def connect_node(self, vmac, uuid, msg_id=0x0F01):
         await self.send(ws_frame(BINARY, bvlc.connect_request(msg_id, vmac, uuid)))
         op, payload = await asyncio.wait_for(self.read_frame(), IO)
-        want = bvlc.connect_accept(msg_id, HUB_VMAC, HUB_UUID, HUB_MAX_BVLC, HUB_MAX_NPDU)
+        want = accept_bytes(msg_id)
         if (op, payload) != (BINARY, want):
             raise AssertionError(f"expected Connect-Accept, got opcode {op} {payload.hex()}")
 
@@ -179,15 +166,6 @@ class RawTls:
         """RST: SO_LINGER {on, 0 s} makes close() abort the connection."""
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         self.sock.close()
-
-
-async def exchange(x, y, msg_id=0x7E00):
-    """Two bystanders reach each other, both ways, byte-exact."""
-    for a, b in ((x, y), (y, x)):
-        raw = bvlc.npdu(msg_id, b.vmac, NPDU)
-        await a.send(raw)
-        await b.expect(bvlc.hub_unicast_rewrite(raw, a.vmac), "bystander unicast")
-        msg_id += 1
 
 
 class FaultCase(HubTestCase):
@@ -498,7 +476,7 @@ class CountersAfterFaultsTest(FaultCase):
             None, lambda: self.hub.stop(signal.SIGTERM, timeout=5.0, check=False))
         self.hub_stopped = True
         self.assertEqual(rc, 0, self.hub.stderr_tail())
-        c = test_hub.hubproc.stopped_counters(self.hub)
+        c = hubproc.stopped_counters(self.hub)
         self.assertEqual(c["accepted"], 6, dict(c))
         self.assertEqual(c["nodes_connected"], 5, dict(c))
         self.assertEqual(c["liveness_timeouts"], 1, dict(c))
@@ -508,4 +486,4 @@ class CountersAfterFaultsTest(FaultCase):
 
 
 if __name__ == "__main__":
-    test_hub._main()
+    hubproc.main()

@@ -8,22 +8,15 @@ memory and the flooder's queued output stay bounded; the read budget (docs/bad-i
     BSCHUB=build/bschub /usr/bin/python3 tests/integration/test_flood.py [-v]
 """
 import asyncio
-import os
 import socket
 import ssl
-import sys
 import threading
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import bvlc  # noqa: E402
-import hubproc  # noqa: E402
-import test_hub  # noqa: E402
-from bvlc import BROADCAST_VMAC  # noqa: E402
-from test_bad_input import upgrade_request  # noqa: E402
-from test_hub import HUB_MAX_BVLC, HUB_MAX_NPDU, HUB_UUID, HUB_VMAC, HubTestCase  # noqa: E402
-from test_hub import node_ctx  # noqa: E402
-from wsframe import BINARY, ws_frame  # noqa: E402
+from lib import bvlc, hubproc, nodes, procstat
+from lib.bvlc import BROADCAST_VMAC
+from lib.nodes import HubTestCase, bsc_connect, node_ctx
+from lib.wsframe import BINARY, ws_frame
 
 FLOOD_SECONDS = 3.0
 MIN_ROUND_TRIPS = 20          # during the flood; a starved loop would manage ~0
@@ -36,25 +29,15 @@ RSS_GROWTH_LIMIT_SANITIZED_KB = 768 * 1024
 
 
 def setUpModule():
-    test_hub.setUpModule()
+    nodes.setup_pki()
 
 
 def tearDownModule():
-    test_hub.tearDownModule()
+    nodes.cleanup_pki()
 
 
 def rss_growth_limit_kb(pid):
-    with open(f"/proc/{pid}/maps") as f:
-        sanitized = any(name in f.read() for name in ("libasan", "libtsan"))
-    return RSS_GROWTH_LIMIT_SANITIZED_KB if sanitized else RSS_GROWTH_LIMIT_KB
-
-
-def vm_rss_kb(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
+    return RSS_GROWTH_LIMIT_SANITIZED_KB if procstat.sanitized(pid) else RSS_GROWTH_LIMIT_KB
 
 
 def heartbeat_frame(i):
@@ -63,23 +46,8 @@ def heartbeat_frame(i):
 
 def raw_node(hub, cert_index):
     """A node on a blocking TLS socket of our own, past Connect-Accept: (socket, VMAC)."""
-    raw = socket.create_connection(hub.address, timeout=10)
-    sock = node_ctx(cert_index).wrap_socket(raw, server_hostname="127.0.0.1")
-    sock.sendall(upgrade_request())
-    head = b""
-    while b"\r\n\r\n" not in head:
-        head += sock.recv(4096)
-    if not head.startswith(b"HTTP/1.1 101 "):
-        raise AssertionError(f"raw node: upgrade refused: {head[:60]!r}")
-    vmac, uuid = bvlc.random_vmac(), bvlc.random_uuid()
-    sock.sendall(ws_frame(BINARY, bvlc.connect_request(1, vmac, uuid)))
-    want = bvlc.connect_accept(1, HUB_VMAC, HUB_UUID, HUB_MAX_BVLC, HUB_MAX_NPDU)
-    got = head.split(b"\r\n\r\n", 1)[1]
-    while len(got) < 2 + len(want):
-        got += sock.recv(4096)
-    if got[2:2 + len(want)] != want:
-        raise AssertionError(f"raw node: no Connect-Accept: {got.hex()}")
-    return sock, vmac
+    vmac = bvlc.random_vmac()
+    return bsc_connect(hub.port, node_ctx(cert_index), vmac=vmac, timeout=10), vmac
 
 
 class Flooder(threading.Thread):
@@ -133,7 +101,8 @@ class Flooder(threading.Thread):
 class FloodCase(HubTestCase):
     def assert_rss_growth_bounded(self, rss0):
         pid = self.hub.proc.pid
-        self.assertLess(vm_rss_kb(pid) - rss0, rss_growth_limit_kb(pid), "hub RSS grew (KiB)")
+        self.assertLess(procstat.rss_kb(pid) - rss0, rss_growth_limit_kb(pid),
+                        "hub RSS grew (KiB)")
 
     async def echo_during(self, flooder, seconds):
         """a -> b -> a numbered round trips for `seconds` while the flooder runs; every
@@ -163,7 +132,7 @@ class HeartbeatFloodTest(FloodCase):
     HUB_ARGS = ("--max-pending-output", str(1 << 20))
 
     async def test_heartbeat_flood_reading_acks(self):
-        rss0 = vm_rss_kb(self.hub.proc.pid)
+        rss0 = procstat.rss_kb(self.hub.proc.pid)
         f = Flooder(self.hub, heartbeat_frame, read_acks=True)
         rounds = await self.echo_during(f, FLOOD_SECONDS)
         self.assertIsNone(f.error, f"flooder failed: {f.error}")
@@ -175,7 +144,7 @@ class HeartbeatFloodTest(FloodCase):
         self.assert_rss_growth_bounded(rss0)
 
     async def test_heartbeat_flood_not_reading_is_bounded(self):
-        rss0 = vm_rss_kb(self.hub.proc.pid)
+        rss0 = procstat.rss_kb(self.hub.proc.pid)
         f = Flooder(self.hub, heartbeat_frame, read_acks=False)
         rounds = await self.echo_during(f, FLOOD_SECONDS)
         self.assertGreaterEqual(rounds, MIN_ROUND_TRIPS)
@@ -184,10 +153,7 @@ class HeartbeatFloodTest(FloodCase):
         # (counted in drop_output_full, checked at the end of the class)
 
     @classmethod
-    def tearDownClass(cls):
-        hub = cls.hub
-        super().tearDownClass()
-        c = hubproc.stopped_counters(hub)
+    def check_stopped_counters(cls, c):
         assert c["read_budget_pauses"] > 0, dict(c)
         assert c["drop_output_full"] > 0, dict(c)
         assert c["heartbeats_answered"] > 20000, dict(c)
@@ -254,7 +220,7 @@ class BroadcastFloodTest(FloodCase):
         asyncio.get_running_loop().set_debug(False)
         a, b = await self.nodes_n(2)
         silent, _ = raw_node(self.hub, 4)
-        rss0 = vm_rss_kb(self.hub.proc.pid)
+        rss0 = procstat.rss_kb(self.hub.proc.pid)
         # 100 octets of NPDU, whose content does not matter here: copies fill buffers by the
         # octet, so the silent node falls behind within a few tens of thousands of them.
         npdu = bytes.fromhex("01200000") + bytes(96)
@@ -318,10 +284,7 @@ class BroadcastFloodTest(FloodCase):
         silent.close()
 
     @classmethod
-    def tearDownClass(cls):
-        hub = cls.hub
-        super().tearDownClass()
-        c = hubproc.stopped_counters(hub)
+    def check_stopped_counters(cls, c):
         assert c["read_budget_pauses"] > 0, dict(c)
         assert c["broadcast_in"] > 10000, dict(c)
         assert c["drop_broadcast_share"] > 0, dict(c)
@@ -329,4 +292,4 @@ class BroadcastFloodTest(FloodCase):
 
 
 if __name__ == "__main__":
-    test_hub._main()
+    hubproc.main()

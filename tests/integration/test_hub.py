@@ -10,309 +10,38 @@ Without BSCHUB or a path argument, <repo>/build/bschub is used.
 Optional env: BSCHUB_LOG_LEVEL (default debug), BSCHUB_TEST_SHOW_LOGS=1 (print each hub's
 stderr when its class finishes).
 
-Uses only the standard library + websockets + the helpers next to this file
-(bvlc.py: own BVLC-SC codec, certs.py: openssl-made PKI, hubproc.py: process control).
-One hub process per TestCase class. Everything is on 127.0.0.1 and every network wait is
-bounded by asyncio.wait_for.
+Uses only the standard library + websockets + the test library in lib/ (nodes.py: the
+hub under test and its nodes, bvlc.py: own BVLC-SC codec, certs.py: openssl-made PKI,
+hubproc.py: process control). One hub process per TestCase class. Everything is on
+127.0.0.1 and every network wait is bounded by asyncio.wait_for.
 """
 
 import asyncio
 import os
 import signal
-import socket
 import ssl
-import sys
-import tempfile
 import time
 import unittest
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import websockets.exceptions
 
-import websockets.client  # noqa: E402
-import websockets.exceptions  # noqa: E402
+from lib import bvlc, hubproc, nodes
+from lib.bvlc import BROADCAST_VMAC, HeaderOption, Message
+from lib.nodes import (DC_SUBPROTOCOL, FREE_RETRY, HUB_MAX_NPDU, HUB_UUID, HUB_VMAC,
+                       IO_TIMEOUT, NPDU, OPEN_TIMEOUT, SUBPROTOCOL, HubTestCase, Node,
+                       accept_bytes, client_ctx, connect_node, connect_when_free, expect_nak,
+                       handshake, node_ctx, open_ws, start_hub)
 
-import bvlc  # noqa: E402
-import certs  # noqa: E402
-import hubproc  # noqa: E402
-from bvlc import BROADCAST_VMAC, HeaderOption, Message  # noqa: E402
-
-SUBPROTOCOL = "hub.bsc.bacnet.org"
-DC_SUBPROTOCOL = "dc.bsc.bacnet.org"
-
-HUB_VMAC = bvlc.vmac("92:7B:F7:1A:96:A2")
-HUB_UUID = bytes.fromhex("FFEEDDCCBBAA99887766554433221100")
-HUB_MAX_BVLC = 6000
-HUB_MAX_NPDU = 1497
-
-NPDU = bytes.fromhex("01040000010C0C000000051955")  # ReadProperty of Std Fig. AB-5
-
-IO_TIMEOUT = 3.0      # any single expected network event
-OPEN_TIMEOUT = 5.0    # TCP + TLS + HTTP upgrade
-QUIET = 0.3           # "nothing arrives" window
-FREE_RETRY = 2.0      # how long a VMAC may take to be freed after an abrupt TCP close
-
-PKI = None            # certs.Pki, made in setUpModule
+PKI = None            # the suite PKI (lib.nodes), made in setUpModule
 
 
 def setUpModule():
     global PKI
-    binary = hubproc.find_binary()
-    if not os.path.isfile(binary):
-        raise RuntimeError(f"bschub binary not found at {binary}; set BSCHUB=/path/to/bschub "
-                           f"or pass it as the first argument")
-    PKI = certs.make_pki(tempfile.mkdtemp(prefix="bschub-it-pki-"))
+    PKI = nodes.setup_pki()
 
 
 def tearDownModule():
-    if PKI is not None:
-        PKI.cleanup()
-
-
-def start_hub(tls=True, extra_args=()):
-    return hubproc.HubProcess(
-        hubproc.find_binary(), PKI.hub_cert, PKI.hub_key, PKI.ca_cert,
-        vmac=bvlc.vmac_str(HUB_VMAC), uuid=bvlc.uuid_str(HUB_UUID), tls=tls,
-        log_level=os.environ.get("BSCHUB_LOG_LEVEL", "debug"),
-        extra_args=extra_args).start(timeout=10.0)
-
-
-# --- client side ------------------------------------------------------------------------
-
-def client_ctx(cert=None, key=None, ca=None, max_version=None):
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    ctx.check_hostname = True          # the hub cert has SAN IP:127.0.0.1
-    ctx.load_verify_locations(ca or PKI.ca_cert)
-    if cert:
-        ctx.load_cert_chain(cert, key)
-    if max_version is not None:
-        ctx.maximum_version = max_version
-    return ctx
-
-
-def node_ctx(index=0):
-    cert, key = PKI.node(index)
-    return client_ctx(cert, key)
-
-
-async def open_ws(hub, ctx=None, subprotocols=(SUBPROTOCOL,), info=None):
-    """TCP connect ourselves (to learn the local port, which the hub logs as peer=...),
-    then TLS + WebSocket upgrade. Raises whatever the handshake raises."""
-    loop = asyncio.get_running_loop()
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setblocking(False)
-    try:
-        await asyncio.wait_for(loop.sock_connect(sock, hub.address), IO_TIMEOUT)
-    except BaseException:
-        sock.close()
-        raise
-    lport = sock.getsockname()[1]
-    if info is not None:
-        info["lport"] = lport
-    kwargs = dict(sock=sock, max_size=None, open_timeout=OPEN_TIMEOUT, close_timeout=2,
-                  compression=None, ping_interval=None,
-                  subprotocols=list(subprotocols) if subprotocols is not None else None)
-    if hub.tls:
-        kwargs.update(ssl=ctx if ctx is not None else node_ctx(), server_hostname="127.0.0.1")
-    try:
-        ws = await asyncio.wait_for(websockets.client.connect(hub.uri, **kwargs),
-                                    OPEN_TIMEOUT + 1)
-    except BaseException:
-        sock.close()   # no-op if the transport already owns and closed it
-        raise
-    return ws, lport
-
-
-class Node:
-    """One BACnet/SC node connection (after Connect-Accept)."""
-
-    def __init__(self, ws, vmac, uuid, lport, name="node"):
-        self.ws, self.vmac, self.uuid, self.lport, self.name = ws, vmac, uuid, lport, name
-
-    def __repr__(self):
-        return f"<{self.name} {bvlc.vmac_str(self.vmac)} port {self.lport}>"
-
-    async def send(self, data: bytes):
-        await asyncio.wait_for(self.ws.send(bytes(data)), IO_TIMEOUT)
-
-    async def recv(self, timeout=IO_TIMEOUT, what="a message") -> bytes:
-        try:
-            msg = await asyncio.wait_for(self.ws.recv(), timeout)
-        except asyncio.TimeoutError:
-            raise AssertionError(f"{self}: expected {what} within {timeout} s, got nothing")
-        except websockets.exceptions.ConnectionClosed as exc:
-            raise AssertionError(f"{self}: expected {what}, but the connection closed ({exc})")
-        if not isinstance(msg, bytes):
-            raise AssertionError(f"{self}: received a text frame: {msg!r}")
-        return msg
-
-    async def expect(self, expected: bytes, what="message"):
-        got = await self.recv(what=f"{what} {bvlc.describe(expected)}")
-        if got != expected:
-            raise AssertionError(f"{self}: wrong {what}\n  expected {bvlc.describe(expected)}"
-                                 f"\n  got      {bvlc.describe(got)}")
-        return got
-
-    async def assert_silent(self, timeout=QUIET, what="nothing"):
-        try:
-            msg = await asyncio.wait_for(self.ws.recv(), timeout)
-        except asyncio.TimeoutError:
-            return
-        except websockets.exceptions.ConnectionClosed as exc:
-            raise AssertionError(f"{self}: expected {what}, but the connection closed ({exc})")
-        shown = bvlc.describe(msg) if isinstance(msg, bytes) else repr(msg)
-        raise AssertionError(f"{self}: expected {what}, but received {shown}")
-
-    async def expect_closed(self, timeout=IO_TIMEOUT, allow_disconnect_request=False):
-        """Wait until the hub closes the connection; returns the close code received
-        (None if the TCP connection ended without a Close frame). Any data message
-        before that is a failure, except that a Disconnect-Request can be answered."""
-        deadline = time.monotonic() + timeout
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise AssertionError(f"{self}: hub did not close the connection within "
-                                     f"{timeout} s")
-            try:
-                msg = await asyncio.wait_for(self.ws.recv(), left)
-            except asyncio.TimeoutError:
-                continue
-            except websockets.exceptions.ConnectionClosed as exc:
-                return exc.rcvd.code if exc.rcvd is not None else None
-            if (allow_disconnect_request and isinstance(msg, bytes) and len(msg) == 4
-                    and msg[0] == bvlc.DISCONNECT_REQUEST):
-                await self.ws.send(bvlc.disconnect_ack(int.from_bytes(msg[2:4], "big")))
-                continue
-            shown = bvlc.describe(msg) if isinstance(msg, bytes) else repr(msg)
-            raise AssertionError(f"{self}: expected the connection to close, got {shown}")
-
-    async def heartbeat(self, msg_id=0x7777):
-        await self.send(bvlc.heartbeat_request(msg_id))
-        await self.expect(bvlc.heartbeat_ack(msg_id), "Heartbeat-ACK")
-
-    def abort(self):
-        """Drop TCP: no WebSocket Close frame, no TLS close_notify."""
-        self.ws.transport.abort()
-
-    async def close(self):
-        try:
-            await asyncio.wait_for(self.ws.close(), 3.0)
-        except Exception:
-            try:
-                self.ws.transport.abort()
-            except Exception:
-                pass
-
-
-def nak_prefix(msg_id, fn, code, marker=0, error_class=bvlc.ERROR_CLASS_COMMUNICATION):
-    """The fixed 11 octets of a NAK sent by the hub on the node's own connection (no O, no D)."""
-    return (bytes([bvlc.RESULT, 0x00]) + msg_id.to_bytes(2, "big")
-            + bytes([fn, bvlc.RESULT_NAK, marker]) + error_class.to_bytes(2, "big")
-            + code.to_bytes(2, "big"))
-
-
-def nak_mismatch(got, msg_id, fn, code, marker=0):
-    """None if `got` is that NAK (the optional Error Details must be UTF-8 without NUL),
-    else a description of the difference."""
-    prefix = nak_prefix(msg_id, fn, code, marker)
-    if got[:len(prefix)] != prefix:
-        return (f"expected NAK {prefix.hex()} [+ UTF-8 details], got {bvlc.describe(got)}")
-    details = got[len(prefix):]
-    try:
-        details.decode("utf-8")
-    except UnicodeDecodeError:
-        return f"NAK Error Details are not UTF-8: {details!r}"
-    if b"\x00" in details:
-        return f"NAK Error Details contain NUL: {details!r}"
-    return None
-
-
-async def expect_nak(node, msg_id, fn, code, marker=0, what="NAK"):
-    got = await node.recv(what=f"{what} {nak_prefix(msg_id, fn, code, marker).hex()}")
-    problem = nak_mismatch(got, msg_id, fn, code, marker)
-    if problem:
-        raise AssertionError(f"{node}: {what}: {problem}")
-    return got
-
-
-async def handshake(hub, vmac, uuid, msg_id, ctx):
-    ws, lport = await open_ws(hub, ctx)
-    await asyncio.wait_for(ws.send(bvlc.connect_request(msg_id, vmac, uuid)), IO_TIMEOUT)
-    return ws, lport
-
-
-async def connect_node(hub, vmac=None, uuid=None, msg_id=None, cert_index=0,
-                       subprotocols=(SUBPROTOCOL,), name="node"):
-    """Open a session and check the Connect-Accept byte for byte."""
-    vmac = vmac or bvlc.random_vmac()
-    uuid = uuid or bvlc.random_uuid()
-    msg_id = int.from_bytes(os.urandom(2), "big") if msg_id is None else msg_id
-    ctx = node_ctx(cert_index) if hub.tls else None
-    ws, lport = await open_ws(hub, ctx, subprotocols)
-    node = Node(ws, vmac, uuid, lport, name)
-    if ws.subprotocol != SUBPROTOCOL:
-        await node.close()
-        raise AssertionError(f"hub accepted the upgrade with subprotocol {ws.subprotocol!r}, "
-                             f"expected {SUBPROTOCOL!r}")
-    await node.send(bvlc.connect_request(msg_id, vmac, uuid))
-    try:
-        await node.expect(bvlc.connect_accept(msg_id, HUB_VMAC, HUB_UUID, HUB_MAX_BVLC,
-                                              HUB_MAX_NPDU), "Connect-Accept")
-    except BaseException:
-        await node.close()
-        raise
-    return node
-
-
-async def connect_when_free(hub, vmac, uuid, within=FREE_RETRY, cert_index=0, name="node"):
-    """Connect with (vmac, uuid), retrying while the hub still NAKs the VMAC as duplicate."""
-    deadline = time.monotonic() + within
-    attempts = 0
-    while True:
-        attempts += 1
-        msg_id = 0x5000 + attempts
-        ws, lport = await handshake(hub, vmac, uuid, msg_id, node_ctx(cert_index))
-        node = Node(ws, vmac, uuid, lport, name)
-        got = await node.recv(what="Connect-Accept or NAK")
-        if got == bvlc.connect_accept(msg_id, HUB_VMAC, HUB_UUID, HUB_MAX_BVLC, HUB_MAX_NPDU):
-            return node, attempts
-        await node.close()
-        if nak_mismatch(got, msg_id, bvlc.CONNECT_REQUEST, bvlc.NODE_DUPLICATE_VMAC):
-            raise AssertionError(f"unexpected answer to Connect-Request: {bvlc.describe(got)}")
-        if time.monotonic() >= deadline:
-            raise AssertionError(f"VMAC {bvlc.vmac_str(vmac)} still refused as duplicate "
-                                 f"after {within} s ({attempts} attempts)")
-        await asyncio.sleep(0.1)
-
-
-# --- base class -------------------------------------------------------------------------
-
-class HubTestCase(hubproc.HubTestCase):
-    """One hub per class (TLS, HUB_ARGS); nodes opened through self.node() are closed after
-    each test."""
-
-    TLS = True
-    HUB_ARGS = ()
-
-    @classmethod
-    def make_hub(cls):
-        return start_hub(tls=cls.TLS, extra_args=cls.HUB_ARGS)
-
-    async def asyncSetUp(self):
-        await super().asyncSetUp()
-        self.nodes = []
-
-    async def asyncTearDown(self):
-        await asyncio.gather(*(n.close() for n in self.nodes), return_exceptions=True)
-
-    async def node(self, **kw):
-        kw.setdefault("cert_index", len(self.nodes))
-        kw.setdefault("name", f"node{len(self.nodes)}")
-        n = await connect_node(self.hub, **kw)
-        self.nodes.append(n)
-        return n
-
-    async def nodes_n(self, count):
-        return [await self.node() for _ in range(count)]
+    nodes.cleanup_pki()
 
 
 # --- session set-up ---------------------------------------------------------------------
@@ -572,19 +301,11 @@ class SessionTest(HubTestCase):
         await b.expect(bytes.fromhex("01080402") + a.vmac + NPDU, "unicast from first node")
         await self.all_silent(a, b)
 
-    async def _expect_replaced(self, old):
-        got = await old.recv(what="Disconnect-Request on the replaced connection")
-        m = Message.decode(got)
-        self.assertEqual((m.function, m.flags, m.payload), (bvlc.DISCONNECT_REQUEST, 0, b""),
-                         f"expected Disconnect-Request, got {bvlc.describe(got)}")
-        await old.send(bvlc.disconnect_ack(m.msg_id))
-        await old.expect_closed()
-
     async def test_same_uuid_reconnect_replaces_old(self):
         a1 = await self.node(name="a1")
         b = await self.node(name="b")
         a2 = await self.node(vmac=a1.vmac, uuid=a1.uuid, name="a2")
-        await self._expect_replaced(a1)
+        await a1.expect_disconnect_request("Disconnect-Request on the replaced connection")
         await b.send(bvlc.npdu(0x0501, a1.vmac, NPDU))
         await a2.expect(bytes.fromhex("01080501") + b.vmac + NPDU, "unicast to new connection")
         await a2.heartbeat()
@@ -597,7 +318,7 @@ class SessionTest(HubTestCase):
         b = await self.node(name="b")
         new_vmac = bvlc.random_vmac()
         a2 = await self.node(vmac=new_vmac, uuid=a1.uuid, name="a2")
-        await self._expect_replaced(a1)
+        await a1.expect_disconnect_request("Disconnect-Request on the replaced connection")
         await b.send(bvlc.npdu(0x0601, new_vmac, NPDU))
         await a2.expect(bytes.fromhex("01080601") + b.vmac + NPDU, "unicast to new VMAC")
         await b.send(bvlc.npdu(0x0602, a1.vmac, NPDU))   # old VMAC: nobody there now
@@ -762,8 +483,7 @@ class MaxConnectionsTest(HubTestCase):
                 self.fail("third connection left open without an answer for "
                           f"{IO_TIMEOUT} s")
             else:
-                accept = bvlc.connect_accept(0x0901, HUB_VMAC, HUB_UUID, HUB_MAX_BVLC,
-                                             HUB_MAX_NPDU)
+                accept = accept_bytes(0x0901)
                 self.assertNotEqual(got, accept, "third connection accepted with limit 2")
                 await extra.expect_closed()
         await a.heartbeat()
@@ -849,8 +569,7 @@ class ProtocolErrorTest(HubTestCase):
         await n.send(bvlc.heartbeat_request(0x0A03))
         await n.assert_silent()
         await n.send(bvlc.connect_request(0x0A04, n.vmac, n.uuid))
-        await n.expect(bvlc.connect_accept(0x0A04, HUB_VMAC, HUB_UUID, HUB_MAX_BVLC,
-                                           HUB_MAX_NPDU), "Connect-Accept")
+        await n.expect(accept_bytes(0x0A04), "Connect-Accept")
 
 
 # --- process lifecycle ------------------------------------------------------------------
@@ -884,14 +603,5 @@ class LifecycleTest(unittest.IsolatedAsyncioTestCase):
         await self._signal_with_nodes(signal.SIGINT)
 
 
-def _main():
-    args = sys.argv[1:]
-    if args and not args[0].startswith("-") and os.path.isfile(args[0]):
-        os.environ["BSCHUB"] = os.path.abspath(args.pop(0))
-    sys.stderr.write(f"bschub under test: {hubproc.find_binary()}\n")
-    prog = unittest.main(argv=[sys.argv[0]] + args, exit=False)
-    sys.exit(0 if prog.result.wasSuccessful() else 1)
-
-
 if __name__ == "__main__":
-    _main()
+    hubproc.main()

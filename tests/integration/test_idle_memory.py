@@ -8,55 +8,47 @@ it runs in seconds; every wait is bounded.
     BSCHUB=build/bschub /usr/bin/python3 tests/integration/test_idle_memory.py
 """
 import asyncio
-import os
-import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import bvlc  # noqa: E402
-import test_hub as th  # noqa: E402
-from test_hub import HubTestCase, Node  # noqa: E402
-from test_ops import http_request, parse_metrics  # noqa: E402
+from lib import bvlc, hubproc, nodes
+from lib.bvlc import BROADCAST_VMAC
+from lib.metrics import http_request, parse_metrics, total
+from lib.nodes import HUB_MAX_BVLC, HubTestCase
 
-BROADCAST_VMAC = b"\xff" * 6
-NODE_MAX_BVLC = th.HUB_MAX_BVLC       # so the hub forwards the larger messages to us too
+NODE_MAX_BVLC = HUB_MAX_BVLC          # so the hub forwards the larger messages to us too
 SIZES = (1, 100, 1400, 4000, 5900)    # NPDU octets: one page, several, most of a BVLC
 BURST = 40                            # 1400-octet unicasts sent at once: full TLS records
 TRIM_WAIT = 10.0                      # bound on waiting for the trim counter
 
 
 def setUpModule():
-    th.setUpModule()
+    nodes.setup_pki()
 
 
 def tearDownModule():
-    th.tearDownModule()
+    nodes.cleanup_pki()
 
 
 def payload(size, tag):
     return bytes((tag * 31 + i * 7) & 0xFF for i in range(size))
 
 
-class IdleTrimTest(HubTestCase):
-    HUB_ARGS = ("--idle-trim", "0.5", "--metrics", "127.0.0.1:0")
-
-    async def connect(self, name):
-        """A node announcing the hub's max BVLC (the default 1600 would drop the big ones)."""
-        ctx = th.node_ctx(len(self.nodes)) if self.hub.tls else None
-        ws, lport = await th.open_ws(self.hub, ctx)
-        node = Node(ws, bvlc.random_vmac(), bvlc.random_uuid(), lport, name)
-        self.nodes.append(node)
-        await node.send(bvlc.connect_request(0x10, node.vmac, node.uuid, NODE_MAX_BVLC))
-        await node.expect(bvlc.connect_accept(0x10, th.HUB_VMAC, th.HUB_UUID, th.HUB_MAX_BVLC,
-                                              th.HUB_MAX_NPDU), "Connect-Accept")
-        return node
-
+class TrimCase(HubTestCase):
     async def metric_sum(self, name):
+        """`name` summed over the hub's /metrics (all workers)."""
         loop = asyncio.get_running_loop()
         status, _, body = await loop.run_in_executor(
             None, lambda: http_request(self.hub.metrics_port, "/metrics"))
         self.assertEqual(status, 200)
-        return sum(v for n, _, v in parse_metrics(body) if n == name)
+        return total(parse_metrics(body), name)
+
+
+class IdleTrimTest(TrimCase):
+    HUB_ARGS = ("--idle-trim", "0.5", "--metrics", "127.0.0.1:0")
+
+    async def connect(self, name):
+        """A node announcing the hub's max BVLC (the default 1600 would drop the big ones)."""
+        return await self.node(name=name, msg_id=0x10, max_bvlc=NODE_MAX_BVLC)
 
     async def wait_trims(self, at_least, what):
         deadline = time.monotonic() + TRIM_WAIT
@@ -68,9 +60,9 @@ class IdleTrimTest(HubTestCase):
                 self.fail(f"{what}: idle_trims {got:.0f} < {at_least} after {TRIM_WAIT} s")
             await asyncio.sleep(0.1)
 
-    async def exchange(self, nodes, tag):
+    async def exchange(self, trio, tag):
         """Unicasts both ways and broadcasts of every size, a burst, then heartbeats."""
-        a, b, c = nodes
+        a, b, c = trio
         msg_id = tag * 0x100
         for size in SIZES:
             for src, dst in ((a, b), (b, a), (c, a)):
@@ -90,22 +82,22 @@ class IdleTrimTest(HubTestCase):
             await a.send(raw)
         for i, raw in enumerate(burst):
             await b.expect(bvlc.hub_unicast_rewrite(raw, a.vmac), f"burst message {i}")
-        for n in nodes:
+        for n in trio:
             await n.heartbeat(tag)
-        await self.all_silent(*nodes, what="nothing more")
+        await self.all_silent(*trio, what="nothing more")
 
     async def test_trimmed_nodes_keep_exchanging_everything(self):
-        nodes = [await self.connect(f"node{i}") for i in range(3)]
-        await self.exchange(nodes, 1)
+        trio = [await self.connect(f"node{i}") for i in range(3)]
+        await self.exchange(trio, 1)
         trims = 0
         for cycle in range(2, 5):
             with self.subTest(cycle=cycle):
                 # All three go quiet: each is trimmed (a busy one is looked at again later).
                 trims = await self.wait_trims(trims + 3, f"cycle {cycle}, all quiet")
                 # One heartbeat, then quiet again: trimmed again after its input.
-                await nodes[0].heartbeat(0x4000 + cycle)
+                await trio[0].heartbeat(0x4000 + cycle)
                 trims = await self.wait_trims(trims + 1, f"cycle {cycle}, after a heartbeat")
-                await self.exchange(nodes, cycle)
+                await self.exchange(trio, cycle)
         self.assertEqual(await self.metric_sum("bschub_dropped_total"), 0)
         self.assertEqual(await self.metric_sum("bschub_heartbeats_answered_total"), 3 * 4 + 3)
 
@@ -114,19 +106,15 @@ class IdleTrimPlaintextTest(IdleTrimTest):
     TLS = False
 
 
-class IdleTrimOffTest(HubTestCase):
+class IdleTrimOffTest(TrimCase):
     HUB_ARGS = ("--idle-trim", "0", "--metrics", "127.0.0.1:0")
 
     async def test_no_trims_when_off(self):
         node = await self.node()
         await asyncio.sleep(1.0)
         await node.heartbeat()
-        loop = asyncio.get_running_loop()
-        _, _, body = await loop.run_in_executor(
-            None, lambda: http_request(self.hub.metrics_port, "/metrics"))
-        self.assertEqual(sum(v for n, _, v in parse_metrics(body)
-                             if n == "bschub_idle_trims_total"), 0)
+        self.assertEqual(await self.metric_sum("bschub_idle_trims_total"), 0)
 
 
 if __name__ == "__main__":
-    th._main()
+    hubproc.main()

@@ -19,25 +19,19 @@ Also: a non-loopback --uri is refused with exit 2, and a bad flag gives exit 2.
 import json
 import os
 import resource
+import shutil
 import subprocess
-import sys
 import tempfile
 import unittest
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from lib import hubproc, nodes
+from lib.hubproc import load_binary
+from lib.nodes import start_hub
 
-import certs  # noqa: E402
-import hubproc  # noqa: E402
-
-DEFAULT_LOAD = os.path.join(hubproc.REPO, "build", "bschub-load")
 RUN_TIMEOUT = 40.0  # seconds for one bschub-load run (handshakes + traffic + drain)
 
 PKI = None
 TMP = None
-
-
-def load_binary() -> str:
-    return os.path.abspath(os.environ.get("BSCHUB_LOAD") or DEFAULT_LOAD)
 
 
 def setUpModule():
@@ -46,17 +40,13 @@ def setUpModule():
         if not os.path.isfile(path) or not os.access(path, os.X_OK):
             raise RuntimeError(f"binary not found at {path}; set {var}=/path/to/it")
     TMP = tempfile.mkdtemp(prefix="bschub-load-it-")
-    PKI = certs.make_pki(os.path.join(TMP, "pki"), n_nodes=1)
+    PKI = nodes.setup_pki(n_nodes=1, directory=os.path.join(TMP, "pki"))
 
 
 def tearDownModule():
-    if PKI is not None:
-        PKI.cleanup()
-
-
-def start_hub(tls=True):
-    return hubproc.HubProcess(hubproc.find_binary(), PKI.hub_cert, PKI.hub_key, PKI.ca_cert,
-                              tls=tls, log_level="warn").start(timeout=10.0)
+    nodes.cleanup_pki()
+    if TMP is not None:
+        shutil.rmtree(TMP, ignore_errors=True)
 
 
 class LoadRun:
@@ -102,7 +92,7 @@ class LoadTestBase(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.hub = start_hub(tls=cls.TLS)
+        cls.hub = start_hub(tls=cls.TLS, log_level="warn")
 
     @classmethod
     def tearDownClass(cls):
@@ -214,16 +204,5 @@ class RefusalTest(unittest.TestCase):
             self.assertEqual(len(lines), 1, "expected one clear line\n" + run.describe())
 
 
-def _main():
-    args = sys.argv[1:]
-    for var in ("BSCHUB", "BSCHUB_LOAD"):
-        if args and not args[0].startswith("-") and os.path.isfile(args[0]):
-            os.environ[var] = os.path.abspath(args.pop(0))
-    sys.stderr.write(f"bschub under test: {hubproc.find_binary()}\n"
-                     f"bschub-load under test: {load_binary()}\n")
-    prog = unittest.main(argv=[sys.argv[0]] + args, exit=False)
-    sys.exit(0 if prog.result.wasSuccessful() else 1)
-
-
 if __name__ == "__main__":
-    _main()
+    hubproc.main()

@@ -5,43 +5,37 @@ graceful SIGTERM.
     BSCHUB=build/bschub BSCHUB_CTL=build/bschub-ctl /usr/bin/python3 tests/integration/test_ops.py -v
 
 Every hub here runs with --workers 2 and --metrics on an ephemeral loopback port; nodes are
-the independent Python client of test_hub.py (Debian's websockets + ssl, our own BVLC-SC
+the independent Python client of lib/nodes.py (Debian's websockets + ssl, our own BVLC-SC
 codec, openssl-made certificates). Each test starts its own hub, so counts start at zero.
 Every wait is bounded; nothing asserts a tight timing.
 """
 
 import asyncio
-import http.client
 import os
 import re
 import shutil
 import signal
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 import unittest
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import websockets.exceptions
 
-import websockets.exceptions  # noqa: E402
-
-import bvlc  # noqa: E402
-import certs  # noqa: E402
-import hubproc  # noqa: E402
-import test_hub as th  # noqa: E402  (client helpers: open_ws, Node, connect_node, ...)
+from lib import bvlc, certs, hubproc, nodes
+from lib.metrics import http_request, parse_metrics, total
 
 IO = 5.0           # one expected network event on a busy 2-core machine
 POLL = 5.0         # how long a state change may take to show in /status
 
 
 def setUpModule():
-    th.setUpModule()
+    nodes.setup_pki()
 
 
 def tearDownModule():
-    th.tearDownModule()
+    nodes.cleanup_pki()
 
 
 def ctl_binary():
@@ -50,69 +44,12 @@ def ctl_binary():
     return os.path.abspath(path)
 
 
-def start_hub(cert=None, key=None, ca=None, extra_args=()):
-    args = list(extra_args)
-    if "--workers" not in args:
-        args += ["--workers", "2"]
-    return hubproc.HubProcess(
-        hubproc.find_binary(), cert or th.PKI.hub_cert, key or th.PKI.hub_key,
-        ca or th.PKI.ca_cert, vmac=bvlc.vmac_str(th.HUB_VMAC), uuid=bvlc.uuid_str(th.HUB_UUID),
-        log_level="debug", extra_args=args, metrics=True).start(timeout=10.0)
-
-
-# --- HTTP helpers -----------------------------------------------------------------------
-
-def http_request(port, path, method="GET", raw=None):
-    """(status, headers dict, body str) from the hub's metrics listener."""
-    if raw is not None:
-        with socket.create_connection(("127.0.0.1", port), timeout=IO) as s:
-            s.sendall(raw)
-            data = b""
-            while True:
-                chunk = s.recv(65536)
-                if not chunk:
-                    break
-                data += chunk
-        head, _, body = data.partition(b"\r\n\r\n")
-        status = int(head.split(b" ", 2)[1])
-        return status, {}, body.decode()
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=IO)
-    try:
-        conn.request(method, path)
-        r = conn.getresponse()
-        return r.status, {k.lower(): v for k, v in r.getheaders()}, r.read().decode()
-    finally:
-        conn.close()
-
-
-SAMPLE_RE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$')
-LABEL_RE = re.compile(r'(\w+)="([^"]*)"')
-
-
-def parse_metrics(text):
-    """[(name, labels dict, value)]; asserts the text-format basics as it goes."""
-    samples, typed = [], set()
-    for line in text.splitlines():
-        if line.startswith("# TYPE "):
-            typed.add(line.split()[2])
-            continue
-        if line.startswith("#") or not line:
-            continue
-        m = SAMPLE_RE.match(line)
-        if not m:
-            raise AssertionError(f"not a Prometheus sample line: {line!r}")
-        name = m.group(1)
-        family = re.sub(r"_(bucket|sum|count)$", "", name)
-        if name not in typed and family not in typed:
-            raise AssertionError(f"sample before its # TYPE line: {line!r}")
-        samples.append((name, dict(LABEL_RE.findall(m.group(2) or "")), float(m.group(3))))
-    return samples
-
-
-def total(samples, name, **labels):
-    """Sum of `name` over every sample whose labels include `labels` (all workers)."""
-    return sum(v for n, ls, v in samples
-               if n == name and all(ls.get(k) == str(x) for k, x in labels.items()))
+def ops_hub(*extra_args, **kw):
+    """nodes.start_hub() as these tests want it: debug log, the ops listener on, and
+    --workers 2 unless extra_args name a number."""
+    if "--workers" not in extra_args:
+        extra_args += ("--workers", "2")
+    return nodes.start_hub(*extra_args, log_level="debug", metrics=True, **kw)
 
 
 class OpsCase(unittest.IsolatedAsyncioTestCase):
@@ -122,7 +59,7 @@ class OpsCase(unittest.IsolatedAsyncioTestCase):
 
     async def asyncSetUp(self):
         loop = asyncio.get_running_loop()
-        self.hub = await loop.run_in_executor(None, lambda: start_hub(extra_args=self.HUB_ARGS))
+        self.hub = await loop.run_in_executor(None, lambda: ops_hub(*self.HUB_ARGS))
         self.assertIsNotNone(self.hub.metrics_port, "no 'bschub metrics on' line on stdout")
         self.nodes = []
 
@@ -130,13 +67,12 @@ class OpsCase(unittest.IsolatedAsyncioTestCase):
         await asyncio.gather(*(n.close() for n in self.nodes), return_exceptions=True)
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(None, lambda: self.hub.stop(check=False))
-        bad = [ln for ln in self.hub.stderr_lines()
-               if "Sanitizer" in ln or "runtime error" in ln]
+        bad = hubproc.sanitizer_lines(self.hub)
         self.assertEqual(bad, [], "sanitizer report:\n" + "".join(bad[:20]))
 
     async def node(self, cert_index=None, **kw):
         kw.setdefault("name", f"node{len(self.nodes)}")
-        n = await th.connect_node(self.hub, cert_index=len(self.nodes)
+        n = await nodes.connect_node(self.hub, cert_index=len(self.nodes)
                                   if cert_index is None else cert_index, **kw)
         self.nodes.append(n)
         return n
@@ -187,14 +123,14 @@ class MetricsTest(OpsCase):
         a, b, c = [await self.node() for _ in range(3)]
         sent_in, bytes_out = 0, 0
         for i in range(N):
-            raw = bvlc.npdu(0x100 + i, b.vmac, th.NPDU)
+            raw = bvlc.npdu(0x100 + i, b.vmac, nodes.NPDU)
             await a.send(raw)
             sent_in += len(raw)
             want = bvlc.hub_unicast_rewrite(raw, a.vmac)
             await b.expect(want, f"unicast {i}")
             bytes_out += len(want)
         for i in range(M):
-            raw = bvlc.npdu(0x200 + i, bvlc.BROADCAST_VMAC, th.NPDU)
+            raw = bvlc.npdu(0x200 + i, bvlc.BROADCAST_VMAC, nodes.NPDU)
             await a.send(raw)
             sent_in += len(raw)
             want = bvlc.hub_broadcast_rewrite(raw, a.vmac)
@@ -202,15 +138,15 @@ class MetricsTest(OpsCase):
                 await n.expect(want, f"broadcast {i}")
                 bytes_out += len(want)
         # A request addressed to the hub itself: NAKed (HEADER_ENCODING_ERROR).
-        raw = bvlc.npdu(0x300, None, th.NPDU)
+        raw = bvlc.npdu(0x300, None, nodes.NPDU)
         await c.send(raw)
         sent_in += len(raw)
-        nak = await th.expect_nak(c, 0x300, bvlc.ENCAPSULATED_NPDU,
+        nak = await nodes.expect_nak(c, 0x300, bvlc.ENCAPSULATED_NPDU,
                                   bvlc.HEADER_ENCODING_ERROR)
         # One refused TLS handshake (no client certificate).
         mark = self.hub.mark()
         with self.assertRaises(Exception):
-            await th.open_ws(self.hub, th.client_ctx())
+            await nodes.open_ws(self.hub, nodes.client_ctx())
         self.assertIsNotNone(self.hub.wait_for_log(r"event=tls_handshake_failed", mark, IO))
 
         s = await self.scrape()
@@ -278,7 +214,7 @@ class MetricsListenerTest(unittest.TestCase):
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
-        hub = start_hub(extra_args=["--metrics", str(port)])
+        hub = ops_hub("--metrics", str(port))
         try:
             line = next(ln for ln in hub._stdout if ln.startswith("bschub metrics on"))
             self.assertIn(f"http://127.0.0.1:{port} ", line)
@@ -351,9 +287,9 @@ class StatusTest(OpsCase):
     async def test_status_lists_exactly_the_connected_nodes(self):
         doc = await self.status()
         self.assertEqual(doc["connections"], [])
-        self.assertEqual(doc["hub"]["vmac"], bvlc.vmac_str(th.HUB_VMAC))
+        self.assertEqual(doc["hub"]["vmac"], bvlc.vmac_str(nodes.HUB_VMAC))
         # A connection that has not sent Connect-Request is not a node yet.
-        ws, _ = await th.open_ws(self.hub, th.node_ctx(3))
+        ws, _ = await nodes.open_ws(self.hub, nodes.node_ctx(3))
         a, b = await self.node(), await self.node()
         doc = await self.wait_status([bvlc.vmac_str(a.vmac), bvlc.vmac_str(b.vmac)],
                                      "two nodes connected")
@@ -367,8 +303,8 @@ class StatusTest(OpsCase):
             self.assertRegex(e["connect_time"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
             self.assertEqual(e["last_error"], "")
         # A NAK is the node's last error.
-        await b.send(bvlc.npdu(0x55, None, th.NPDU))
-        await th.expect_nak(b, 0x55, bvlc.ENCAPSULATED_NPDU, bvlc.HEADER_ENCODING_ERROR)
+        await b.send(bvlc.npdu(0x55, None, nodes.NPDU))
+        await nodes.expect_nak(b, 0x55, bvlc.ENCAPSULATED_NPDU, bvlc.HEADER_ENCODING_ERROR)
         doc = await self.status()
         e = {c["vmac"]: c for c in doc["connections"]}[bvlc.vmac_str(b.vmac)]
         self.assertEqual(e["last_error"], "destination VMAC required")
@@ -453,10 +389,10 @@ class ReloadTest(OpsCase):
     async def asyncSetUp(self):
         self.dir = tempfile.mkdtemp(prefix="bschub-it-live-")
         self.files = {k: os.path.join(self.dir, k) for k in ("hub.pem", "hub.key", "ca.pem")}
-        self.install(th.PKI)
+        self.install(nodes.PKI)
         loop = asyncio.get_running_loop()
-        self.hub = await loop.run_in_executor(None, lambda: start_hub(
-            self.files["hub.pem"], self.files["hub.key"], self.files["ca.pem"]))
+        self.hub = await loop.run_in_executor(None, lambda: ops_hub(
+            cert=self.files["hub.pem"], key=self.files["hub.key"], ca=self.files["ca.pem"]))
         self.nodes = []
 
     async def asyncTearDown(self):
@@ -471,17 +407,13 @@ class ReloadTest(OpsCase):
 
     async def new_ca_node(self, pki, index, name):
         cert, key = pki.node(index)
-        ctx = th.client_ctx(cert, key, ca=pki.ca_cert)
-        ws, lport = await th.open_ws(self.hub, ctx)
-        n = th.Node(ws, bvlc.random_vmac(), bvlc.random_uuid(), lport, name)
+        n = await nodes.connect_node(self.hub, msg_id=0x10, name=name,
+                                     ctx=nodes.client_ctx(cert, key, ca=pki.ca_cert))
         self.nodes.append(n)
-        await n.send(bvlc.connect_request(0x10, n.vmac, n.uuid))
-        await n.expect(bvlc.connect_accept(0x10, th.HUB_VMAC, th.HUB_UUID, th.HUB_MAX_BVLC,
-                                           th.HUB_MAX_NPDU), "Connect-Accept")
         return n
 
     async def exchange(self, x, y, msg_id):
-        raw = bvlc.npdu(msg_id, y.vmac, th.NPDU)
+        raw = bvlc.npdu(msg_id, y.vmac, nodes.NPDU)
         await x.send(raw)
         await y.expect(bvlc.hub_unicast_rewrite(raw, x.vmac), f"{x} -> {y}")
 
@@ -500,7 +432,8 @@ class ReloadTest(OpsCase):
         # A node with a certificate from the old CA is now refused.
         mark = self.hub.mark()
         with self.assertRaises(Exception):
-            await th.open_ws(self.hub, th.client_ctx(*th.PKI.node(1), ca=self.NEW_PKI.ca_cert))
+            await nodes.open_ws(self.hub, nodes.client_ctx(*nodes.PKI.node(1),
+                                                           ca=self.NEW_PKI.ca_cert))
         self.assertIsNotNone(self.hub.wait_for_log(r"event=tls_handshake_failed", mark, IO))
         s = await self.scrape()
         self.assertEqual(total(s, "bschub_tls_reloads_total", result="ok"), 1)
@@ -587,11 +520,11 @@ class ShutdownTest(OpsCase):
         self.hub.stop(check=False)
         loop = asyncio.get_running_loop()
         self.hub = await loop.run_in_executor(
-            None, lambda: start_hub(extra_args=["--shutdown-timeout", "60"]))
-        nodes = [await self.node() for _ in range(4)]
+            None, lambda: ops_hub("--shutdown-timeout", "60"))
+        four = [await self.node() for _ in range(4)]
         t0 = time.monotonic()
         self.hub.send_signal(signal.SIGINT)
-        results = await asyncio.gather(*(answer_disconnect(n) for n in nodes))
+        results = await asyncio.gather(*(answer_disconnect(n) for n in four))
         rc = await loop.run_in_executor(None, self.hub.wait, 30.0)
         self.assertEqual(rc, 0, "tail:\n" + self.hub.stderr_tail())
         self.assertLess(time.monotonic() - t0, 30.0)
@@ -599,11 +532,5 @@ class ShutdownTest(OpsCase):
         self.assertIsNone(self.hub.wait_for_log(r"event=shutdown_deadline", 0, 0))
 
 
-def _main():
-    sys.stderr.write(f"bschub under test: {hubproc.find_binary()}, ctl: {ctl_binary()}\n")
-    prog = unittest.main(argv=sys.argv, exit=False)
-    sys.exit(0 if prog.result.wasSuccessful() else 1)
-
-
 if __name__ == "__main__":
-    _main()
+    hubproc.main()

@@ -7,25 +7,20 @@ traffic flows meanwhile.
     BSCHUB=build/bschub /usr/bin/python3 tests/integration/test_overload.py
 """
 import asyncio
-import os
-import sys
 import time
-import unittest
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import bvlc  # noqa: E402
-import test_hub  # noqa: E402
-from test_hub import HubTestCase  # noqa: E402
+from lib import bvlc, hubproc, nodes
+from lib.nodes import HubTestCase
 
 NPDU_1400 = bytes([0x01, 0x04]) + bytes(1398)
 
 
 def setUpModule():
-    test_hub.setUpModule()
+    nodes.setup_pki()
 
 
 def tearDownModule():
-    test_hub.tearDownModule()
+    nodes.cleanup_pki()
 
 
 class SlowReaderTest(HubTestCase):
@@ -76,14 +71,10 @@ class SlowReaderTest(HubTestCase):
         await c.heartbeat()
 
     @classmethod
-    def tearDownClass(cls):
-        hub = cls.hub
-        super().tearDownClass()
-        stopped = [l for l in hub.stderr_lines() if "event=stopped" in l]
-        counters = dict(kv.split("=", 1) for kv in stopped[-1].split("event=stopped ")[1].split())
-        assert int(counters.get("drop_output_full", 0)) > 0, counters
-        assert int(counters.get("slow_reader_closed", 0)) == 1, counters
+    def check_stopped_counters(cls, c):
+        assert c["drop_output_full"] > 0, dict(c)
+        assert c["slow_reader_closed"] == 1, dict(c)
 
 
 if __name__ == "__main__":
-    test_hub._main()
+    hubproc.main()

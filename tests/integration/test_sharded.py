@@ -13,8 +13,8 @@ right after the TLS + WebSocket handshake and before the Connect-Request. A conn
 lands on the wrong worker is kept as a spare for later or dropped. Attempts are bounded, and
 some of them bind other 127.0.0.x source addresses, which changes the 4-tuple hash.
 
-The client side (open_ws / Node / NAK helpers) is reused from test_hub.py; bvlc.py gives
-the expected rewrites. One hub per TestCase class, except ShutdownInFlightTest, which
+The client side (open_ws / Node / NAK helpers) is lib/nodes.py's; lib/bvlc.py gives the
+expected rewrites. One hub per TestCase class, except ShutdownInFlightTest, which
 starts and SIGTERMs its own. Everything runs on loopback and every await is bounded.
 """
 
@@ -23,70 +23,39 @@ import collections
 import os
 import re
 import signal
-import socket
 import sys
-import tempfile
 import time
 import unittest
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import websockets.exceptions
 
-import websockets.client  # noqa: E402
-import websockets.exceptions  # noqa: E402
-
-import bvlc  # noqa: E402
-import certs  # noqa: E402
-import hubproc  # noqa: E402
-import test_hub as th  # noqa: E402  (only the module: its TestCases are not collected here)
-from bvlc import BROADCAST_VMAC, HeaderOption, Message  # noqa: E402
+from lib import bvlc, hubproc, nodes
+from lib.bvlc import BROADCAST_VMAC, HeaderOption, Message
+from lib.nodes import HUB_MAX_NPDU, NPDU, Node, accept_bytes, open_ws
 
 WORKERS = 2
-IO = th.IO_TIMEOUT           # one expected network event
-QUIET = th.QUIET             # "nothing arrives" window
+IO = nodes.IO_TIMEOUT        # one expected network event
+QUIET = nodes.QUIET          # "nothing arrives" window
 SPARE_MAX_AGE = 4.0          # an unused session is dropped after this (hub --connect-wait 10 s)
 MAX_OPENS = 48               # bound on sessions opened to find one on a given worker
 
 WORKER_RE = re.compile(r"\bworker=(-?\d+)\b")
-PKI = None
 _CTX = {}
 
 
 def setUpModule():
-    global PKI
-    binary = hubproc.find_binary()
-    if not os.path.isfile(binary):
-        raise RuntimeError(f"bschub binary not found at {binary}; set BSCHUB=/path/to/bschub "
-                           f"or pass it as the first argument")
-    PKI = certs.make_pki(tempfile.mkdtemp(prefix="bschub-sharded-pki-"))
-    th.PKI = PKI   # test_hub's client helpers read their PKI from there
+    nodes.setup_pki()
 
 
 def tearDownModule():
-    if PKI is not None:
-        PKI.cleanup()
-
-
-def start_hub():
-    return hubproc.HubProcess(
-        hubproc.find_binary(), PKI.hub_cert, PKI.hub_key, PKI.ca_cert,
-        vmac=bvlc.vmac_str(th.HUB_VMAC), uuid=bvlc.uuid_str(th.HUB_UUID), tls=True,
-        log_level="debug", extra_args=("--workers", str(WORKERS))).start(timeout=10.0)
+    nodes.cleanup_pki()
 
 
 def ctx(i):
     i %= 4
     if i not in _CTX:
-        _CTX[i] = th.node_ctx(i)
+        _CTX[i] = nodes.node_ctx(i)
     return _CTX[i]
-
-
-sanitizer_lines = hubproc.sanitizer_lines
-stopped_counters = hubproc.stopped_counters
-
-
-def accept_bytes(msg_id):
-    return bvlc.connect_accept(msg_id, th.HUB_VMAC, th.HUB_UUID, th.HUB_MAX_BVLC,
-                               th.HUB_MAX_NPDU)
 
 
 def dup_nak_bytes(msg_id):
@@ -133,28 +102,6 @@ class Session:
             pass
 
 
-async def open_session_raw(hub, src_host, ssl_ctx):
-    """Like test_hub.open_ws, but binds the client's source address first."""
-    loop = asyncio.get_running_loop()
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setblocking(False)
-    try:
-        sock.bind((src_host, 0))
-        await asyncio.wait_for(loop.sock_connect(sock, hub.address), IO)
-        host, port = sock.getsockname()[:2]
-        ws = await asyncio.wait_for(
-            websockets.client.connect(hub.uri, sock=sock, ssl=ssl_ctx,
-                                      server_hostname="127.0.0.1", max_size=None,
-                                      open_timeout=th.OPEN_TIMEOUT, close_timeout=2,
-                                      compression=None, ping_interval=None,
-                                      subprotocols=[th.SUBPROTOCOL]),
-            th.OPEN_TIMEOUT + 1)
-    except BaseException:
-        sock.close()
-        raise
-    return ws, host, port
-
-
 async def logged_worker(hub, event, host, port, since=0, timeout=IO, extra=""):
     """Worker number of the last `event=EVENT peer=HOST:PORT` line at index >= since."""
     rx = rf"event={event} peer={re.escape(host)}:{port}(\s|$){extra}"
@@ -185,9 +132,9 @@ class Placer:
         # Mostly 127.0.0.1; every third attempt another loopback source address.
         src = "127.0.0.1" if a % 3 else f"127.0.0.{2 + a % 7}"
         mark = self.hub.mark()
-        ws, host, port = await open_session_raw(self.hub, src, ctx(a))
+        ws, port = await open_ws(self.hub, ctx(a), source=src)
         try:
-            w = await logged_worker(self.hub, "tcp_accepted", host, port, since=mark)
+            w = await logged_worker(self.hub, "tcp_accepted", src, port, since=mark)
         except BaseException:
             ws.transport.abort()
             raise
@@ -195,7 +142,7 @@ class Placer:
             ws.transport.abort()
             raise AssertionError(f"connection logged on worker={w}, expected 0..{WORKERS - 1}")
         self.opened += 1
-        return Session(ws, host, port, w)
+        return Session(ws, src, port, w)
 
     def _prune(self):
         for w, lst in self.spares.items():
@@ -244,7 +191,7 @@ async def connect_on(hub, session, vmac=None, uuid=None, msg_id=None, name="node
     vmac = vmac or bvlc.random_vmac()
     uuid = uuid or bvlc.random_uuid()
     msg_id = int.from_bytes(os.urandom(2), "big") if msg_id is None else msg_id
-    node = th.Node(session.ws, vmac, uuid, session.port, f"{name}@w{session.worker}")
+    node = Node(session.ws, vmac, uuid, session.port, f"{name}@w{session.worker}")
     node.worker, node.host = session.worker, session.host
     await node.send(bvlc.connect_request(msg_id, vmac, uuid))
     try:
@@ -255,13 +202,13 @@ async def connect_on(hub, session, vmac=None, uuid=None, msg_id=None, name="node
     return node
 
 
-async def close_nodes(nodes):
+async def close_nodes(ns):
     async def one(n):
         try:
             await asyncio.wait_for(n.ws.close(), 1.0)
         except BaseException:
             n.abort()
-    await asyncio.gather(*(one(n) for n in nodes), return_exceptions=True)
+    await asyncio.gather(*(one(n) for n in ns), return_exceptions=True)
 
 
 # --- base class ---------------------------------------------------------------------------
@@ -271,7 +218,7 @@ class ShardedTestCase(hubproc.HubTestCase):
 
     @classmethod
     def make_hub(cls):
-        return start_hub()
+        return nodes.start_hub("--workers", str(WORKERS), log_level="debug")
 
     async def asyncSetUp(self):
         # IsolatedAsyncioTestCase runs the loop in debug mode, which makes the streaming
@@ -309,15 +256,15 @@ class CrossWorkerUnicastTest(ShardedTestCase):
 
         def shapes(src, dst):
             return [
-                bvlc.npdu(0xB5EC, dst.vmac, th.NPDU),                        # D only (V9)
-                bvlc.npdu(0x0000, dst.vmac, th.NPDU, orig=src.vmac),         # O+D (V11)
-                bvlc.npdu(0x0030, dst.vmac, th.NPDU,                          # V17 shape
+                bvlc.npdu(0xB5EC, dst.vmac, NPDU),                        # D only (V9)
+                bvlc.npdu(0x0000, dst.vmac, NPDU, orig=src.vmac),         # O+D (V11)
+                bvlc.npdu(0x0030, dst.vmac, NPDU,                          # V17 shape
                           dest_options=[HeaderOption.proprietary(555, 1, b"\xC0\xFF\xEE")],
                           data_options=[HeaderOption.secure_path()]),
                 bvlc.proprietary(0x0060, dst.vmac, 555, 7, b"\xAA\xBB"),       # V23
                 Message(bvlc.ADDRESS_RESOLUTION, 0x0050, dest=dst.vmac).encode(),
                 bvlc.npdu(0x0ABC, dst.vmac,                                   # max NPDU
-                          b"\x01\x00" + os.urandom(th.HUB_MAX_NPDU - 2)),
+                          b"\x01\x00" + os.urandom(HUB_MAX_NPDU - 2)),
             ]
 
         for src, dst in ((a, b), (b, a)):
@@ -327,8 +274,8 @@ class CrossWorkerUnicastTest(ShardedTestCase):
                     expected = bvlc.hub_unicast_rewrite(raw, src.vmac)
                     await dst.expect(expected, "cross-worker unicast")
             # the plain case spelled out by hand (V10): O = sender, D removed
-            await src.send(bvlc.npdu(0x1234, dst.vmac, th.NPDU))
-            await dst.expect(bytes.fromhex("01081234") + src.vmac + th.NPDU, "unicast (V10)")
+            await src.send(bvlc.npdu(0x1234, dst.vmac, NPDU))
+            await dst.expect(bytes.fromhex("01081234") + src.vmac + NPDU, "unicast (V10)")
         await self.all_silent(a, b, c0, c1, what="nothing more (no copies, no echo)")
 
     async def test_unicast_to_each_worker_from_each_worker(self):
@@ -339,7 +286,7 @@ class CrossWorkerUnicastTest(ShardedTestCase):
                 if dst is src:
                     continue
                 mid += 1
-                raw = bvlc.npdu(mid, dst.vmac, th.NPDU + mid.to_bytes(2, "big"))
+                raw = bvlc.npdu(mid, dst.vmac, NPDU + mid.to_bytes(2, "big"))
                 await src.send(raw)
                 await dst.expect(bvlc.hub_unicast_rewrite(raw, src.vmac),
                                  f"unicast {src.name}->{dst.name}")
@@ -360,8 +307,8 @@ class CrossWorkerBroadcastTest(ShardedTestCase):
         everyone = w0 + w1
         for k, sender in enumerate((w0[0], w1[0], w1[2], w0[1])):
             others = [n for n in everyone if n is not sender]
-            msgs = [bvlc.npdu(0x0100 + k, BROADCAST_VMAC, th.NPDU),
-                    bvlc.npdu(0, BROADCAST_VMAC, th.NPDU, orig=sender.vmac),
+            msgs = [bvlc.npdu(0x0100 + k, BROADCAST_VMAC, NPDU),
+                    bvlc.npdu(0, BROADCAST_VMAC, NPDU, orig=sender.vmac),
                     bvlc.proprietary(0x0200 + k, BROADCAST_VMAC, 555, 9, b"\x01\x02\x03")]
             for raw in msgs:
                 with self.subTest(sender=sender.name, msg=raw.hex()):
@@ -514,8 +461,8 @@ class DuplicateVmacRaceTest(ShardedTestCase):
             first, second = (s0, s1) if r % 2 == 0 else (s1, s0)   # who writes first
             vm = bvlc.random_vmac()
             ids = (0x1000 + 2 * r, 0x1001 + 2 * r)
-            n1 = th.Node(first.ws, vm, bvlc.random_uuid(), first.port, f"r{r}x@w{first.worker}")
-            n2 = th.Node(second.ws, vm, bvlc.random_uuid(), second.port,
+            n1 = Node(first.ws, vm, bvlc.random_uuid(), first.port, f"r{r}x@w{first.worker}")
+            n2 = Node(second.ws, vm, bvlc.random_uuid(), second.port,
                          f"r{r}y@w{second.worker}")
             n1.worker, n1.host, n2.worker, n2.host = first.worker, first.host, second.worker, \
                 second.host
@@ -668,7 +615,7 @@ class StaleRefTest(ShardedTestCase):
         # the newcomers are routable and get exactly what is sent to them
         for i, n in enumerate(newcomers):
             src = (a0, a1)[i % 2]
-            raw = bvlc.npdu(0x5000 + i, n.vmac, th.NPDU)
+            raw = bvlc.npdu(0x5000 + i, n.vmac, NPDU)
             await src.send(raw)
             await n.expect(bvlc.hub_unicast_rewrite(raw, src.vmac), "unicast to a newcomer")
         await self.all_silent(*newcomers, a0, a1)
@@ -678,7 +625,7 @@ class StaleRefTest(ShardedTestCase):
         rc = await asyncio.get_running_loop().run_in_executor(
             None, lambda: self.hub.stop(signal.SIGTERM, timeout=5.0, check=False))
         self.assertEqual(rc, 0, "hub exit code after SIGTERM; tail:\n" + self.hub.stderr_tail())
-        c = stopped_counters(self.hub)
+        c = hubproc.stopped_counters(self.hub)
         self.assertGreater(c["drop_stale_ref"] + c["drop_unknown_dest"], 0,
                            f"frames to closed connections were not counted as dropped: {dict(c)}")
         self.assertGreaterEqual(c["frames_in"], sent[0])
@@ -697,14 +644,15 @@ class ShutdownInFlightTest(unittest.IsolatedAsyncioTestCase):
     async def _run_once(self, with_broadcasts):
         loop = asyncio.get_running_loop()
         loop.set_debug(False)
-        hub = await loop.run_in_executor(None, start_hub)
+        hub = await loop.run_in_executor(
+            None, lambda: nodes.start_hub("--workers", str(WORKERS), log_level="debug"))
         placer = Placer(hub)
-        nodes = []
+        pair_nodes = []
         tasks = []
         try:
             for i in range(self.PAIRS):
                 for w in (0, 1):
-                    nodes.append(await connect_on(hub, await placer.take(w), name=f"p{i}w{w}"))
+                    pair_nodes.append(await connect_on(hub, await placer.take(w), name=f"p{i}w{w}"))
             placer.drop_spares()
             got = collections.Counter()
             closed = collections.Counter()
@@ -714,7 +662,7 @@ class ShutdownInFlightTest(unittest.IsolatedAsyncioTestCase):
                 try:
                     while True:
                         if with_broadcasts and seq % 10 == 0:
-                            await src.ws.send(bvlc.npdu(seq & 0xFFFF, BROADCAST_VMAC, th.NPDU))
+                            await src.ws.send(bvlc.npdu(seq & 0xFFFF, BROADCAST_VMAC, NPDU))
                         else:
                             await src.ws.send(seq_frame(seq, dst.vmac, b"SD", seq))
                         seq += 1
@@ -734,14 +682,14 @@ class ShutdownInFlightTest(unittest.IsolatedAsyncioTestCase):
                     closed[n] += 1
 
             for i in range(self.PAIRS):
-                a, b = nodes[2 * i], nodes[2 * i + 1]
+                a, b = pair_nodes[2 * i], pair_nodes[2 * i + 1]
                 tasks += [asyncio.ensure_future(pump_out(a, b)),
                           asyncio.ensure_future(pump_out(b, a))]
-            tasks += [asyncio.ensure_future(pump_in(n)) for n in nodes]
+            tasks += [asyncio.ensure_future(pump_in(n)) for n in pair_nodes]
             deadline = time.monotonic() + 5.0
-            while min(got[n] for n in nodes) < 200 and time.monotonic() < deadline:
+            while min(got[n] for n in pair_nodes) < 200 and time.monotonic() < deadline:
                 await asyncio.sleep(0.01)
-            self.assertGreaterEqual(min(got[n] for n in nodes), 200,
+            self.assertGreaterEqual(min(got[n] for n in pair_nodes), 200,
                                     "streams did not get going before the signal")
             t0 = time.monotonic()
             hub.send_signal(signal.SIGTERM)
@@ -752,19 +700,19 @@ class ShutdownInFlightTest(unittest.IsolatedAsyncioTestCase):
             self.assertEqual(rc, 0, f"exit code after SIGTERM ({elapsed:.2f} s); tail:\n"
                              + hub.stderr_tail())
             self.assertLess(elapsed, 5.0)
-            bad = sanitizer_lines(hub)
+            bad = hubproc.sanitizer_lines(hub)
             self.assertEqual(bad, [], "sanitizer report in hub stderr:\n" + "".join(bad[:20]))
             self.assertTrue(any("event=stopped" in ln for ln in hub.stderr_lines()),
                             "no event=stopped line")
             # every client sees its connection end
             await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), IO)
-            return stopped_counters(hub), elapsed
+            return hubproc.stopped_counters(hub), elapsed
         finally:
             for t in tasks:
                 t.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             placer.drop_spares()
-            for n in nodes:
+            for n in pair_nodes:
                 n.abort()
             await loop.run_in_executor(None, lambda: hub.stop(check=False))
 
@@ -790,32 +738,27 @@ class SameUuidAcrossWorkersTest(ShardedTestCase):
         new = await self.node_on(new_worker, "new", vmac=new_vmac, uuid=old.uuid)
         self.assertNotEqual(old.worker, new.worker)
         # the old connection is asked to leave: a Disconnect-Request, nothing else
-        got = await old.recv(what="Disconnect-Request on the replaced connection")
-        m = Message.decode(got)
-        self.assertEqual((m.function, m.flags, m.payload), (bvlc.DISCONNECT_REQUEST, 0, b""),
-                         f"expected Disconnect-Request, got {bvlc.describe(got)}")
-        await old.send(bvlc.disconnect_ack(m.msg_id))
-        await old.expect_closed()
+        await old.expect_disconnect_request("Disconnect-Request on the replaced connection")
         line = await self.wait_log(r"event=node_replaced", mark)
         self.assertIsNotNone(line, "no event=node_replaced in the hub log")
         # the new connection owns the UUID's routing now, from both workers
         for k, src in enumerate((c, d)):
-            raw = bvlc.npdu(0x0600 + k, new_vmac, th.NPDU)
+            raw = bvlc.npdu(0x0600 + k, new_vmac, NPDU)
             await src.send(raw)
             await new.expect(bvlc.hub_unicast_rewrite(raw, src.vmac),
                              f"unicast from {src.name} to the new connection")
-            raw = bvlc.npdu(0x0610 + k, src.vmac, th.NPDU)
+            raw = bvlc.npdu(0x0610 + k, src.vmac, NPDU)
             await new.send(raw)
             await src.expect(bvlc.hub_unicast_rewrite(raw, new_vmac),
                              f"unicast from the new connection to {src.name}")
-        raw = bvlc.npdu(0x0620, BROADCAST_VMAC, th.NPDU)
+        raw = bvlc.npdu(0x0620, BROADCAST_VMAC, NPDU)
         await new.send(raw)
         exp = bvlc.hub_broadcast_rewrite(raw, new_vmac)
         await asyncio.gather(c.expect(exp, "broadcast"), d.expect(exp, "broadcast"))
         if not same_vmac:
             # the old VMAC leads nowhere now
-            await c.send(bvlc.npdu(0x0630, old.vmac, th.NPDU))
-            await d.send(bvlc.npdu(0x0631, old.vmac, th.NPDU))
+            await c.send(bvlc.npdu(0x0630, old.vmac, NPDU))
+            await d.send(bvlc.npdu(0x0631, old.vmac, NPDU))
         await self.all_silent(new, c, d)
         await new.heartbeat()
 
@@ -829,14 +772,5 @@ class SameUuidAcrossWorkersTest(ShardedTestCase):
         await self._replace(0, 1, same_vmac=False)
 
 
-def _main():
-    args = sys.argv[1:]
-    if args and not args[0].startswith("-") and os.path.isfile(args[0]):
-        os.environ["BSCHUB"] = os.path.abspath(args.pop(0))
-    sys.stderr.write(f"bschub under test: {hubproc.find_binary()} (--workers {WORKERS})\n")
-    prog = unittest.main(argv=[sys.argv[0]] + args, exit=False)
-    sys.exit(0 if prog.result.wasSuccessful() else 1)
-
-
 if __name__ == "__main__":
-    _main()
+    hubproc.main()

@@ -17,104 +17,34 @@
 Everything is on loopback, bounded in count and time.
 """
 
-import base64
 import os
 import socket
-import ssl
-import struct
 import subprocess
-import sys
 import tempfile
 import time
 import unittest
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-import bvlc  # noqa: E402
-import certs  # noqa: E402
-import hubproc  # noqa: E402
-import wsframe  # noqa: E402
+from lib import hubproc, nodes
+from lib.hubproc import load_binary, stop_and_count
+from lib.nodes import bsc_close, bsc_connect, start_hub
 
 PKI = None
-IO_TIMEOUT = 5.0
+IO_TIMEOUT = nodes.SOCKET_TIMEOUT
 LOAD_TIMEOUT = 90.0
+LOG = "info"    # not debug: a storm of 500 connections, several debug lines each
 
 
 def setUpModule():
     global PKI
-    PKI = certs.make_pki(tempfile.mkdtemp(prefix="bschub-storm-pki-"))
+    PKI = nodes.setup_pki()
 
 
 def tearDownModule():
-    if PKI is not None:
-        PKI.cleanup()
+    nodes.cleanup_pki()
 
 
-def load_binary() -> str:
-    return os.path.abspath(os.environ.get("BSCHUB_LOAD") or
-                           os.path.join(hubproc.REPO, "build", "bschub-load"))
-
-
-def start_hub(*extra):
-    return hubproc.HubProcess(hubproc.find_binary(), PKI.hub_cert, PKI.hub_key, PKI.ca_cert,
-                              log_level="info", extra_args=list(extra)).start(timeout=10.0)
-
-
-stop_counters = hubproc.stop_and_count
-
-
-def client_context() -> ssl.SSLContext:
+def client_context():
     return hubproc.node_tls_context(*PKI.node(1), PKI.ca_cert)
-
-
-# --- a minimal blocking BACnet/SC node over one TLS socket (so it can pass session=) --------
-
-def read_exact(sock, n: int) -> bytes:
-    buf = b""
-    while len(buf) < n:
-        chunk = sock.recv(n - len(buf))
-        if not chunk:
-            raise ConnectionError("hub closed the connection")
-        buf += chunk
-    return buf
-
-
-def read_ws_message(sock) -> bytes:
-    b0, b1 = read_exact(sock, 2)
-    n = b1 & 0x7F
-    if n == 126:
-        n = struct.unpack("!H", read_exact(sock, 2))[0]
-    elif n == 127:
-        n = struct.unpack("!Q", read_exact(sock, 8))[0]
-    return read_exact(sock, n)
-
-
-def bsc_connect(port: int, ctx: ssl.SSLContext, session=None, source: str = "127.0.0.1"):
-    """TCP + TLS (offering `session`) + upgrade + Connect-Request/Accept. Returns the socket."""
-    raw = socket.create_connection(("127.0.0.1", port), timeout=IO_TIMEOUT,
-                                   source_address=(source, 0))
-    sock = ctx.wrap_socket(raw, session=session)
-    key = base64.b64encode(os.urandom(16)).decode()
-    sock.sendall(wsframe.upgrade_request(key, host=f"127.0.0.1:{port}"))
-    head = b""
-    while b"\r\n\r\n" not in head:
-        head += read_exact(sock, 1)
-    if not head.startswith(b"HTTP/1.1 101"):
-        raise ConnectionError(f"upgrade refused: {head[:40]!r}")
-    hello = bvlc.connect_request(1, bvlc.random_vmac(), bvlc.random_uuid())
-    sock.sendall(wsframe.ws_frame(wsframe.BINARY, hello))
-    reply = bvlc.Message.decode(read_ws_message(sock))
-    if reply.function != bvlc.CONNECT_ACCEPT:
-        raise ConnectionError("no Connect-Accept: " + reply.describe())
-    return sock
-
-
-def bsc_close(sock) -> None:
-    sock.sendall(wsframe.ws_frame(wsframe.BINARY, bvlc.disconnect_request(2)))
-    try:
-        read_ws_message(sock)  # Disconnect-ACK
-    finally:
-        sock.close()
 
 
 class StormTest(unittest.TestCase):
@@ -124,7 +54,8 @@ class StormTest(unittest.TestCase):
     TRAFFIC_S = os.environ.get("BSCHUB_STORM_TRAFFIC_S", "12")
 
     def test_storm_while_established_nodes_exchange_traffic(self):
-        hub = start_hub("--workers", "2", "--max-handshakes", "16", "--source-rate", "0")
+        hub = start_hub("--workers", "2", "--max-handshakes", "16", "--source-rate", "0",
+                        log_level=LOG)
         try:
             common = ["--uri", hub.uri, "--cert", PKI.node(1)[0], "--key", PKI.node(1)[1],
                       "--ca", PKI.ca_cert, "--quiet"]
@@ -151,12 +82,12 @@ class StormTest(unittest.TestCase):
             self.assertEqual(traffic.returncode, 0, traffic_out)
             self.assertIn("lost=0 dup=0 corrupt=0 reorder=0 errors=0", traffic_out)
         finally:
-            c = stop_counters(hub)
-        nodes = self.STORM + 20
-        self.assertEqual(c.get("nodes_connected"), nodes)
-        self.assertEqual(c.get("handshakes_full", 0) + c.get("handshakes_resumed", 0), nodes)
+            c = stop_and_count(hub)
+        n_nodes = self.STORM + 20
+        self.assertEqual(c.get("nodes_connected"), n_nodes)
+        self.assertEqual(c.get("handshakes_full", 0) + c.get("handshakes_resumed", 0), n_nodes)
         # Every accepted connection became a handshake; none were refused or failed.
-        self.assertEqual(c.get("accepted"), nodes)
+        self.assertEqual(c.get("accepted"), n_nodes)
         self.assertEqual(c.get("tls_handshake_failed", 0), 0)
         self.assertEqual(c.get("refused_source_rate", 0), 0)
         # 16 open handshakes over 2 workers: the storm had to wait in the backlog.
@@ -166,7 +97,7 @@ class StormTest(unittest.TestCase):
 
 class SourceRateTest(unittest.TestCase):
     def test_one_source_over_its_rate_is_refused_before_tls(self):
-        hub = start_hub("--source-rate", "1", "--source-burst", "5")
+        hub = start_hub("--source-rate", "1", "--source-burst", "5", log_level=LOG)
         try:
             refused = 0
             socks = []
@@ -196,7 +127,7 @@ class SourceRateTest(unittest.TestCase):
             # One line per refusal (the per-worker flood cap is tested in test_ops.py).
             self.assertEqual(len(lines), refused)
         finally:
-            c = stop_counters(hub)
+            c = stop_and_count(hub)
         self.assertEqual(c.get("refused_source_rate"), refused)
         self.assertEqual(c.get("nodes_connected"), 1)
 
@@ -216,19 +147,19 @@ class ResumptionTest(unittest.TestCase):
         return session, reused
 
     def test_python_client_resumes_with_the_ticket(self):
-        hub = start_hub()
+        hub = start_hub(log_level=LOG)
         try:
             session, reused = self.connect_twice(hub)
             self.assertTrue(session is not None and session.has_ticket)
             self.assertTrue(reused)
         finally:
-            c = stop_counters(hub)
+            c = stop_and_count(hub)
         self.assertEqual(c.get("handshakes_full"), 1)
         self.assertEqual(c.get("handshakes_resumed"), 1)
         self.assertEqual(c.get("nodes_connected"), 2)
 
     def test_openssl_s_client_reports_reused(self):
-        hub = start_hub()
+        hub = start_hub(log_level=LOG)
         node_cert, node_key = PKI.node(2)
         sess = os.path.join(tempfile.mkdtemp(prefix="bschub-sess-"), "sess.pem")
         try:
@@ -244,31 +175,31 @@ class ResumptionTest(unittest.TestCase):
                 shell=True, capture_output=True, text=True, timeout=20)
             self.assertIn("Reused, TLSv1.3", second.stdout, second.stdout + second.stderr)
         finally:
-            c = stop_counters(hub)
+            c = stop_and_count(hub)
         self.assertEqual(c.get("handshakes_resumed"), 1)
 
     def test_ticket_past_its_lifetime_falls_back_to_a_full_handshake(self):
         # Lifetime 1 s: the ticket key rotates every second, so 3.5 s later the ticket's key is
         # gone and its age is past the lifetime.
-        hub = start_hub("--ticket-lifetime", "1")
+        hub = start_hub("--ticket-lifetime", "1", log_level=LOG)
         try:
             session, reused = self.connect_twice(hub, wait_between=3.5)
             self.assertTrue(session.has_ticket)
             self.assertFalse(reused)
         finally:
-            c = stop_counters(hub)
+            c = stop_and_count(hub)
         self.assertEqual(c.get("handshakes_full"), 2)
         self.assertEqual(c.get("handshakes_resumed", 0), 0)
         self.assertEqual(c.get("nodes_connected"), 2)
 
     def test_no_tls_tickets_turns_resumption_off(self):
-        hub = start_hub("--no-tls-tickets")
+        hub = start_hub("--no-tls-tickets", log_level=LOG)
         try:
             session, reused = self.connect_twice(hub)
             self.assertFalse(session is not None and session.has_ticket)
             self.assertFalse(reused)
         finally:
-            c = stop_counters(hub)
+            c = stop_and_count(hub)
         self.assertEqual(c.get("handshakes_full"), 2)
 
 
@@ -287,7 +218,7 @@ class GroupTest(unittest.TestCase):
         return r.stdout
 
     def test_default_takes_the_clients_x25519_share(self):
-        hub = start_hub()
+        hub = start_hub(log_level=LOG)
         try:
             out = self.handshake_trace(hub)
         finally:
@@ -296,7 +227,7 @@ class GroupTest(unittest.TestCase):
         self.assertIn("Server Temp Key: X25519", out)
 
     def test_p256_only_costs_one_hello_retry(self):
-        hub = start_hub("--tls-groups", "p256")
+        hub = start_hub("--tls-groups", "p256", log_level=LOG)
         try:
             out = self.handshake_trace(hub)
         finally:

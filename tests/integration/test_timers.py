@@ -6,23 +6,18 @@ timeout of silence, then close if unanswered).
     BSCHUB=build/bschub /usr/bin/python3 tests/integration/test_timers.py
 """
 import asyncio
-import os
-import socket
-import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import bvlc  # noqa: E402
-import test_hub  # noqa: E402
-from test_hub import HubTestCase, Node, open_ws  # noqa: E402
+from lib import bvlc, hubproc, nodes
+from lib.nodes import HubTestCase, Node, open_ws, tcp_connect
 
 
 def setUpModule():
-    test_hub.setUpModule()
+    nodes.setup_pki()
 
 
 def tearDownModule():
-    test_hub.tearDownModule()
+    nodes.cleanup_pki()
 
 
 class TimersTest(HubTestCase):
@@ -30,13 +25,10 @@ class TimersTest(HubTestCase):
 
     async def test_silent_tcp_connection_is_closed_at_the_handshake_deadline(self):
         since = len(self.hub.stderr_lines())
-        loop = asyncio.get_running_loop()
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setblocking(False)
-        await loop.sock_connect(sock, self.hub.address)
+        sock = await tcp_connect(self.hub)
         t0 = time.monotonic()
         try:
-            data = await asyncio.wait_for(loop.sock_recv(sock, 100), 5.0)
+            data = await asyncio.wait_for(asyncio.get_running_loop().sock_recv(sock, 100), 5.0)
         finally:
             sock.close()
         elapsed = time.monotonic() - t0
@@ -75,4 +67,4 @@ class TimersTest(HubTestCase):
 
 
 if __name__ == "__main__":
-    test_hub._main()
+    hubproc.main()

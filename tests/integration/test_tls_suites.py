@@ -20,18 +20,16 @@ import signal
 import socket
 import ssl
 import subprocess
-import sys
 import tempfile
 import time
 import unittest
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-import certs  # noqa: E402
-import hubproc  # noqa: E402
-import test_storm  # noqa: E402  (its blocking BACnet/SC node: bsc_connect, bsc_close)
+from lib import hubproc, nodes
+from lib.hubproc import load_binary, stop_and_count
+from lib.nodes import bsc_close, bsc_connect, start_hub
 
 PKI = None
+LOG = "info"    # the log level of these hubs, unless a test reads debug lines
 AES128 = "TLS_AES_128_GCM_SHA256"
 AES256 = "TLS_AES_256_GCM_SHA384"
 CHACHA = "TLS_CHACHA20_POLY1305_SHA256"
@@ -44,20 +42,11 @@ HUB_DEFAULT_FIRST = CHACHA
 
 def setUpModule():
     global PKI
-    PKI = certs.make_pki(tempfile.mkdtemp(prefix="bschub-suites-pki-"))
+    PKI = nodes.setup_pki()
 
 
 def tearDownModule():
-    if PKI is not None:
-        PKI.cleanup()
-
-
-def start_hub(*extra, log_level="info"):
-    return hubproc.HubProcess(hubproc.find_binary(), PKI.hub_cert, PKI.hub_key, PKI.ca_cert,
-                              log_level=log_level, extra_args=list(extra)).start(timeout=10.0)
-
-
-stop_counters = hubproc.stop_and_count
+    nodes.cleanup_pki()
 
 
 def s_client(hub, suites: str) -> str:
@@ -74,7 +63,7 @@ def s_client(hub, suites: str) -> str:
 def run_load(hub, *args) -> subprocess.CompletedProcess:
     """bschub-load against `hub` as node 1 (quiet); `args` pick the mode and the suites."""
     return subprocess.run(
-        [test_storm.load_binary(), "--uri", hub.uri, "--cert", PKI.node(1)[0],
+        [load_binary(), "--uri", hub.uri, "--cert", PKI.node(1)[0],
          "--key", PKI.node(1)[1], "--ca", PKI.ca_cert, "--quiet", *args],
         capture_output=True, text=True, timeout=60)
 
@@ -88,7 +77,7 @@ def handshake_in_pieces(port: int, ctx: ssl.SSLContext, cuts) -> str:
     """A TLS handshake whose ClientHello reaches the hub in pieces (split at `cuts`, one
     send each): the hub must wait for the whole first record before it picks the suite.
     Returns the negotiated suite."""
-    sock = socket.create_connection(("127.0.0.1", port), timeout=test_storm.IO_TIMEOUT)
+    sock = socket.create_connection(("127.0.0.1", port), timeout=nodes.SOCKET_TIMEOUT)
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
     tls = ctx.wrap_bio(incoming, outgoing)
@@ -122,16 +111,16 @@ def handshake_in_pieces(port: int, ctx: ssl.SSLContext, cuts) -> str:
 
 class OpenSslClientTest(unittest.TestCase):
     def test_default_hub_picks_its_first_suite_not_the_clients(self):
-        hub = start_hub()
+        hub = start_hub(log_level=LOG)
         try:
             out = s_client(hub, OPENSSL_ORDER)
         finally:
-            c = stop_counters(hub)
+            c = stop_and_count(hub)
         self.assertIn(f"New, TLSv1.3, Cipher is {HUB_DEFAULT_FIRST}", out)
         self.assertEqual(c.get("handshakes_full"), 1)
 
     def test_chacha20_first_on_the_hub(self):
-        hub = start_hub("--tls-ciphersuites", "chacha20,aes128")
+        hub = start_hub("--tls-ciphersuites", "chacha20,aes128", log_level=LOG)
         try:
             out = s_client(hub, OPENSSL_ORDER)
             # The hub's second choice when the client does not offer its first.
@@ -144,7 +133,8 @@ class OpenSslClientTest(unittest.TestCase):
     def test_hello_retry_request_keeps_the_chosen_suite(self):
         # OpenSSL sends an X25519 key share; a P-256-only hub asks again (HelloRetryRequest),
         # and the second ClientHello goes to the same mbedTLS session and config.
-        hub = start_hub("--tls-groups", "p256", "--tls-ciphersuites", "chacha20,aes128")
+        hub = start_hub("--tls-groups", "p256", "--tls-ciphersuites", "chacha20,aes128",
+                        log_level=LOG)
         node_cert, node_key = PKI.node(1)
         try:
             r = subprocess.run(
@@ -153,13 +143,13 @@ class OpenSslClientTest(unittest.TestCase):
                  "-key", node_key, "-CAfile", PKI.ca_cert, "-msg"],
                 input="", capture_output=True, text=True, timeout=20)
         finally:
-            c = stop_counters(hub)
+            c = stop_and_count(hub)
         self.assertEqual(r.stdout.count("ClientHello"), 2, r.stdout)
         self.assertIn(f"New, TLSv1.3, Cipher is {CHACHA}", r.stdout)
         self.assertEqual(c.get("handshakes_full"), 1)
 
     def test_preference_survives_a_certificate_reload(self):
-        hub = start_hub("--tls-ciphersuites", "chacha20,aes128")
+        hub = start_hub("--tls-ciphersuites", "chacha20,aes128", log_level=LOG)
         try:
             mark = hub.mark()
             hub.send_signal(signal.SIGHUP)
@@ -170,17 +160,17 @@ class OpenSslClientTest(unittest.TestCase):
         self.assertIn(f"New, TLSv1.3, Cipher is {CHACHA}", out)
 
     def test_client_without_an_allowed_suite_fails_and_the_hub_serves_on(self):
-        hub = start_hub("--tls-ciphersuites", "chacha20,aes128")
+        hub = start_hub("--tls-ciphersuites", "chacha20,aes128", log_level=LOG)
         try:
             refused = s_client(hub, AES256)
             hub.wait_for_log(r"event=tls_handshake_failed", timeout=10.0)
             # The next client is served as usual.
-            sock = test_storm.bsc_connect(hub.port, python_context())
+            sock = bsc_connect(hub.port, python_context())
             cipher = sock.cipher()[0]
-            test_storm.bsc_close(sock)
+            bsc_close(sock)
             lines = hub.logs_since(0, r"event=tls_handshake_failed")
         finally:
-            c = stop_counters(hub)
+            c = stop_and_count(hub)
         self.assertNotIn("Cipher is TLS_", refused.replace("Cipher is (NONE)", ""))
         self.assertEqual(len(lines), 1, lines)
         self.assertIn('reason="no cipher suite in common', lines[0])
@@ -195,38 +185,39 @@ class PythonClientTest(unittest.TestCase):
         for hub_list, want in ((None, HUB_DEFAULT_FIRST), ("chacha20,aes128", CHACHA),
                                ("aes256", AES256)):
             with self.subTest(hub=hub_list):
-                hub = start_hub(*(["--tls-ciphersuites", hub_list] if hub_list else []))
+                hub = start_hub(*(["--tls-ciphersuites", hub_list] if hub_list else []),
+                                log_level=LOG)
                 try:
-                    sock = test_storm.bsc_connect(hub.port, python_context())
+                    sock = bsc_connect(hub.port, python_context())
                     cipher = sock.cipher()[0]
-                    test_storm.bsc_close(sock)
+                    bsc_close(sock)
                 finally:
                     hub.stop()
                 self.assertEqual(cipher, want)
 
     def test_client_hello_in_pieces(self):
-        hub = start_hub("--tls-ciphersuites", "aes128,chacha20")
+        hub = start_hub("--tls-ciphersuites", "aes128,chacha20", log_level=LOG)
         try:
             cipher = handshake_in_pieces(hub.port, python_context(), cuts=[1, 3, 5, 9, 60])
         finally:
-            c = stop_counters(hub)
+            c = stop_and_count(hub)
         self.assertEqual(cipher, AES128)
         self.assertEqual(c.get("handshakes_full"), 1)
         self.assertEqual(c.get("tls_handshake_failed", 0), 0)
 
     def test_resumed_session_keeps_the_non_default_suite(self):
-        hub = start_hub("--tls-ciphersuites", "chacha20,aes128")
+        hub = start_hub("--tls-ciphersuites", "chacha20,aes128", log_level=LOG)
         try:
             ctx = python_context()
-            first = test_storm.bsc_connect(hub.port, ctx)
+            first = bsc_connect(hub.port, ctx)
             session = first.session
             first_cipher = first.cipher()[0]
-            test_storm.bsc_close(first)
-            second = test_storm.bsc_connect(hub.port, ctx, session=session)
+            bsc_close(first)
+            second = bsc_connect(hub.port, ctx, session=session)
             reused, second_cipher = second.session_reused, second.cipher()[0]
-            test_storm.bsc_close(second)
+            bsc_close(second)
         finally:
-            c = stop_counters(hub)
+            c = stop_and_count(hub)
         self.assertEqual(first_cipher, CHACHA)
         self.assertTrue(reused)
         self.assertEqual(second_cipher, CHACHA)
@@ -242,7 +233,7 @@ class LoadToolTest(unittest.TestCase):
                            "--size", "24-1497", "--ciphersuites", "chacha20")
             suites = hub.logs_since(0, r"event=tls_established")
         finally:
-            c = stop_counters(hub)
+            c = stop_and_count(hub)
         self.assertEqual(run.returncode, 0, run.stdout + run.stderr)
         self.assertIn("lost=0 dup=0 corrupt=0 reorder=0 errors=0", run.stdout)
         self.assertEqual(len(suites), 4, suites)
@@ -265,7 +256,7 @@ class LoadToolTest(unittest.TestCase):
 
     def test_bad_list_exits_2_with_one_line(self):
         run = subprocess.run(
-            [test_storm.load_binary(), "--uri", "ws://127.0.0.1:9", "--ciphersuites",
+            [load_binary(), "--uri", "ws://127.0.0.1:9", "--ciphersuites",
              "aes128,des"], capture_output=True, text=True, timeout=10)
         self.assertEqual(run.returncode, 2)
         self.assertEqual(run.stderr.strip().count("\n"), 0, run.stderr)

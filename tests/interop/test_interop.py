@@ -32,12 +32,11 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(REPO, "tests", "integration"))
 
-import bvlc  # noqa: E402
-import certs  # noqa: E402
-import hubproc  # noqa: E402
 import websockets  # noqa: E402
 
-SUBPROTOCOL = "hub.bsc.bacnet.org"
+from lib import bvlc, certs, hubproc, nodes  # noqa: E402
+from lib.nodes import SUBPROTOCOL  # noqa: E402
+
 IO_TIMEOUT = 5.0
 # A JVM needs a second or two to start; sanitizer builds slow the hub's handshakes too.
 START_TIMEOUT = 30.0
@@ -51,7 +50,7 @@ _tmp = None
 def setUpModule():
     global PKI, JAVA_CLASSES, _tmp
     _tmp = tempfile.mkdtemp(prefix="bschub-interop-")
-    PKI = certs.make_pki(os.path.join(_tmp, "pki"))
+    PKI = nodes.setup_pki(directory=os.path.join(_tmp, "pki"))
     for kind in ("p384", "rsa2048", "rsa3072"):
         CERTS[kind] = certs.make_leaf(PKI, f"node-{kind}", kind)
     CERTS["rsa-hub"] = certs.make_leaf(PKI, "hub-rsa2048", "rsa2048", "v3_hub")
@@ -70,12 +69,8 @@ def setUpModule():
 
 
 def tearDownModule():
+    nodes.cleanup_pki()
     shutil.rmtree(_tmp, ignore_errors=True)
-
-
-def start_hub(*extra, cert=None, key=None):
-    return hubproc.HubProcess(hubproc.find_binary(), cert or PKI.hub_cert, key or PKI.hub_key,
-                              PKI.ca_cert, extra_args=extra).start()
 
 
 def vmac_text(b: bytes) -> str:
@@ -213,12 +208,16 @@ class Probe:
 # --- the suite ---------------------------------------------------------------------------
 
 class InteropCase(hubproc.HubTestCase):
-    """A hub with default flags per class (subclasses may override make_hub), and the
-    contract's exchange between one node program and the probe."""
+    """One hub per class with its default flags (debug log), the hub certificate
+    CERTS[HUB_CERT] if set, else the suite PKI's; and the contract's exchange between one
+    node program and the probe."""
+
+    HUB_CERT = None
 
     @classmethod
     def make_hub(cls):
-        return start_hub()
+        cert, key = CERTS[cls.HUB_CERT] if cls.HUB_CERT else (None, None)
+        return nodes.start_hub(cert=cert, key=key, log_level="debug")
 
     async def exchange(self, stack, probe=None, vmac=None, **kw):
         """The whole exchange, then the program's exit; `probe`: an already connected one."""
@@ -352,37 +351,34 @@ class ClientHabitTest(InteropCase):
 
     async def test_lower_case_headers(self):
         ctx = hubproc.node_tls_context(*PKI.node(1), PKI.ca_cert)
-        reader, writer = await asyncio.open_connection("127.0.0.1", self.hub.port, ssl=ctx)
-        try:
-            writer.write(b"get / HTTP/1.1\r\nhost: 127.0.0.1\r\nupgrade: websocket\r\n"
-                         b"connection: upgrade\r\nsec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                         b"sec-websocket-version: 13\r\nsec-websocket-protocol: "
-                         + SUBPROTOCOL.encode() + b"\r\n\r\n")
-            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), IO_TIMEOUT)
-        finally:
-            writer.close()
+
+        async def answer_to(method: bytes):
+            """The head of the hub's answer to an upgrade request with lower-case header
+            names (and values) and this method."""
+            reader, writer = await asyncio.open_connection("127.0.0.1", self.hub.port, ssl=ctx)
+            try:
+                writer.write(method + b" / HTTP/1.1\r\nhost: 127.0.0.1\r\n"
+                             b"upgrade: websocket\r\nconnection: upgrade\r\n"
+                             b"sec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                             b"sec-websocket-version: 13\r\nsec-websocket-protocol: "
+                             + SUBPROTOCOL.encode() + b"\r\n\r\n")
+                return await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), IO_TIMEOUT)
+            finally:
+                writer.close()
+
         # Method names are case-sensitive (RFC 9110 9.1): a lower-case method is refused;
         # header names are not, which the next request shows.
+        head = await answer_to(b"get")
         self.assertTrue(head.startswith(b"HTTP/1.1 4"), head)
-        reader, writer = await asyncio.open_connection("127.0.0.1", self.hub.port, ssl=ctx)
-        try:
-            writer.write(b"GET / HTTP/1.1\r\nhost: 127.0.0.1\r\nupgrade: websocket\r\n"
-                         b"connection: upgrade\r\nsec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                         b"sec-websocket-version: 13\r\nsec-websocket-protocol: "
-                         + SUBPROTOCOL.encode() + b"\r\n\r\n")
-            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), IO_TIMEOUT)
-            self.assertTrue(head.startswith(b"HTTP/1.1 101"), head)
-            self.assertIn(b"s3pPLMBiTxaQ9kYGzzhZRbK+xOo=", head)  # RFC 6455 1.3's example
-        finally:
-            writer.close()
+        head = await answer_to(b"GET")
+        self.assertTrue(head.startswith(b"HTTP/1.1 101"), head)
+        self.assertIn(b"s3pPLMBiTxaQ9kYGzzhZRbK+xOo=", head)  # RFC 6455 1.3's example
 
 
 class RsaHubTest(InteropCase):
     """A hub whose own certificate is RSA 2048 (signing rsa_pss_rsae_*), with every stack."""
 
-    @classmethod
-    def make_hub(cls):
-        return start_hub(cert=CERTS["rsa-hub"][0], key=CERTS["rsa-hub"][1])
+    HUB_CERT = "rsa-hub"
 
     async def test_every_stack(self):
         probe = await Probe.connect(self.hub)

@@ -1,5 +1,5 @@
 // Unit tests of sc_node.js's BVLC-SC codec: `node --test` in this folder (no hub needed).
-// The expected bytes are the same as tests/integration/bvlc.py produces.
+// The expected bytes are the same as tests/integration/lib/bvlc.py produces.
 'use strict';
 
 const test = require('node:test');

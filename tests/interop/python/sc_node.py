@@ -19,7 +19,7 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
                                 "integration"))
-import bvlc  # noqa: E402
+from lib import bvlc  # noqa: E402
 import websockets  # noqa: E402
 
 SUBPROTOCOL = "hub.bsc.bacnet.org"

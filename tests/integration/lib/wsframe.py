@@ -1,10 +1,12 @@
 """RFC 6455 client frames and upgrade requests built by hand, for tests and fuzz seeds that
 need what a WebSocket library would refuse to send (bad RSV bits, unmasked, lying lengths,
-missing headers). Shared by test_bad_input.py, test_faults.py, test_storm.py and
-fuzz/make_seeds.py. Stdlib only."""
+missing headers). Used by the raw-socket tests (test_bad_input.py, test_faults.py,
+test_flood.py), lib/nodes.py's blocking node, fuzz/make_seeds.py and bench/soak.py.
+Stdlib only."""
 import os
 
 TEXT, BINARY, CLOSE, PING, PONG, CONT = 0x1, 0x2, 0x8, 0x9, 0xA, 0x0
+WS_KEY = "dGhlIHNhbXBsZSBub25jZQ=="   # the sample nonce of RFC 6455 §1.3
 
 
 def mask_bytes(payload: bytes, key: bytes) -> bytes:
@@ -35,7 +37,7 @@ def ws_frame(opcode: int, payload: bytes = b"", fin: bool = True, rsv: int = 0, 
     return hdr + key + mask_bytes(payload, key)
 
 
-def upgrade_request(key, version="13", protocol="hub.bsc.bacnet.org", method="GET",
+def upgrade_request(key=WS_KEY, version="13", protocol="hub.bsc.bacnet.org", method="GET",
                     target="/", http="HTTP/1.1", extra="", upgrade="websocket",
                     connection="Upgrade", host="127.0.0.1") -> bytes:
     """The HTTP/1.1 upgrade request head; a header given as None is left out, `extra` is

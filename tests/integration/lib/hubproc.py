@@ -1,8 +1,8 @@
-"""Start / stop a bschub process for the integration tests.
+"""Start / stop a bschub process for the integration tests (and the benches in bench/).
 
-The binary comes from the BSCHUB environment variable (test_hub.py also accepts it as
-its first argument), else <repo>/build/bschub. Only loopback addresses are used.
-Every wait here is bounded.
+The binary comes from the BSCHUB environment variable (a suite run through main() also
+accepts it as its first argument), else <repo>/build/bschub; bschub-load likewise from
+BSCHUB_LOAD. Only loopback addresses are used. Every wait here is bounded.
 """
 
 import asyncio
@@ -10,15 +10,18 @@ import collections
 import os
 import re
 import signal
+import ssl
 import subprocess
 import sys
 import threading
 import time
 import unittest
-from typing import List, Optional, Sequence
+from typing import Callable, List, Optional, Sequence
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__)))))
 DEFAULT_BINARY = os.path.join(REPO, "build", "bschub")
+DEFAULT_LOAD_BINARY = os.path.join(REPO, "build", "bschub-load")
 
 LISTEN_RE = re.compile(r"^bschub listening on (wss?)://(\[[^\]]*\]|[^:/\s]+):(\d+)")
 METRICS_RE = re.compile(r"^bschub metrics on http://(\[[^\]]*\]|[^:/\s]+):(\d+)")
@@ -31,21 +34,41 @@ def find_binary() -> str:
     return os.path.abspath(path)
 
 
+def load_binary() -> str:
+    """bschub-load: BSCHUB_LOAD, else <repo>/build/bschub-load."""
+    return os.path.abspath(os.environ.get("BSCHUB_LOAD") or DEFAULT_LOAD_BINARY)
+
+
 class HubStartError(RuntimeError):
     pass
 
 
 class HubProcess:
-    def __init__(self, binary: str, cert: str, key: str, ca: str,
-                 vmac: Optional[str] = None, uuid: Optional[str] = None,
+    """One bschub process on HOST:0 (the port it picked is read from its stdout).
+
+    cert, key, ca: the TLS files (None: not passed, for a --no-tls hub). shutdown_timeout:
+    --shutdown-timeout unless extra_args has one (None: the hub's default). For the
+    benches: wrapper is put in front of the command (taskset -c 0), stderr_path sends
+    stderr to that file instead of collecting it here (stderr_lines() reads the file),
+    on_stderr is called with each collected stderr line as it arrives (from a reader
+    thread), preexec_fn goes to subprocess.Popen."""
+
+    def __init__(self, binary: str, cert: Optional[str], key: Optional[str],
+                 ca: Optional[str], vmac: Optional[str] = None, uuid: Optional[str] = None,
                  tls: bool = True, log_level: str = "debug",
                  extra_args: Sequence[str] = (), host: str = "127.0.0.1",
-                 metrics: bool = False):
+                 metrics: bool = False, shutdown_timeout: Optional[str] = "2",
+                 wrapper: Sequence[str] = (),
+                 stderr_path: Optional[str] = None,
+                 on_stderr: Optional[Callable[[str], None]] = None,
+                 preexec_fn: Optional[Callable[[], None]] = None):
         self.binary = binary
         self.host = host
         self.tls = tls
-        self.argv = [binary, "--listen", f"{host}:0", "--cert", cert, "--key", key,
-                     "--ca", ca]
+        self.argv = [*wrapper, binary, "--listen", f"{host}:0"]
+        for flag, path in (("--cert", cert), ("--key", key), ("--ca", ca)):
+            if path is not None:
+                self.argv += [flag, path]
         if vmac is not None:
             self.argv += ["--vmac", vmac]
         if uuid is not None:
@@ -59,12 +82,15 @@ class HubProcess:
             self.argv += ["--workers", os.environ["BSCHUB_WORKERS"]]
         # Nodes that never answer the shutdown Disconnect-Request would otherwise hold each
         # stop for the default 5 s, the whole stop() budget.
-        if "--shutdown-timeout" not in extra_args:
-            self.argv += ["--shutdown-timeout", "2"]
+        if shutdown_timeout is not None and "--shutdown-timeout" not in extra_args:
+            self.argv += ["--shutdown-timeout", shutdown_timeout]
         # metrics=True: the ops listener on an ephemeral loopback port (see metrics_port).
         if metrics and "--metrics" not in extra_args:
             self.argv += ["--metrics", "127.0.0.1:0"]
         self.argv += list(extra_args)
+        self.stderr_path = stderr_path
+        self.on_stderr = on_stderr
+        self.preexec_fn = preexec_fn
         self.metrics_port: Optional[int] = None
         self.proc: Optional[subprocess.Popen] = None
         self.port: Optional[int] = None
@@ -83,11 +109,21 @@ class HubProcess:
         if not os.path.isfile(self.binary) or not os.access(self.binary, os.X_OK):
             raise HubStartError(f"bschub binary not found or not executable: {self.binary} "
                                 f"(set BSCHUB=/path/to/bschub)")
-        self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL,
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                     text=True, errors="replace", bufsize=1)
+        if self.stderr_path is not None:
+            with open(self.stderr_path, "w") as err:
+                self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL,
+                                             stdout=subprocess.PIPE, stderr=err, text=True,
+                                             errors="replace", bufsize=1,
+                                             preexec_fn=self.preexec_fn)
+        else:
+            self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL,
+                                         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                         text=True, errors="replace", bufsize=1,
+                                         preexec_fn=self.preexec_fn)
         _live.append(self)
         for stream, sink in ((self.proc.stdout, self._stdout), (self.proc.stderr, self._stderr)):
+            if stream is None:
+                continue
             t = threading.Thread(target=self._pump, args=(stream, sink), daemon=True)
             t.start()
             self._threads.append(t)
@@ -106,7 +142,7 @@ class HubProcess:
             raise HubStartError(
                 f"bschub did not print 'bschub listening on ...' within {timeout} s "
                 f"(exit code {rc}).\nargv: {' '.join(self.argv)}\nstdout:\n"
-                + "".join(self._stdout) + "stderr (tail):\n" + "".join(self._stderr[-40:]))
+                + "".join(self._stdout) + "stderr (tail):\n" + self.stderr_tail(40))
         m = LISTEN_RE.match(self.listen_line)
         self.scheme, self.port = m.group(1), int(m.group(3))
         with self._lock:
@@ -136,6 +172,8 @@ class HubProcess:
                             and LISTEN_RE.match(line)):
                         self.listen_line = line.rstrip("\n")
                     self._cond.notify_all()
+                if sink is self._stderr and self.on_stderr is not None:
+                    self.on_stderr(line)
         except (ValueError, OSError):
             pass
         finally:
@@ -156,6 +194,9 @@ class HubProcess:
         return self.proc is not None and self.proc.poll() is None
 
     def stderr_lines(self) -> List[str]:
+        if self.stderr_path is not None:
+            with open(self.stderr_path, errors="replace") as f:
+                return f.readlines()
         with self._lock:
             return list(self._stderr)
 
@@ -164,28 +205,26 @@ class HubProcess:
 
     def mark(self) -> int:
         """Index to pass as `since` to wait_for_log()."""
-        with self._lock:
-            return len(self._stderr)
+        return len(self.stderr_lines())
 
     def wait_for_log(self, pattern: str, since: int = 0, timeout: float = 3.0,
                      predicate=None) -> Optional[str]:
         """First stderr line at index >= since that matches the regex (and predicate)."""
         rx = re.compile(pattern)
         deadline = time.monotonic() + timeout
-        with self._cond:
-            while True:
-                for line in self._stderr[since:]:
-                    if rx.search(line) and (predicate is None or predicate(line)):
-                        return line
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    return None
+        while True:
+            for line in self.stderr_lines()[since:]:
+                if rx.search(line) and (predicate is None or predicate(line)):
+                    return line
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            with self._cond:
                 self._cond.wait(min(left, 0.05))
 
     def logs_since(self, since: int, pattern: str) -> List[str]:
         rx = re.compile(pattern)
-        with self._lock:
-            return [ln for ln in self._stderr[since:] if rx.search(ln)]
+        return [ln for ln in self.stderr_lines()[since:] if rx.search(ln)]
 
     # -- stop ---------------------------------------------------------------------------
 
@@ -257,10 +296,13 @@ def sanitizer_lines(hub: HubProcess) -> List[str]:
     return [ln for ln in hub.stderr_lines() if any(s in ln for s in SANITIZER_TEXT)]
 
 
-def stopped_counters(hub: HubProcess):
-    """Counters of the hub's final `event=stopped` line (absent keys are 0)."""
+def stopped_counters(hub: HubProcess, required: bool = True):
+    """Counters of the hub's final `event=stopped` line, as numbers (absent keys are 0). No
+    such line: AssertionError, or no counters at all with required=False."""
     lines = [ln for ln in hub.stderr_lines() if "event=stopped" in ln]
     if not lines:
+        if not required:
+            return collections.defaultdict(int)
         raise AssertionError("no event=stopped line in hub stderr; tail:\n" + hub.stderr_tail())
     tail = lines[-1].split("event=stopped", 1)[1]
     return collections.defaultdict(int, {k: int(v) for k, v in
@@ -273,11 +315,10 @@ def stop_and_count(hub: HubProcess):
     return stopped_counters(hub)
 
 
-def node_tls_context(cert: str, key: str, ca: str) -> "ssl.SSLContext":
+def node_tls_context(cert: str, key: str, ca: str) -> ssl.SSLContext:
     """A node's TLS 1.3 client context in Python's ssl (OpenSSL, so its suites in OpenSSL's
     order: AES-256 first): its certificate, the site CA, ALPN http/1.1, no name checks
     (BACnet/SC does none, Std AB.7.4)."""
-    import ssl
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.minimum_version = ssl.TLSVersion.TLSv1_3
     ctx.check_hostname = False
@@ -289,8 +330,9 @@ def node_tls_context(cert: str, key: str, ca: str) -> "ssl.SSLContext":
 
 class HubTestCase(unittest.IsolatedAsyncioTestCase):
     """One hub per TestCase class, made by the subclass's make_hub(). At the end of the class
-    the hub gets SIGTERM and must exit 0 within 5 s with no sanitizer report in its stderr.
-    A test that stops the hub itself sets self.hub_stopped = True."""
+    the hub gets SIGTERM and must exit 0 within 5 s with no sanitizer report in its stderr;
+    then check_stopped_counters() sees its totals. A test that stops the hub itself sets
+    self.hub_stopped = True."""
 
     hub: Optional[HubProcess] = None
 
@@ -317,8 +359,15 @@ class HubTestCase(unittest.IsolatedAsyncioTestCase):
                 bad = sanitizer_lines(hub)
                 if bad:
                     raise AssertionError("sanitizer report in hub stderr:\n" + "".join(bad[:20]))
+                cls.check_stopped_counters(stopped_counters(hub, required=False))
         finally:
             super().tearDownClass()
+
+    @classmethod
+    def check_stopped_counters(cls, counters) -> None:
+        """Called at the end of the class, once the hub has exited cleanly, with the
+        counters of its event=stopped line (absent keys are 0). A subclass asserts on
+        them here."""
 
     async def asyncSetUp(self):
         self.hub_stopped = False
@@ -349,6 +398,7 @@ def main() -> None:
     for name, path in zip(("BSCHUB", "BSCHUB_LOAD"), args[:2]):
         os.environ[name] = os.path.abspath(path)
         sys.argv.remove(path)
+    sys.stderr.write(f"bschub under test: {find_binary()}\n")
     unittest.main(module="__main__")
 
 

@@ -1,7 +1,9 @@
 """Test PKI for the bschub integration tests, built with the `openssl` CLI.
 
 make_pki() is all EC P-256 / SHA-256 (the mandatory BACnet/SC TLS profile); make_leaf()
-adds P-384 and RSA keys, a node certificate without clientAuth and an intermediate CA.
+adds P-384 and RSA keys, a node certificate without clientAuth and an intermediate CA;
+make_self_signed() a node certificate that no CA signed. make_tool_pki() runs
+tools/make-certs.sh instead (the PKI the benches measure with).
 
 Layout produced by make_pki(directory):
 
@@ -18,8 +20,9 @@ The expired / not-yet-valid certificates are issued with `openssl ca -startdate/
 because OpenSSL 3.0's `x509 -req` has no -not_before/-not_after. If that fails for any
 reason those two attributes are None and the tests that need them are skipped.
 
-Run directly to build a PKI in a directory and print `openssl verify` results:
-    /usr/bin/python3 tests/integration/certs.py [DIR]
+Run directly to build a PKI in a directory and print `openssl verify` results (stdlib only,
+so it runs as a plain script from anywhere):
+    /usr/bin/python3 tests/integration/lib/certs.py [DIR]
 """
 
 import os
@@ -32,6 +35,8 @@ from dataclasses import dataclass, field
 from typing import Dict, Optional, Tuple
 
 OPENSSL = os.environ.get("OPENSSL", "openssl")
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__)))))
 
 _CNF = """\
 [req]
@@ -73,6 +78,12 @@ basicConstraints = critical, CA:TRUE, pathlen:0
 keyUsage = critical, keyCertSign, cRLSign
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid:always
+
+[v3_self]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = clientAuth, serverAuth
+subjectKeyIdentifier = hash
 
 [ca]
 default_ca = ca_default
@@ -197,6 +208,25 @@ def make_leaf(pki: "Pki", name: str, key_type: str = "p256", ext: str = "v3_node
     cnf = os.path.join(pki.directory, "openssl.cnf")
     return _make_leaf(pki.directory, cnf, name, name, ca or (pki.ca_cert, pki.ca_key), ext,
                       key_type)
+
+
+def make_self_signed(pki: "Pki", name: str) -> Tuple[str, str]:
+    """A self-signed P-256 certificate with a node's extensions, in pki's directory: signed
+    by nobody a hub trusts. Returns (cert, key)."""
+    key = os.path.join(pki.directory, f"{name}.key")
+    cert = os.path.join(pki.directory, f"{name}.pem")
+    _genkey(key)
+    _run("req", "-config", os.path.join(pki.directory, "openssl.cnf"), "-new", "-x509",
+         "-key", key, "-sha256", "-days", "825", "-subj", f"/O=bschub tests/CN={name}",
+         "-extensions", "v3_self", "-set_serial", _serial(), "-out", cert)
+    return cert, key
+
+
+def make_tool_pki(directory: str, n_nodes: int = 1) -> None:
+    """tools/make-certs.sh DIRECTORY N: the site PKI as the project ships it (ca.pem,
+    hub.pem/.key, node1..N.pem/.key), which the benches measure with."""
+    subprocess.run([os.path.join(REPO, "tools", "make-certs.sh"), directory, str(n_nodes)],
+                   check=True, stdout=subprocess.DEVNULL)
 
 
 def make_pki(directory: Optional[str] = None, n_nodes: int = 4) -> Pki:

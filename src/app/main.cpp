@@ -6,10 +6,10 @@
 #include <cstdio>
 #include <thread>
 
-#include "app/config.hpp"
-#include "net/tls_context.hpp"
 #include "app/config_file.hpp"
+#include "core/config.hpp"
 #include "core/hub.hpp"
+#include "net/tls_context.hpp"
 #include "util/log.hpp"
 
 namespace {

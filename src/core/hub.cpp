@@ -19,10 +19,10 @@
 #include "core/stats.hpp"
 #include "core/worker.hpp"
 #include "net/tls_context.hpp"
+#include "net/tls_reloader.hpp"
 #include "ops/drop_reporter.hpp"
 #include "ops/http_server.hpp"
 #include "ops/ops_view.hpp"
-#include "ops/tls_reloader.hpp"
 #include "util/log.hpp"
 
 namespace bsc {

@@ -32,8 +32,8 @@
 #include <string>
 #include <vector>
 
-#include "app/config.hpp"
 #include "bsc/bvlc.hpp"
+#include "core/config.hpp"
 #include "core/routing_map.hpp"
 #include "core/worker.hpp"
 #include "util/log.hpp"

@@ -14,7 +14,7 @@
 # target with N processes (libFuzzer -fork=N; default one), FUZZ_WORK (default: a fresh
 # temp dir, removed after a clean run), FUZZ_KEEP=1 keeps it (grown corpora, logs),
 # FUZZ_BUILD_ALL=1 builds everything (load tool, unit tests, benches too) with clang
-# (default: the fuzz targets, the libraries bsc_codec/bsc_net/bsc_core and bschub),
+# (default: the fuzz targets, the layer libraries bsc_* and bschub),
 # FUZZ_SKIP_SETUP=1 skips tools/setup.sh (the project's Debian dependencies).
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -76,7 +76,8 @@ if [ "${FUZZ_BUILD_ALL:-0}" = 1 ]; then
 else
   # The fuzz targets, plus the project's libraries and the hub itself (all of src/) as a
   # clang++-14 compile check.
-  meson compile -C "$BUILD" fuzz-targets bsc_codec bsc_net bsc_core bschub ||
+  meson compile -C "$BUILD" fuzz-targets bsc_util bsc_codec bsc_net bsc_core bsc_ops bsc_app \
+    bschub ||
     die "build failed"
 fi
 

@@ -11,7 +11,7 @@
 #include <sstream>
 #include <vector>
 
-#include "app/config.hpp"
+#include "core/config.hpp"
 #include "net/tls_context.hpp"
 
 namespace bsc {

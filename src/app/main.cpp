@@ -1,15 +1,18 @@
-// bschub: the BACnet/SC hub daemon. Command line -> Config -> Hub; exit codes:
+// bschub: the BACnet/SC hub daemon. Command line -> Config -> Hub (+ ops hooks); exit codes:
 // 0 clean stop (SIGINT/SIGTERM), 2 bad command line / config file / certificates / port.
 // --config FILE: TOML whose keys are the long option names (app/config_file.hpp).
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
 #include <thread>
+#include <utility>
 
-#include "app/config.hpp"
-#include "net/tls_context.hpp"
 #include "app/config_file.hpp"
+#include "core/config.hpp"
 #include "core/hub.hpp"
+#include "net/tls_context.hpp"
+#include "ops/drop_reporter.hpp"
+#include "ops/ops_endpoint.hpp"
 #include "util/log.hpp"
 
 namespace {
@@ -191,5 +194,15 @@ int main(int argc, char** argv) {
   bsc::Hub hub(cfg);
   std::string err = hub.prepare();
   if (!err.empty()) return fail(err);
-  return hub.run();
+  // The operations pieces (src/ops) run beside the hub; core only knows them as hooks.
+  bsc::OpsEndpoint endpoint;
+  bsc::DropReporter drops;
+  bsc::HubHooks hooks;
+  if (cfg.metrics) {
+    hooks.before_start = [&] { return endpoint.start(hub); };
+    hooks.before_stop = [&] { endpoint.stop(); };
+  }
+  hooks.periodic = [&] { drops.check(hub.workers()); };
+  hooks.periodic_interval_s = bsc::DropReporter::kIntervalSeconds;
+  return hub.run(std::move(hooks));
 }

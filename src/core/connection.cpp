@@ -5,9 +5,9 @@
 #include <cstdio>
 #include <cstring>
 
+#include "core/tls_failure.hpp"
 #include "core/worker.hpp"
 #include "net/tls_context.hpp"
-#include "ops/tls_failure.hpp"
 #include "util/log.hpp"
 
 namespace bsc {

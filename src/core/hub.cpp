@@ -9,7 +9,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -19,10 +18,7 @@
 #include "core/stats.hpp"
 #include "core/worker.hpp"
 #include "net/tls_context.hpp"
-#include "ops/drop_reporter.hpp"
-#include "ops/http_server.hpp"
-#include "ops/ops_view.hpp"
-#include "ops/tls_reloader.hpp"
+#include "net/tls_reloader.hpp"
 #include "util/log.hpp"
 
 namespace bsc {
@@ -122,36 +118,10 @@ Hub::~Hub() {
   for (int fd : listen_fds_) close(fd);
 }
 
-std::string Hub::start_ops_server() {
-  auto view = std::make_shared<OpsView>();
-  view->hub.uri = uri_;
-  view->hub.vmac = config_.hub_vmac.to_string();
-  view->hub.uuid = config_.hub_uuid.to_string();
-  view->hub.version = BSCHUB_VERSION;
-  view->hub.started_unix_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                                  std::chrono::system_clock::now().time_since_epoch()).count();
-  for (auto& w : workers_) view->workers.push_back(w.get());
-  view->tls = tls_.get();
-  ops_ = std::make_unique<OpsHttpServer>([view](const std::string& path) {
-    HttpResponse r;
-    if (path == "/metrics") {
-      r.content_type = "text/plain; version=0.0.4; charset=utf-8";
-      r.body = render_metrics(*view, view->gather());
-    } else if (path == "/status") {
-      r.content_type = "application/json";
-      r.body = render_status(*view, view->gather());
-    } else {
-      r.status = 404;
-      r.body = "not found: try /metrics or /status\n";
-    }
-    return r;
-  });
-  std::string err = ops_->start(config_.metrics_host, config_.metrics_port);
-  if (!err.empty()) return err;
-  bool v6 = config_.metrics_host.find(':') != std::string::npos;
-  std::printf("bschub metrics on http://%s%s%s:%u (/metrics, /status)\n", v6 ? "[" : "",
-              config_.metrics_host.c_str(), v6 ? "]" : "", unsigned(ops_->port()));
-  return "";
+std::vector<Worker*> Hub::workers() const {
+  std::vector<Worker*> all;
+  for (auto& w : workers_) all.push_back(w.get());
+  return all;
 }
 
 void Hub::on_main_signal(int signum) {
@@ -199,7 +169,8 @@ std::string Hub::prepare() {
   return "";
 }
 
-int Hub::run() {
+int Hub::run(HubHooks hooks) {
+  hooks_ = std::move(hooks);
   for (unsigned i = 0; i < config_.workers; ++i) {
     workers_.push_back(
         std::make_unique<Worker>(i, config_, tls_.get(), *routing_, open_connections_));
@@ -210,9 +181,9 @@ int Hub::run() {
     w->connect_peers(peers);
     w->set_source_limiter(sources_.get());
   }
-  if (config_.metrics) {
-    // Bound before the workers start, so a busy metrics port fails like a busy hub port.
-    std::string err = start_ops_server();
+  if (hooks_.before_start) {
+    // Before the workers start, so a busy metrics port fails like a busy hub port.
+    std::string err = hooks_.before_start();
     if (!err.empty()) {
       std::fprintf(stderr, "bschub: %s\n", err.c_str());
       return 2;
@@ -222,7 +193,7 @@ int Hub::run() {
     std::string err;
     if (!workers_[i]->start(listen_fds_[i], &err)) {
       std::fprintf(stderr, "bschub: %s\n", err.c_str());
-      if (ops_) ops_->stop();
+      if (hooks_.before_stop) hooks_.before_stop();
       for (unsigned j = 0; j < i; ++j) workers_[j]->request_stop();
       for (auto& w : workers_) w->join();
       return 2;
@@ -230,18 +201,17 @@ int Hub::run() {
     listen_fds_[i] = -1;  // now owned by the worker's uv_tcp_t
   }
   listen_fds_.clear();
-  // The main thread waits for a stop signal, reloads certificates on SIGHUP and
-  // summarises drops and refusals every DropReporter::kIntervalSeconds.
+  // The main thread waits for a stop signal, reloads certificates on SIGHUP and runs the
+  // periodic hook (bschub: drop and refusal summaries).
   uv_loop_t loop;
   uv_loop_init(&loop);
   uv_signal_t sigint, sigterm, sighup;
-  uv_timer_t report;
-  drops_ = std::make_unique<DropReporter>();
+  uv_timer_t periodic;
   uv_signal_init(&loop, &sigint);
   uv_signal_init(&loop, &sigterm);
   uv_signal_init(&loop, &sighup);
-  uv_timer_init(&loop, &report);
-  sigint.data = sigterm.data = sighup.data = report.data = this;
+  uv_timer_init(&loop, &periodic);
+  sigint.data = sigterm.data = sighup.data = periodic.data = this;
   auto on_signal = [](uv_signal_t* h, int signum) {
     static_cast<Hub*>(h->data)->on_main_signal(signum);
     if (signum != SIGHUP) uv_stop(h->loop);
@@ -249,13 +219,11 @@ int Hub::run() {
   uv_signal_start(&sigint, on_signal, SIGINT);
   uv_signal_start(&sigterm, on_signal, SIGTERM);
   uv_signal_start(&sighup, on_signal, SIGHUP);
-  uint64_t every = uint64_t(DropReporter::kIntervalSeconds * 1000);
-  uv_timer_start(&report, [](uv_timer_t* t) {
-    Hub* hub = static_cast<Hub*>(t->data);
-    std::vector<Worker*> ws;
-    for (auto& w : hub->workers_) ws.push_back(w.get());
-    hub->drops_->check(ws);
-  }, every, every);
+  if (hooks_.periodic && hooks_.periodic_interval_s > 0) {
+    uint64_t every = uint64_t(hooks_.periodic_interval_s * 1000);
+    auto on_periodic = [](uv_timer_t* t) { static_cast<Hub*>(t->data)->hooks_.periodic(); };
+    uv_timer_start(&periodic, on_periodic, every, every);
+  }
   // Only now that SIGTERM stops the hub cleanly: a supervisor (or test) may signal at once.
   std::printf("bschub listening on %s (workers=%u, hub vmac %s, uuid %s)\n", uri_.c_str(),
               config_.workers, config_.hub_vmac.to_string().c_str(),
@@ -265,13 +233,14 @@ int Hub::run() {
   for (uv_handle_t* h : {reinterpret_cast<uv_handle_t*>(&sigint),
                          reinterpret_cast<uv_handle_t*>(&sigterm),
                          reinterpret_cast<uv_handle_t*>(&sighup),
-                         reinterpret_cast<uv_handle_t*>(&report)})
+                         reinterpret_cast<uv_handle_t*>(&periodic)})
     uv_close(h, nullptr);
   uv_run(&loop, UV_RUN_DEFAULT);
   uv_loop_close(&loop);
 
-  // Metrics go first: a snapshot request must never wait on a worker that has ended.
-  if (ops_) ops_->stop();
+  // The hook goes first (bschub: the metrics endpoint): a snapshot request must never wait
+  // on a worker that has ended.
+  if (hooks_.before_stop) hooks_.before_stop();
   // Graceful: each worker stops accepting, sends every node a Disconnect-Request and ends
   // when all are closed, or at --shutdown-timeout.
   for (auto& w : workers_) w->request_stop();

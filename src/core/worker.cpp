@@ -6,7 +6,7 @@
 #include "core/connection.hpp"
 #include "core/routing_map.hpp"
 #include "core/source_limiter.hpp"
-#include "ops/tls_reloader.hpp"
+#include "net/tls_reloader.hpp"
 #include "util/log.hpp"
 
 namespace bsc {

@@ -7,8 +7,8 @@
 #include "bsc/bvlc.hpp"
 #include "core/stats.hpp"
 #include "core/worker.hpp"
+#include "net/tls_reloader.hpp"
 #include "ops/ops_view.hpp"
-#include "ops/tls_reloader.hpp"
 
 namespace bsc {
 namespace {

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "app/config.hpp"
+#include "core/config.hpp"
 #include "net/client_hello.hpp"
 #include "net/tls_context.hpp"
 

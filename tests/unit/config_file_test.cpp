@@ -7,8 +7,8 @@
 #include <string>
 #include <unistd.h>
 
-#include "app/config.hpp"
 #include "app/config_file.hpp"
+#include "core/config.hpp"
 
 namespace {
 

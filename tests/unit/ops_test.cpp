@@ -1,8 +1,8 @@
 #include <doctest/doctest.h>
 
 #include "core/stats.hpp"
-#include "ops/log_limiter.hpp"
-#include "ops/tls_failure.hpp"
+#include "core/tls_failure.hpp"
+#include "util/log_limiter.hpp"
 
 using bsc::HandshakeFailure;
 

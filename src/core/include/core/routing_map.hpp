@@ -49,6 +49,7 @@ class RoutingMap {
   size_t size() const;
   size_t capacity() const { return mask_ + 1; }
 
+  static_assert(kMaxWorkers - 1 <= 0xFF, "pack() keeps 8 bits of the worker id");
   // Exposed for tests.
   static uint64_t pack(ConnRef r) {
     return (uint64_t(r.worker & 0xFF) << 56) | (uint64_t(r.slot & 0xFFFFFF) << 32) |

@@ -1,10 +1,11 @@
-#include "app/config.hpp"
+#include "core/config.hpp"
 
 #include <arpa/inet.h>
 
 #include <random>
 #include <vector>
 
+#include "core/conn_ref.hpp"
 #include "net/tls_context.hpp"
 
 namespace bsc {
@@ -30,7 +31,8 @@ std::string Config::validate() const {
            listen_host;
   if (tls && (cert_file.empty() || key_file.empty() || ca_file.empty()))
     return "--cert, --key and --ca are required (or --no-tls on loopback)";
-  if (workers < 1 || workers > 256) return "--workers must be 1..256";
+  if (workers < 1 || workers > kMaxWorkers)
+    return "--workers must be 1.." + std::to_string(kMaxWorkers);
   // The upper bounds also catch "-1", which CLI11 2.1 wraps to a huge unsigned value.
   if (max_connections < 1 || max_connections > 1000000)
     return "--max-connections must be 1..1000000";

@@ -6,6 +6,10 @@
 
 namespace bsc {
 
+// Workers per hub: --workers is checked against it (Config::validate) and worker ids
+// 0..kMaxWorkers-1 must fit the 8 bits RoutingMap::pack() gives them.
+inline constexpr uint32_t kMaxWorkers = 256;
+
 struct ConnRef {
   uint32_t worker = 0;
   uint32_t slot = 0;

@@ -1,4 +1,4 @@
-#include "ops/tls_reloader.hpp"
+#include "net/tls_reloader.hpp"
 
 #include "net/tls_context.hpp"
 #include "util/log.hpp"

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "ops/snapshot.hpp"
+#include "core/snapshot.hpp"
 
 namespace bsc {
 

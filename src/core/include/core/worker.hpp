@@ -22,15 +22,15 @@
 #include <thread>
 #include <vector>
 
-#include "app/config.hpp"
 #include "core/batch.hpp"
+#include "core/config.hpp"
 #include "core/conn_ref.hpp"
 #include "core/handshake_gate.hpp"
 #include "core/hub_function.hpp"
+#include "core/snapshot.hpp"
 #include "core/stats.hpp"
 #include "core/wake_fd.hpp"
-#include "ops/log_limiter.hpp"
-#include "ops/snapshot.hpp"
+#include "util/log_limiter.hpp"
 
 namespace bsc {
 

@@ -1,0 +1,67 @@
+// Hub: owns the shared pieces (TLS config, routing table) and the workers; binds the
+// listening sockets, runs until SIGINT/SIGTERM, then stops every worker in order.
+// The main thread also reloads certificates on SIGHUP and runs the HubHooks the layer above
+// supplies (app wires the --metrics endpoint and the drop summaries of src/ops to them).
+// Threads: run() is called on the main thread; workers run on their own threads.
+#pragma once
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/config.hpp"
+
+namespace bsc {
+
+class RoutingMap;
+class SourceLimiter;
+class TlsContext;
+class TlsReloader;
+class Worker;
+
+// What runs beside the workers on the main thread. Core calls these without knowing what
+// they are, so it never depends on the layers above it. Each may be left empty.
+struct HubHooks {
+  // After the workers exist (Hub::workers()), before they start: a listener bound here
+  // fails the start like a busy hub port. Returns "" or one sentence (exit code 2).
+  std::function<std::string()> before_start;
+  // Every periodic_interval_s while the hub runs.
+  std::function<void()> periodic;
+  double periodic_interval_s = 0;
+  // Before the workers are asked to stop: nothing may wait on a worker after this returns.
+  std::function<void()> before_stop;
+};
+
+class Hub {
+ public:
+  explicit Hub(Config config);
+  ~Hub();
+
+  // Loads certificates and binds the port. Returns "" or one sentence (exit code 2).
+  std::string prepare();
+  // Starts the workers, prints the listening line, blocks until a stop signal. Exit code.
+  int run(HubHooks hooks);
+  // The URI the hub serves (valid after prepare()).
+  const std::string& uri() const { return uri_; }
+  const Config& config() const { return config_; }
+  // The certificate reloader (valid after prepare(); nullptr with --no-tls).
+  const TlsReloader* tls() const { return tls_.get(); }
+  // The workers (from run()'s before_start hook until run() returns).
+  std::vector<Worker*> workers() const;
+
+ private:
+  Config config_;
+  HubHooks hooks_;
+  void on_main_signal(int signum);
+
+  std::unique_ptr<TlsReloader> tls_;
+  std::unique_ptr<RoutingMap> routing_;
+  std::unique_ptr<SourceLimiter> sources_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::vector<int> listen_fds_;
+  std::atomic<size_t> open_connections_{0};
+  std::string uri_;
+};
+
+}  // namespace bsc

@@ -1,0 +1,28 @@
+// OpsEndpoint: --metrics for a running hub: GET /metrics and /status on an OpsHttpServer,
+// read from the hub's workers and certificate reloader (OpsView).
+// Threads: start()/stop() on the main thread (HubHooks before_start/before_stop).
+#pragma once
+#include <memory>
+#include <string>
+
+namespace bsc {
+
+class Hub;
+class OpsHttpServer;
+
+class OpsEndpoint {
+ public:
+  OpsEndpoint();
+  ~OpsEndpoint();
+
+  // Once the hub's workers exist, before they start: binds config().metrics_host:port and
+  // prints where it listens. Returns "" or one sentence.
+  std::string start(const Hub& hub);
+  // Closes the listener; no request waits on a worker after this. Idempotent.
+  void stop();
+
+ private:
+  std::unique_ptr<OpsHttpServer> server_;
+};
+
+}  // namespace bsc

@@ -2,7 +2,7 @@
 """End-to-end hub bench: starts bschub, drives it with bschub-load, and prints per run the
 delivered msgs/s, the hub's own CPU microseconds per forwarded frame (utime+stime from
 /proc over the load phase, divided by the frames the hub counted), latency p50/p99, drops,
-and the ratio to the machine's floor (../shared/limits: ~1.5 us per 100-byte frame).
+and the ratio to the machine's floor (docs/benchmarks.md "The floor": ~1.5 us per 100-byte frame).
 
     bench/e2e.py [--workers 1,2] [--mode echo] [--nodes 2] [--inflight 32] [--size 100]
                  [--duration 5] [--no-tls] [--ciphersuites aes128] [--threads 1] [--pin]
@@ -23,7 +23,7 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree from a bench run
 from lib import certs, hubproc, procstat  # noqa: E402
 
-FLOOR_US = {100: 1.5}  # ../shared/limits/README.md: mbedTLS seal+open + syscalls, batched
+FLOOR_US = {100: 1.5}  # docs/benchmarks.md, "The floor": mbedTLS seal+open + syscalls, batched
 
 
 def run_one(args, workers, pki, build):

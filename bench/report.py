@@ -39,7 +39,7 @@ from lib import certs, hubproc, procstat  # noqa: E402
 NCPU = os.cpu_count() or 1
 PIN = NCPU >= 2
 
-# Floors (../shared/limits/README.md). 100 B: measured ~1.5 us per forwarded frame (AES-GCM
+# Floors (docs/benchmarks.md, "The floor"). 100 B: measured ~1.5 us per forwarded frame (AES-GCM
 # open+seal, batched read/write). Other sizes: 2 x (0.08 + 0.0035 * S) us of AES-GCM (one open,
 # one seal) + ~1 us of syscalls => 1400 B: ~10.96 us.
 def mean_size(size):
@@ -468,7 +468,7 @@ def write_report(rows, meta, out, plots):
              "`drop_*` counters. *Loss* = bschub-load lost/dup/corrupt/reorder. *Peak RSS* = hub VmHWM at "
              "the end of the run. Latency: echo = round trip (send to echo received back, through the hub "
              "twice), broadcast = send to each copy's receipt.\n")
-    L.append("Floors (`/work/shared/limits/README.md`, mbedTLS AES-GCM ≈0.08 us/record + 0.0035 us/byte, "
+    L.append("Floors (`docs/benchmarks.md`, The floor; mbedTLS AES-GCM ≈0.08 us/record + 0.0035 us/byte, "
              "each way): 100 B frame: **1.5 us** (measured there, batched syscalls); 1400 B frame: "
              "**2 × (0.08 + 0.0035 × 1400) + 1 ≈ 10.96 us** (one open + one seal + ~1 us of syscalls). "
              "Broadcast copies are compared with the same 1.5 us as a reference only: a copy needs one seal "

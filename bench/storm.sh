@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Reconnect-storm bench (README "Reconnect storms"), all on loopback:
+# Reconnect-storm bench (docs/reconnect-storms.md), all on loopback:
 #   1. a storm of NODES full mutual-TLS handshakes (bschub-load --mode connect), saving the
 #      session tickets the hub issues;
 #   2. the same nodes again, resuming with those tickets;

@@ -3,7 +3,7 @@
 
    python3 fuzz/make_seeds.py
 
-bvlc_decode: the 28 test vectors of the protocol notes (bacnet-sc-protocol.md §7,
+bvlc_decode: the 28 test vectors of docs/protocol.md (§7,
 V1..V28) plus the error cases listed there; option_list: the option lists found in those
 vectors and a few broken ones; http_upgrade: a valid upgrade request, refused variants
 and hub replies; ws_session: masked client frames (binary, text, ping, pong, close, fragments);
@@ -51,7 +51,7 @@ VECTORS = {
     "V26_nak_function_unknown": "000000700D01000007008F62616420666E",
     "V27_fig_ab5": "0107B5EC927BF71A96A2BF0007022BBAC5ECC0993F00030309390101040000010C0C000000051955",
     "V28_hub_forward_v27": "010BB5EC02A1B2C3D4E5BF0007022BBAC5ECC0993F00030309390101040000010C0C000000051955",
-    # The error cases of §7 "Checks to add as unit tests".
+    # The error cases of docs/protocol.md §7 "Short checks".
     "E1_short": "0A00",
     "E2_unknown_function": "0D040070112233445566",
     "E3_unknown_function_broadcast": "0D040070FFFFFFFFFFFF",

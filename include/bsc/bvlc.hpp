@@ -127,8 +127,8 @@ struct DecodeResult {
 
 // Parses and strictly validates one BVLC-SC message (one WebSocket binary message):
 // header, both option lists (structure only: unknown types pass), O/D presence per
-// function, data options where allowed, payload sizes per function (§4 of the protocol
-// notes). Does not judge routing (spoofed origin, unknown destination): that is the hub's.
+// function, data options where allowed, payload sizes per function (docs/protocol.md
+// §4). Does not judge routing (spoofed origin, unknown destination): that is the hub's.
 DecodeResult decode(std::span<const uint8_t> bytes) noexcept;
 
 // Walks one header-option list starting at `offset`; on success stores the end offset.
@@ -181,7 +181,7 @@ size_t encode_message(std::vector<uint8_t>& out, Function function, uint16_t mes
                       std::span<const uint8_t> data_options,
                       std::span<const uint8_t> payload);
 
-// ---- hub rewrite (Std AB.5.3; protocol notes §6) ----------------------------------
+// ---- hub rewrite (Std AB.5.3; docs/protocol.md §6) ----------------------------------
 
 // Size of the forwarded copy of `m` (unicast: O only; broadcast: O + D=BC).
 inline size_t rewritten_size(const Message& m, size_t input_size, bool broadcast) {

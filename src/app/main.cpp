@@ -83,7 +83,7 @@ int main(int argc, char** argv) {
   app.add_option("--max-bvlc", cfg.max_bvlc_length,
                  "max BVLC length announced in Connect-Accept; larger messages are dropped")
       ->capture_default_str();
-  // Reconnect storms (README "Reconnect storms").
+  // Reconnect storms (docs/reconnect-storms.md).
   app.add_option("--max-handshakes", cfg.max_handshakes,
                  "TLS handshakes open at once over all workers; at the limit new connections "
                  "wait in the listen backlog")

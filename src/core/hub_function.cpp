@@ -11,7 +11,7 @@ namespace bsc {
 namespace {
 
 // A recipient's announced Max-BVLC below this is treated as "unknown": BACnet Stack nodes
-// send it byte-swapped (protocol notes §8 item 10), and a tiny limit would make them deaf.
+// send it byte-swapped (docs/protocol.md §8 item 10), and a tiny limit would make them deaf.
 // 1497 octets of NPDU plus the 4-octet fixed header is the least any node must take.
 constexpr uint16_t kMinPlausibleMaxBvlc = 1497 + 4;
 
@@ -62,7 +62,7 @@ void HubFunction::on_message(Connection& from, const uint8_t* data, size_t len) 
     if (awaiting && e.function != uint8_t(Function::kConnectRequest)) return;
     send_nak(from, e.message_id, e.has_origin ? &e.origin : nullptr, e.function,
              e.error_marker, e.code, e.why);
-    // A Connect-Request we cannot accept ends the connection (protocol notes §8 item 7).
+    // A Connect-Request we cannot accept ends the connection (docs/protocol.md §8 item 7).
     if (awaiting) from.close(1000, "malformed Connect-Request");
     return;
   }
@@ -101,7 +101,7 @@ void HubFunction::on_message(Connection& from, const uint8_t* data, size_t len) 
     case Function::kConnectAccept:
       return;  // liveness already refreshed by the read; nothing to answer
     case Function::kConnectRequest:
-      return;  // second Connect-Request on a live connection: dropped (protocol notes §5)
+      return;  // second Connect-Request on a live connection: dropped (docs/protocol.md §5)
     case Function::kDisconnectRequest:
       send_simple(from, Function::kDisconnectAck, m.message_id);
       from.close(1000, "Disconnect-Request");
@@ -152,7 +152,7 @@ void HubFunction::on_connect_request(Connection& c, const Message& m, const uint
     bump(st.duplicate_vmac);
     LOG_WARN("duplicate_vmac", "peer=%s vmac=%s uuid=%s", c.peer().c_str(),
              p.vmac.to_string().c_str(), p.uuid.to_string().c_str());
-    // No Error Details: the exact bytes of the Std's NAK (protocol notes V7), which some
+    // No Error Details: the exact bytes of the Std's NAK (docs/protocol.md §7 V7), which some
     // nodes compare whole.
     send_nak(c, m.message_id, nullptr, m.function, 0, ErrorCode::kNodeDuplicateVmac, "");
     c.close(1000, "duplicate VMAC");
@@ -215,7 +215,7 @@ void HubFunction::send_heartbeat_request(Connection& c) {
 void HubFunction::route(Connection& from, const Message& m, const uint8_t* data, size_t len) {
   WorkerStats& st = worker_.stats();
   if (m.has_origin && !(m.origin == from.vmac())) {
-    // Anti-spoofing: a node may name only itself as the origin (protocol notes §6).
+    // Anti-spoofing: a node may name only itself as the origin (docs/protocol.md §6).
     bump(st.drop_spoofed_origin);
     LOG_DEBUG("spoofed_origin", "peer=%s vmac=%s claimed=%s", from.peer().c_str(),
               from.vmac().to_string().c_str(), m.origin.to_string().c_str());
@@ -291,7 +291,7 @@ void HubFunction::forward_unicast(Connection& from, Connection& to, const Messag
 void HubFunction::forward_broadcast(Connection& from, const Message& m, const uint8_t* data,
                                     size_t len) {
   size_t size = rewritten_size(m, len, true);
-  // Rewrite once; every copy is the same bytes (protocol notes §6).
+  // Rewrite once; every copy is the same bytes (docs/protocol.md §6).
   scratch_.resize(size);
   rewrite_for_forward(m, {data, len}, from.vmac(), true, scratch_.data());
   fan_out(&from, scratch_.data(), size);

@@ -374,7 +374,7 @@ class BvlcRoutingTest(BadInputCase):
     async def test_must_understand_option_on_heartbeat_request(self):
         # Regression (hub bug at commit c2fb182: answered with a Heartbeat-ACK): a
         # Heartbeat-Request with a must-understand destination option the hub does not
-        # know gets NAK HEADER_NOT_UNDERSTOOD, marker 0x49 (protocol doc §4).
+        # know gets NAK HEADER_NOT_UNDERSTOOD, marker 0x49 (docs/protocol.md §4).
         a, b, c = await self.trio()
         await a.send(hexb("0A02 1C11 49"))
         await expect_nak(a, 0x1C11, bvlc.HEARTBEAT_REQUEST, bvlc.HEADER_NOT_UNDERSTOOD,

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Self-test of the test-side BVLC-SC codec (bvlc.py) against the vectors V1..V28 of
-docs/bacnet-sc-protocol.md §7. Needs no hub:
+docs/protocol.md §7. Needs no hub:
 
     /usr/bin/python3 tests/integration/test_bvlc.py
 """

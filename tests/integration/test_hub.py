@@ -288,7 +288,7 @@ class SessionTest(HubTestCase):
         ws, lport = await handshake(self.hub, a.vmac, bvlc.random_uuid(), 0x4242, node_ctx(3))
         dup = Node(ws, a.vmac, None, lport, "duplicate")
         self.nodes.append(dup)
-        # exactly the Std's NAK (protocol notes V7 with this message id), no Error Details
+        # exactly the Std's NAK (docs/protocol.md §7 V7 with this message id), no Error Details
         got = await expect_nak(dup, 0x4242, bvlc.CONNECT_REQUEST, bvlc.NODE_DUPLICATE_VMAC,
                                what="NAK NODE_DUPLICATE_VMAC")
         self.assertEqual(got, bytes.fromhex("00004242" "06" "01" "00" "0007" "0097"))
@@ -504,10 +504,10 @@ class MaxConnectionsTest(HubTestCase):
         await b.expect(bytes.fromhex("01080903") + c.vmac + NPDU, "unicast")
 
 
-# --- malformed input (protocol doc §4 / §5 / §7 "checks to add") -------------------------
+# --- malformed input (docs/protocol.md §4 / §5 / §7 "Short checks") -------------------------
 
 class ProtocolErrorTest(HubTestCase):
-    """Behaviour the protocol doc asks for beyond the CLI contract (doc §4, §5, §7, §8.7)."""
+    """Behaviour docs/protocol.md asks for beyond the CLI contract (§4, §5, §7, §8 item 7)."""
 
     async def _expect_nak(self, node, msg_id, fn, code, marker=0):
         await expect_nak(node, msg_id, fn, code, marker)

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Timers of the accepting side (protocol notes §5), with short settings so they run fast:
+"""Timers of the accepting side (docs/protocol.md §5), with short settings so they run fast:
 handshake deadline, connect-wait, liveness probe (Heartbeat-Request after 2x the heartbeat
 timeout of silence, then close if unanswered).
 

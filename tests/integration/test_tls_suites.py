@@ -35,7 +35,7 @@ AES256 = "TLS_AES_256_GCM_SHA384"
 CHACHA = "TLS_CHACHA20_POLY1305_SHA256"
 # OpenSSL's own TLS 1.3 order, written out: the client prefers AES-256-GCM.
 OPENSSL_ORDER = f"{AES256}:{CHACHA}:{AES128}"
-# The hub's default preference (README "Cipher suites"): its first suite is what every
+# The hub's default preference (docs/tls.md "Cipher suites"): its first suite is what every
 # client that offers it gets.
 HUB_DEFAULT_FIRST = CHACHA
 

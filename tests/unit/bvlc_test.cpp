@@ -1,4 +1,4 @@
-// BVLC-SC codec: the §7 test vectors of docs/bacnet-sc-protocol.md, the hub rewrite, and
+// BVLC-SC codec: the test vectors of docs/protocol.md §7, the hub rewrite, and
 // one or more cases per §4 error row.
 #include <doctest/doctest.h>
 
@@ -414,7 +414,7 @@ TEST_CASE("V27 Std Fig. AB-5 example decodes with two proprietary destination op
   CHECK(to_hex(out) == V27);
 }
 
-// ---- hub rewrite (§6) -------------------------------------------------------------------
+// ---- hub rewrite (docs/protocol.md §6) ----------------------------------------------------
 
 TEST_CASE("unicast rewrite replaces D with O = sender, keeping id, options and payload") {
   CHECK(rewrite(V9, kA, false) == V10);
@@ -454,7 +454,7 @@ TEST_CASE("rewritten copies decode again") {
   }
 }
 
-// ---- "Checks to add as unit tests" of §7 --------------------------------------------------
+// ---- "Short checks" of docs/protocol.md §7 -------------------------------------------------
 
 TEST_CASE("a message shorter than 4 octets is never answered") {
   for (const char* text : {"", "0A", "0A00", "0A0001"}) {

@@ -1,6 +1,6 @@
 """Small, independent BVLC-SC encoder/decoder for the bschub integration tests.
 
-Written from docs/bacnet-sc-protocol.md §2-§4 and §6 only (no code shared with the C++
+Written from docs/protocol.md §2-§4 and §6 only (no code shared with the C++
 codec). All multi-octet numbers are big-endian.
 """
 
@@ -52,7 +52,7 @@ RESULT_NAK = 0x01
 ERROR_CLASS_COMMUNICATION = 7
 ERROR_CLASS_RESOURCES = 3
 
-# Error codes (doc §4)
+# Error codes (docs/protocol.md §4)
 OTHER = 0
 INCONSISTENT_PARAMETERS = 7
 OPTIONAL_FUNCTIONALITY_NOT_SUPPORTED = 45
@@ -96,7 +96,7 @@ def vmac_str(b: bytes) -> str:
 
 
 def random_vmac() -> bytes:
-    """Random-48 VMAC: low nibble of the first octet is 0010 (doc §6)."""
+    """Random-48 VMAC: low nibble of the first octet is 0010 (docs/protocol.md §6)."""
     r = bytearray(os.urandom(VMAC_LEN))
     r[0] = (r[0] & 0xF0) | 0x02
     return bytes(r)
@@ -392,7 +392,7 @@ def proprietary(msg_id: int, dest: Optional[bytes], vendor: int, function: int,
                    payload=vendor.to_bytes(2, "big") + bytes([function]) + data).encode()
 
 
-# --- what a hub must do to a forwarded message (doc §6 "Rewrite") -----------------------
+# --- what a hub must do to a forwarded message (docs/protocol.md §6 "Rewrite") -------
 
 def hub_unicast_rewrite(raw: bytes, sender_vmac: bytes) -> bytes:
     """Expected bytes delivered to the destination: O = sender, D removed, rest verbatim."""

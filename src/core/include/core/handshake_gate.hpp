@@ -12,7 +12,7 @@
 //     and a storm completes handshakes in arrival order instead of starting all of them and
 //     finishing none before the deadline.
 // Chosen over separate handshake threads: it bounds established nodes' latency without
-// handing TLS sessions and sockets between loops; README "Reconnect storms" has the
+// handing TLS sessions and sockets between loops; docs/reconnect-storms.md has the
 // measured effect (budget on and off).
 //
 // Threads: [owner] only.

@@ -33,7 +33,7 @@ struct OpsView {
 
 // Prometheus text exposition format 0.0.4.
 std::string render_metrics(const OpsView& view, const OpsView::Gathered& g);
-// The status table as JSON (see README "Metrics and status").
+// The status table as JSON (see docs/operations.md, "Status").
 std::string render_status(const OpsView& view, const OpsView::Gathered& g);
 
 }  // namespace bsc

@@ -114,14 +114,16 @@ void Connection::charge_read_budget(size_t n) {
 
 void Connection::on_data(const uint8_t* data, size_t len) {
   if (phase_ == Phase::kClosing) {
-    // Only the peer's Close reply matters now (it ends the linger early).
-    if (!ws_ || ws_->close_received()) return;
+    // Only the peer's Close reply matters now (it ends the linger early). Once wslay has
+    // stopped reading, input is read off the socket and dropped until the peer closes TCP
+    // or the linger ends: nothing is kept, and no unread data turns our close into a reset.
+    if (!ws_ || ws_->close_received() || !ws_->reading()) return;
     if (tls_) tls_->feed(data, len);
     else plain_in_.insert(plain_in_.end(), data, data + len);
     closing_reads_ = true;
     ws_->receive();
     closing_reads_ = false;
-    if (ws_->finished()) mark_dirty();
+    if (ws_->close_handshake_done()) mark_dirty();
     return;
   }
   last_rx_ms_ = worker_->now_ms();
@@ -338,7 +340,7 @@ void Connection::note_output_full() {
     bump(worker_->stats().slow_reader_closed);
     LOG_WARN("slow_reader", "peer=%s vmac=%s pending=%zu", peer_.c_str(),
              vmac_.to_string().c_str(), out_.size());
-    close(1008, "output stayed full: not reading");
+    close(ws_close::kPolicyViolation, "output stayed full: not reading");
   }
 }
 
@@ -548,8 +550,8 @@ void Connection::flush() {
     }
   }
   // After an orderly close, TCP goes once our last bytes are out and, for a WebSocket,
-  // the peer has answered our Close (or the linger timer gives up waiting).
-  if (close_after_flush_ && (!ws_ || ws_->finished())) abort("closed");
+  // the peer has answered our Close (or closed TCP, or the linger timer gives up waiting).
+  if (close_after_flush_ && (!ws_ || ws_->close_handshake_done())) abort("closed");
 }
 
 void Connection::on_write(uv_write_t* req, int status) {

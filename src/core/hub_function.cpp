@@ -63,7 +63,7 @@ void HubFunction::on_message(Connection& from, const uint8_t* data, size_t len) 
     send_nak(from, e.message_id, e.has_origin ? &e.origin : nullptr, e.function,
              e.error_marker, e.code, e.why);
     // A Connect-Request we cannot accept ends the connection (docs/protocol.md §8 item 7).
-    if (awaiting) from.close(1000, "malformed Connect-Request");
+    if (awaiting) from.close(ws_close::kNormal, "malformed Connect-Request");
     return;
   }
   const Message& m = r.msg;
@@ -77,7 +77,8 @@ void HubFunction::on_message(Connection& from, const uint8_t* data, size_t len) 
       if (awaiting && fn != Function::kConnectRequest) return;
       send_nak(from, m.message_id, m.has_origin ? &m.origin : nullptr, m.function, mk,
                ErrorCode::kHeaderNotUnderstood, "must-understand option not understood");
-      if (awaiting) from.close(1000, "Connect-Request with a must-understand option");
+      if (awaiting)
+        from.close(ws_close::kNormal, "Connect-Request with a must-understand option");
       return;
     }
   }
@@ -104,11 +105,11 @@ void HubFunction::on_message(Connection& from, const uint8_t* data, size_t len) 
       return;  // second Connect-Request on a live connection: dropped (docs/protocol.md §5)
     case Function::kDisconnectRequest:
       send_simple(from, Function::kDisconnectAck, m.message_id);
-      from.close(1000, "Disconnect-Request");
+      from.close(ws_close::kNormal, "Disconnect-Request");
       return;
     case Function::kDisconnectAck:
       // Asked for (we are disconnecting it) or not (a confused peer): either way it ends.
-      from.close(1000, from.state() == Connection::State::kDisconnecting
+      from.close(ws_close::kNormal, from.state() == Connection::State::kDisconnecting
                            ? "Disconnect-ACK"
                            : "unsolicited Disconnect-ACK");
       return;
@@ -119,7 +120,7 @@ void HubFunction::on_message(Connection& from, const uint8_t* data, size_t len) 
           ResultPayload p = decode_result_payload(
               {data + m.payload.offset, m.payload.length});
           if (p.for_function == uint8_t(Function::kDisconnectRequest))
-            from.close(1000, "Disconnect-Request NAKed");
+            from.close(ws_close::kNormal, "Disconnect-Request NAKed");
         }
         return;  // consumed silently, never NAKed
       }
@@ -136,7 +137,7 @@ void HubFunction::on_connect_request(Connection& c, const Message& m, const uint
   if (p.vmac.is_unset() || p.vmac.is_broadcast()) {
     send_nak(c, m.message_id, nullptr, m.function, 0, ErrorCode::kParameterOutOfRange,
              "reserved VMAC");
-    c.close(1000, "reserved VMAC in Connect-Request");
+    c.close(ws_close::kNormal, "reserved VMAC in Connect-Request");
     return;
   }
   ConnRef replaced;
@@ -145,7 +146,7 @@ void HubFunction::on_connect_request(Connection& c, const Message& m, const uint
     // Only reachable if tombstones fill the table (see routing_map.hpp); never silently.
     LOG_ERROR("routing_map_full", "peer=%s vmac=%s", c.peer().c_str(), p.vmac.to_string().c_str());
     send_nak(c, m.message_id, nullptr, m.function, 0, ErrorCode::kOutOfMemory, "");
-    c.close(1000, "routing map full");
+    c.close(ws_close::kNormal, "routing map full");
     return;
   }
   if (claim == RoutingMap::Claim::kDuplicate) {
@@ -155,7 +156,7 @@ void HubFunction::on_connect_request(Connection& c, const Message& m, const uint
     // No Error Details: the exact bytes of the Std's NAK (docs/protocol.md §7 V7), which some
     // nodes compare whole.
     send_nak(c, m.message_id, nullptr, m.function, 0, ErrorCode::kNodeDuplicateVmac, "");
-    c.close(1000, "duplicate VMAC");
+    c.close(ws_close::kNormal, "duplicate VMAC");
     return;
   }
   c.set_identity(p.vmac, p.uuid, p.max_bvlc_length);

@@ -119,7 +119,8 @@ void Worker::shutdown_connections() {
       // hub function close the WebSocket normally, so the node sees a clean disconnect.
       hub_.start_disconnect(*c);
     } else if (c->state() != Connection::State::kDisconnecting) {
-      c->close(1001, "hub shutting down");  // still handshaking: no BVLC-SC session to end
+      // Still handshaking: no BVLC-SC session to end.
+      c->close(ws_close::kGoingAway, "hub shutting down");
     }
   }
   drain();
@@ -139,7 +140,8 @@ void Worker::on_shutdown_deadline(uv_timer_t* h) {
   for (auto& slot : w->slots_)
     if (slot.conn) {
       ++left;
-      slot.conn->close(1001, "shutdown deadline passed (no Disconnect-ACK)");
+      slot.conn->close(ws_close::kGoingAway,
+                       "shutdown deadline passed (no Disconnect-ACK)");
     }
   w->drain();  // the Close frames go out with this write, before TCP is cut
   for (auto& slot : w->slots_)

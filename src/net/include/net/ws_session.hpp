@@ -22,6 +22,7 @@ constexpr uint16_t kNormal = 1000;
 constexpr uint16_t kGoingAway = 1001;
 constexpr uint16_t kProtocolError = 1002;
 constexpr uint16_t kUnsupportedData = 1003;  // text frames (Std AB.7.5.3)
+constexpr uint16_t kPolicyViolation = 1008;  // a node that stops reading its output
 constexpr uint16_t kTooBig = 1009;
 }  // namespace ws_close
 
@@ -66,6 +67,12 @@ class WsSession {
   bool close_sent() const;
   // Neither side may send any more data: the transport can be shut down.
   bool finished() const;
+  // Both Close frames have crossed. After a failure wslay found itself (it stops reading),
+  // finished() holds while the peer may still be sending; closing TCP then would reset the
+  // connection and could destroy our Close frame before the peer read it.
+  bool close_handshake_done() const { return close_sent() && close_received(); }
+  // wslay still reads input (false once it failed the connection itself).
+  bool reading() const;
   uint16_t close_code_received() const;
 
   // Server frames are unmasked: writes the header of a final binary frame carrying `len`
@@ -85,7 +92,6 @@ class WsSession {
                      void* self);
 
   struct RxBuffer;
-  bool reading() const;
   bool process(RxBuffer& rx);
   size_t fill(RxBuffer& rx);
 

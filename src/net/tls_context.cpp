@@ -35,6 +35,13 @@ int write_ticket_if_verified(void* p_ticket, const mbedtls_ssl_session* session,
   return mbedtls_ssl_ticket_write(p_ticket, session, start, end, tlen, lifetime);
 }
 
+// "0x0403": an IANA id this file has no name for.
+std::string hex_id(uint16_t id) {
+  char hex[8];
+  std::snprintf(hex, sizeof hex, "0x%04x", unsigned(id));
+  return hex;
+}
+
 bool file_readable(const std::string& path) {
   FILE* f = std::fopen(path.c_str(), "rb");
   if (!f) return false;
@@ -144,9 +151,7 @@ const std::vector<uint16_t>& tls_default_groups() {
 std::string tls_group_name(uint16_t id) {
   for (const Group& g : kGroups)
     if (g.id == id) return g.iana_name;
-  char hex[8];
-  std::snprintf(hex, sizeof hex, "0x%04x", unsigned(id));
-  return hex;
+  return hex_id(id);
 }
 
 bool parse_tls_ciphersuites(const std::string& list, std::vector<uint16_t>* out) {
@@ -312,12 +317,6 @@ std::string join(const Ids& ids, size_t n, Name name) {
     s += name(ids[i]);
   }
   return s.empty() ? "none" : s;
-}
-
-std::string hex_id(uint16_t id) {
-  char hex[8];
-  std::snprintf(hex, sizeof hex, "0x%04x", unsigned(id));
-  return hex;
 }
 
 }  // namespace

@@ -131,16 +131,14 @@ void TlsSession::set_failure(int rc) {
   uint32_t flags = mbedtls_ssl_get_verify_result(&ssl_);
   failure_kind_ = Failure::kOther;
   if (rc == MBEDTLS_ERR_SSL_NO_CLIENT_CERTIFICATE) {
-    failure_ = "no client certificate";
-    failure_kind_ = Failure::kNoClientCertificate;
+    set_certificate_failure(MBEDTLS_X509_BADCERT_MISSING);
   } else if (rc == MBEDTLS_ERR_SSL_BAD_PROTOCOL_VERSION) {
     failure_ = "peer does not offer TLS 1.3";
     failure_kind_ = Failure::kVersion;
   } else if (flags != 0 && flags != uint32_t(-1)) {
     // The certificate checks failed (chain, dates, key usage): their flags say why, better
     // than the handshake error code ("processing of the Certificate message failed").
-    failure_ = "certificate rejected: " + verify_flags_text(flags);
-    failure_kind_ = Failure::kCertificateRejected;
+    set_certificate_failure(flags);
   } else {
     failure_ = tls_error_text(rc);
   }
@@ -159,6 +157,12 @@ bool TlsSession::refuse_unverified_peer() {
   uint32_t flags = mbedtls_ssl_get_verify_result(&ssl_);
   if (flags == 0) return false;
   send_fatal_alert(alert_for(flags));
+  set_certificate_failure(flags);
+  return true;
+}
+
+// The peer's certificate was refused (verification flags, MISSING when none was sent).
+void TlsSession::set_certificate_failure(uint32_t flags) {
   if (flags & MBEDTLS_X509_BADCERT_MISSING) {
     failure_ = "no client certificate";
     failure_kind_ = Failure::kNoClientCertificate;
@@ -166,7 +170,6 @@ bool TlsSession::refuse_unverified_peer() {
     failure_ = "certificate rejected: " + verify_flags_text(flags);
     failure_kind_ = Failure::kCertificateRejected;
   }
-  return true;
 }
 
 TlsSession::Status TlsSession::handshake() {

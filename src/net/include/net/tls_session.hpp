@@ -77,6 +77,7 @@ class TlsSession {
   bool start(const mbedtls_ssl_config* conf);
   void keep_ticket();
   void set_failure(int rc);
+  void set_certificate_failure(uint32_t flags);
   bool refuse_unverified_peer();
   void send_fatal_alert(unsigned char alert);
 

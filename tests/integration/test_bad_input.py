@@ -1010,9 +1010,9 @@ class UpgradeBadInputTest(RawCase):
         note(f"slow header closed after {elapsed:.2f} s")
         self.assertGreater(elapsed, 1.5)
         self.assertLess(elapsed, 3.5)
-        lines = self.hub.logs_since(since, r"event=handshake_timeout .*phase=upgrade")
+        lines = await self.wait_logs(r"event=handshake_timeout .*phase=upgrade", 2, since)
         self.assertEqual(len(lines), 2, f"expected two upgrade-phase timeouts: {lines}")
-        lines = self.hub.logs_since(since, r"event=handshake_timeout .*phase=tls")
+        lines = await self.wait_logs(r"event=handshake_timeout .*phase=tls", 1, since)
         self.assertEqual(len(lines), 1, f"expected one TLS-phase timeout: {lines}")
         await self.bystanders_ok(b, c)
 

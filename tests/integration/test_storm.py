@@ -123,7 +123,8 @@ class SourceRateTest(unittest.TestCase):
             # Another address is not affected.
             sock = bsc_connect(hub.port, client_context(), source="127.0.0.8")
             bsc_close(sock)
-            lines = hub.logs_since(0, r"event=connection_refused.*source over --source-rate")
+            lines = hub.wait_for_logs(r"event=connection_refused.*source over --source-rate",
+                                      refused)
             # One line per refusal (the per-worker flood cap is tested in test_ops.py).
             self.assertEqual(len(lines), refused)
         finally:

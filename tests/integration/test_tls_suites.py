@@ -231,7 +231,7 @@ class LoadToolTest(unittest.TestCase):
         try:
             run = run_load(hub, "--mode", "echo", "--nodes", "4", "--duration", "2",
                            "--size", "24-1497", "--ciphersuites", "chacha20")
-            suites = hub.logs_since(0, r"event=tls_established")
+            suites = hub.wait_for_logs(r"event=tls_established", 4)
         finally:
             c = stop_and_count(hub)
         self.assertEqual(run.returncode, 0, run.stdout + run.stderr)
@@ -246,7 +246,7 @@ class LoadToolTest(unittest.TestCase):
         try:
             run = run_load(hub, "--mode", "connect", "--nodes", "2",
                            "--ciphersuites", "aes256,aes128,chacha20")
-            suites = hub.logs_since(0, r"event=tls_established")
+            suites = hub.wait_for_logs(r"event=tls_established", 2)
         finally:
             hub.stop()
         self.assertEqual(run.returncode, 0, run.stdout + run.stderr)

@@ -223,8 +223,22 @@ class HubProcess:
                 self._cond.wait(min(left, 0.05))
 
     def logs_since(self, since: int, pattern: str) -> List[str]:
+        """Matching lines read so far. The hub writes a line before the socket event a test
+        sees, but our reader thread may not have it yet: to count lines, use wait_for_logs."""
         rx = re.compile(pattern)
         return [ln for ln in self.stderr_lines()[since:] if rx.search(ln)]
+
+    def wait_for_logs(self, pattern: str, count: int, since: int = 0,
+                      timeout: float = 3.0) -> List[str]:
+        """Matching lines at index >= since, once there are `count` (or at the timeout)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            lines = self.logs_since(since, pattern)
+            left = deadline - time.monotonic()
+            if len(lines) >= count or left <= 0:
+                return lines
+            with self._cond:
+                self._cond.wait(min(left, 0.05))
 
     # -- stop ---------------------------------------------------------------------------
 
@@ -388,6 +402,15 @@ class HubTestCase(unittest.IsolatedAsyncioTestCase):
             line = self.hub.wait_for_log(pattern, since=since, timeout=0, predicate=predicate)
             if line is not None or time.monotonic() >= deadline:
                 return line
+            await asyncio.sleep(0.02)
+
+    async def wait_logs(self, pattern, count, since, timeout=3.0):
+        """Like HubProcess.wait_for_logs, without blocking the event loop."""
+        deadline = time.monotonic() + timeout
+        while True:
+            lines = self.hub.logs_since(since, pattern)
+            if len(lines) >= count or time.monotonic() >= deadline:
+                return lines
             await asyncio.sleep(0.02)
 
 

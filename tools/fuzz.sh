@@ -21,7 +21,7 @@ cd "$(dirname "$0")/.."
 
 FUZZ_SECONDS=${FUZZ_SECONDS:-30}
 BUILD=${FUZZ_BUILD_DIR:-build-fuzz}
-ALL_TARGETS=(bvlc_decode option_list http_upgrade ws_session connection client_hello)
+ALL_TARGETS=(bvlc_decode option_list http_upgrade ws_session connection client_hello bacnet_apdu)
 targets=("$@")
 [ ${#targets[@]} -eq 0 ] && targets=("${ALL_TARGETS[@]}")
 

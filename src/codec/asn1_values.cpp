@@ -75,6 +75,16 @@ Status get_be(Reader& r, TagId id, AppTag own, uint64_t& v) {
   return s;
 }
 
+// An Unsigned or Enumerated that must not exceed `max` (kOutOfRange above it).
+Status get_bounded(Reader& r, TagId id, AppTag own, uint32_t max, uint32_t& v) {
+  uint64_t wide = 0;
+  const Status s = get_be(r, id, own, wide);
+  if (s != Status::kOk) return s;
+  if (wide > max) return Status::kOutOfRange;
+  v = uint32_t(wide);
+  return Status::kOk;
+}
+
 Status get_four(Reader& r, TagId id, AppTag own, std::span<const uint8_t>& c) {
   Tag t;
   const Status s = expect_length(r, id, own, 4, t);
@@ -177,12 +187,7 @@ Status get_unsigned(Reader& r, uint64_t& v, TagId id) noexcept {
 }
 
 Status get_unsigned(Reader& r, uint32_t& v, uint32_t max, TagId id) noexcept {
-  uint64_t wide = 0;
-  const Status s = get_be(r, id, AppTag::kUnsigned, wide);
-  if (s != Status::kOk) return s;
-  if (wide > max) return Status::kOutOfRange;
-  v = uint32_t(wide);
-  return Status::kOk;
+  return get_bounded(r, id, AppTag::kUnsigned, max, v);
 }
 
 Status get_signed(Reader& r, int64_t& v, TagId id) noexcept {
@@ -239,12 +244,7 @@ Status get_bit_string(Reader& r, BitString& v, TagId id) noexcept {
 }
 
 Status get_enumerated(Reader& r, uint32_t& v, TagId id) noexcept {
-  uint64_t wide = 0;
-  const Status s = get_be(r, id, AppTag::kEnumerated, wide);
-  if (s != Status::kOk) return s;
-  if (wide > UINT32_MAX) return Status::kOutOfRange;
-  v = uint32_t(wide);
-  return Status::kOk;
+  return get_bounded(r, id, AppTag::kEnumerated, UINT32_MAX, v);
 }
 
 Status get_date(Reader& r, Date& v, TagId id) noexcept {

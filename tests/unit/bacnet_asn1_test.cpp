@@ -10,12 +10,11 @@
 using namespace bsc::bacnet;
 using bacnet_test::encode;
 using bacnet_test::hex;
+using bacnet_test::kDevice4000;
+using bacnet_test::kFile5;
+using bacnet_test::kPort1;
 
 namespace {
-
-constexpr ObjectId kDevice4000{8, 4000};
-constexpr ObjectId kPort1{56, 1};
-constexpr ObjectId kFile5{10, 5};
 
 template <class T, class Get>
 T decode_one(const std::vector<uint8_t>& bytes, Get get) {

@@ -16,11 +16,11 @@
 using namespace bsc::bacnet;
 using bacnet_test::encode;
 using bacnet_test::hex;
+using bacnet_test::kDevice4000;
+using bacnet_test::kPort1;
 
 namespace {
 
-constexpr ObjectId kDevice4000{8, 4000};
-constexpr ObjectId kPort1{56, 1};
 constexpr uint32_t kObjectList = 76, kObjectName = 77, kSystemStatus = 112,
                    kProtocolRevision = 139, kNetworkType = 427, kLinkSpeeds = 421,
                    kHubConnectionStatus = 4194321;

@@ -8,9 +8,15 @@
 #include <string_view>
 #include <vector>
 
+#include "bsc/bacnet/asn1_values.hpp"
 #include "bsc/bacnet/writer.hpp"
 
 namespace bacnet_test {
+
+// The objects of the doc's vectors.
+constexpr bsc::bacnet::ObjectId kDevice4000{8, 4000};
+constexpr bsc::bacnet::ObjectId kPort1{56, 1};
+constexpr bsc::bacnet::ObjectId kFile5{10, 5};
 
 // "01 20 FF" -> {0x01, 0x20, 0xFF}; spaces ignored.
 inline std::vector<uint8_t> hex(std::string_view text) {

@@ -11,6 +11,7 @@
 
 #include "bsc/bacnet/device_request.hpp"
 #include "bsc/bacnet/sc_types.hpp"
+#include "bsc/bacnet/segmentation.hpp"
 
 #define FUZZ_CHECK(cond)           \
   do {                             \
@@ -103,6 +104,33 @@ void check_served(const DeviceRequest& d) {
   }
 }
 
+// Treats the request's own service data as an ACK to send back: every planned segment is
+// within the APDU limit, and the segments rejoin to the data.
+void check_segments(const DeviceRequest& d) {
+  const AckPlan plan = plan_complex_ack(d.service_data.size(), d.apdu, 1476, 64);
+  FUZZ_CHECK(plan.apdu_limit >= 50 && plan.apdu_limit <= 1476);
+  if (plan.fit == AckFit::kWhole) {
+    FUZZ_CHECK(kComplexAckHeader + d.service_data.size() <= plan.apdu_limit);
+    return;
+  }
+  if (plan.fit != AckFit::kSegmented) return;
+  FUZZ_CHECK(plan.segments >= 2 && plan.segments <= 64 && d.apdu.segmented_response_accepted);
+  size_t joined = 0;
+  for (size_t seq = 0; seq < plan.segments; ++seq) {
+    std::array<uint8_t, 1476> buf{};
+    Writer w(buf);
+    encode_complex_ack_segment(w, d.apdu, plan, d.service_data, uint8_t(seq), 1);
+    FUZZ_CHECK(w.ok() && w.size() <= plan.apdu_limit);
+    ApduHeader h;
+    FUZZ_CHECK(decode_apdu_header(w.written(), h) == Status::kOk);
+    FUZZ_CHECK(h.more_follows == (seq + 1 < plan.segments));
+    const auto part = w.written().subspan(h.header_size);
+    FUZZ_CHECK(std::memcmp(part.data(), d.service_data.data() + joined, part.size()) == 0);
+    joined += part.size();
+  }
+  FUZZ_CHECK(joined == d.service_data.size());
+}
+
 // The decoders a client (or a test) runs on what a device sends: bounds only.
 void run_response_decoders(std::span<const uint8_t> data) {
   ObjectPropertyRef ref;
@@ -151,6 +179,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                  d.apdu.type == PduType::kUnconfirmedRequest);
       FUZZ_CHECK(!d.npdu.network_message);
       check_served(d);
+      if (d.apdu.type == PduType::kConfirmedRequest) check_segments(d);
       break;
     case RequestAction::kReject:
       FUZZ_CHECK(d.apdu.type == PduType::kConfirmedRequest && !d.apdu.segmented);

@@ -7,7 +7,9 @@ bvlc_decode: the 28 test vectors of docs/protocol.md (§7,
 V1..V28) plus the error cases listed there; option_list: the option lists found in those
 vectors and a few broken ones; http_upgrade: a valid upgrade request, refused variants
 and hub replies; ws_session: masked client frames (binary, text, ping, pong, close, fragments);
-client_hello: first records of TLS connections, whole, cut short and wrong.
+client_hello: first records of TLS connections, whole, cut short and wrong;
+bacnet_apdu: NPDUs with the device's requests (docs/bacnet-device.md vectors) and the
+cases it rejects, aborts or ignores.
 """
 import base64
 import hashlib
@@ -76,6 +78,30 @@ OPTION_LISTS = {
     "thirty_two_options": "85" * 31 + "05",
 }
 
+# bacnet_apdu: whole NPDUs as the device receives them (docs/bacnet-device.md).
+BACNET_NPDUS = {
+    "who_is_global": "0120FFFF00FF1008",
+    "who_is_range": "010010080A0FA01A0FA0",
+    "who_has_name": "010010073C00487562",
+    "rp_object_name": "0104000501" "0C0C02000FA0194D",
+    "rp_object_list_index_sa": "010402650 20C0C02000FA0194C2900".replace(" ", ""),
+    "rp_hub_connection_status": "01040005030C0C0E0000011B400011",
+    "rpm_v6": "01040005040E0C02000FA01E094D0970098B1F0C0E0000011E0A01AB1F",
+    "rpm_all": "01040205050E0C02000FA01E09081F",
+    "read_range_by_position": "010402750 71A0C0E0000011B4000113E2101310A3F".replace(" ", ""),
+    "read_range_by_time": "01040005071A0C0E0000011B4000117EA47C051105B40A1E000031017F",
+    "dcc_password": "0104000508110905190 12D0700736563726574".replace(" ", ""),
+    "write_property": "01040005090F0C02000FA019553E44000000003F",
+    "segmented_request": "01040C050100040C0C02000FA0194D",
+    "segment_ack": "0100400503 04".replace(" ", ""),
+    "source_address": "010E000506F26CE37A662A000501" "0C0C02000FA0194D",
+    # NPDU header, then RP-ACK service data: what the target's response decoders read.
+    "rp_ack_connection_status": "01000C0E0000011B4000113E"
+        "09011EA47C051105B40A1E00001F2EA4FFFFFFFFB4FFFFFFFF2F3E0E1CC0A8016D0F1AC42E3F"
+        "4D06F26CE37A662A5D1000112233445566778899AABBCCDDEEFF3F",
+    "rp_truncated": "01040005010C0C02000FA0",
+}
+
 GOOD_KEY = wsframe.WS_KEY
 BYSTANDER_VMAC = "02000000000B"   # connected by connection_fuzz.cpp before each input
 WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
@@ -111,6 +137,8 @@ def main():
         write("bvlc_decode", name, bytes.fromhex(hexs))
     for name, hexs in OPTION_LISTS.items():
         write("option_list", name, bytes.fromhex(hexs))
+    for name, hexs in BACNET_NPDUS.items():
+        write("bacnet_apdu", name, bytes.fromhex(hexs))
 
     good = request()
     http = {

@@ -12,10 +12,13 @@ def mean_size(size):
     return int(size)
 
 
+MEASURED_FLOOR_US = {100: 1.5}  # NPDU size -> us per frame measured (bench/e2e.py uses it too)
+
+
 def frame_floor_us(size):
     size = mean_size(size)
-    if size == 100:
-        return 1.5
+    if size in MEASURED_FLOOR_US:
+        return MEASURED_FLOOR_US[size]
     return 2 * (0.08 + 0.0035 * size) + 1.0
 
 

@@ -247,16 +247,9 @@ int Hub::run(HubHooks hooks) {
   for (auto& w : workers_) w->join();
 
   // Totals over all workers, one line: what the hub did in its lifetime.
-  std::string line;
-#define BSC_X(name, text)                                                  \
-  {                                                                        \
-    uint64_t sum = 0;                                                      \
-    for (auto& w : workers_) sum += w->stats().name.load();                \
-    if (sum) line += std::string(" " #name "=") + std::to_string(sum);     \
-  }
-  BSC_STATS_MAP(BSC_X)
-#undef BSC_X
-  LOG_INFO("stopped", "%s", line.empty() ? "idle=1" : line.c_str() + 1);
+  std::vector<const WorkerStats*> stats;
+  for (auto& w : workers_) stats.push_back(&w->stats_view());
+  LOG_INFO("stopped", "%s", lifetime_totals(stats).c_str());
   workers_.clear();
   return 0;
 }

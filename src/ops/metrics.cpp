@@ -3,6 +3,7 @@
 // a `worker` label so an imbalance between shards is visible, and sum() gives the hub.
 #include <cinttypes>
 #include <cstdio>
+#include <cstring>
 
 #include "bsc/bvlc.hpp"
 #include "core/stats.hpp"
@@ -26,83 +27,6 @@ const char* const kHandshakeFailureLabels[] = {
 #define BSC_X(name) #name,
     BSC_HANDSHAKE_FAILURE_MAP(BSC_X)
 #undef BSC_X
-};
-
-struct Labelled {
-  const char* label;
-  Counter field;
-};
-
-const Labelled kDrops[] = {
-    {"spoofed_origin", &WorkerStats::drop_spoofed_origin},
-    {"unknown_destination", &WorkerStats::drop_unknown_dest},
-    {"to_self", &WorkerStats::drop_to_self},
-    {"not_connected", &WorkerStats::drop_not_connected},
-    {"oversize", &WorkerStats::drop_oversize},
-    {"output_full", &WorkerStats::drop_output_full},
-    {"recipient_gone", &WorkerStats::drop_stale_ref},
-    {"inbox_full", &WorkerStats::drop_inbox_full},
-};
-
-const Labelled kRefused[] = {
-    {"max_connections", &WorkerStats::refused_max_connections},
-    {"tls_handshake", &WorkerStats::tls_handshake_failed},
-    {"upgrade", &WorkerStats::upgrade_refused},
-    {"handshake_timeout", &WorkerStats::handshake_timeouts},
-    {"connect_wait_timeout", &WorkerStats::connect_wait_timeouts},
-    {"duplicate_vmac", &WorkerStats::duplicate_vmac},
-    {"source_rate", &WorkerStats::refused_source_rate},
-};
-
-// TLS handshakes completed, by kind (reconnect storms: resumption saves the signatures).
-const Labelled kHandshakes[] = {
-    {"full", &WorkerStats::handshakes_full},
-    {"resumed", &WorkerStats::handshakes_resumed},
-};
-
-const Labelled kClosed[] = {
-    {"liveness_timeout", &WorkerStats::liveness_timeouts},
-    {"slow_reader", &WorkerStats::slow_reader_closed},
-    {"replaced", &WorkerStats::nodes_replaced},
-};
-
-struct Plain {
-  const char* name;
-  const char* help;
-  Counter field;
-};
-
-const Plain kPlainCounters[] = {
-    {"bschub_connections_accepted_total", "TCP connections accepted", &WorkerStats::accepted},
-    {"bschub_accept_errors_total", "accept() errors (e.g. out of descriptors)",
-     &WorkerStats::accept_failed},
-    {"bschub_node_connects_total", "Connect-Requests accepted", &WorkerStats::nodes_connected},
-    {"bschub_unicast_delivered_total", "unicast messages queued to their recipient",
-     &WorkerStats::unicast_delivered},
-    {"bschub_broadcasts_received_total", "broadcast messages received",
-     &WorkerStats::broadcast_in},
-    {"bschub_broadcast_copies_delivered_total", "broadcast copies queued to recipients",
-     &WorkerStats::broadcast_copies},
-    {"bschub_malformed_messages_total", "BVLC messages that failed to decode",
-     &WorkerStats::malformed},
-    {"bschub_naks_sent_total", "BVLC-Result NAKs sent", &WorkerStats::naks_sent},
-    {"bschub_heartbeats_answered_total", "Heartbeat-ACKs sent",
-     &WorkerStats::heartbeats_answered},
-    {"bschub_ws_messages_rejected_total", "WebSocket messages refused (text, too big, protocol)",
-     &WorkerStats::ws_rejected},
-    {"bschub_cross_worker_batches_sent_total", "batches handed to other workers",
-     &WorkerStats::batches_sent},
-    {"bschub_cross_worker_frames_received_total", "frames received from other workers",
-     &WorkerStats::remote_frames_in},
-    {"bschub_accept_pauses_total",
-     "times a worker stopped accepting: --max-handshakes open (nodes wait in the backlog)",
-     &WorkerStats::accept_paused},
-    {"bschub_idle_trims_total",
-     "idle connections whose buffers were released to the kernel (--idle-trim)",
-     &WorkerStats::idle_trims},
-    {"bschub_handshake_steps_deferred_total",
-     "loop iterations that left handshake steps for the next (--handshake-budget)",
-     &WorkerStats::handshakes_deferred},
 };
 
 class Writer {
@@ -129,7 +53,11 @@ class Writer {
     std::snprintf(num, sizeof num, "%.6f", v);
     line(name, labels, num);
   }
-  std::string take() { return std::move(out_); }
+  std::string take() {
+    std::string out;
+    out.swap(out_);
+    return out;
+  }
 
  private:
   void line(const char* name, const std::string& labels, const char* value) {
@@ -146,74 +74,70 @@ std::string worker_label(size_t i) { return "worker=\"" + std::to_string(i) + "\
 
 uint64_t get(const WorkerStats& s, Counter f) { return (s.*f).load(std::memory_order_relaxed); }
 
-void labelled_family(Writer& w, const OpsView& v, const char* name, const char* help,
-                     const char* label_name, const Labelled* rows, size_t n) {
-  w.family(name, "counter", help);
-  for (size_t i = 0; i < v.workers.size(); ++i)
-    for (size_t r = 0; r < n; ++r)
-      w.sample(name, worker_label(i) + "," + label_name + "=\"" + rows[r].label + "\"",
-               get(v.workers[i]->stats_view(), rows[r].field));
+const CounterFamily* shared_family(const char* metric) {
+  for (const CounterFamily& f : kCounterFamilies)
+    if (std::strcmp(f.metric, metric) == 0) return &f;
+  return nullptr;
 }
 
-void per_function(Writer& w, const OpsView& v, const char* name, const char* help,
-                  std::atomic<uint64_t> (WorkerStats::*arr)[kFunctionSlots]) {
+// One family from core/stats.hpp's counter list: the counters naming `metric`, per worker.
+void counter_family(Writer& w, const std::vector<const WorkerStats*>& stats,
+                    const CounterInfo& first) {
+  const CounterFamily* shared = shared_family(first.metric);
+  w.family(first.metric, "counter", shared ? shared->help : first.help);
+  for (size_t i = 0; i < stats.size(); ++i)
+    for (const CounterInfo& c : kCounters) {
+      if (std::strcmp(c.metric, first.metric) != 0) continue;
+      std::string labels = worker_label(i);
+      if (shared) labels += std::string(",") + shared->label + "=\"" + c.label + "\"";
+      uint64_t v = get(*stats[i], c.field);
+      if (c.as == CounterExport::us_as_seconds) w.sample(first.metric, labels, double(v) / 1e6);
+      else w.sample(first.metric, labels, v);
+    }
+}
+
+void per_function(Writer& w, const std::vector<const WorkerStats*>& stats, const char* name,
+                  const char* help, std::atomic<uint64_t> (WorkerStats::*arr)[kFunctionSlots]) {
   w.family(name, "counter", help);
-  for (size_t i = 0; i < v.workers.size(); ++i)
+  for (size_t i = 0; i < stats.size(); ++i)
     for (size_t f = 0; f < kFunctionSlots; ++f)
       w.sample(name, worker_label(i) + ",function=\"" + kFunctionLabels[f] + "\"",
-               (v.workers[i]->stats_view().*arr)[f].load(std::memory_order_relaxed));
+               (stats[i]->*arr)[f].load(std::memory_order_relaxed));
 }
 
 }  // namespace
 
-std::string render_metrics(const OpsView& v, const OpsView::Gathered& g) {
+std::string render_counter_metrics(const std::vector<const WorkerStats*>& stats) {
   Writer w;
-  w.family("bschub_info", "gauge", "the hub's identity (value always 1)");
-  w.sample("bschub_info", "version=\"" + v.hub.version + "\",vmac=\"" + v.hub.vmac +
-                              "\",uuid=\"" + v.hub.uuid + "\"", uint64_t(1));
-  w.family("bschub_start_time_seconds", "gauge", "Unix time the hub started");
-  w.sample("bschub_start_time_seconds", "", double(v.hub.started_unix_ms) / 1000.0);
-
-  for (const Plain& p : kPlainCounters) {
-    w.family(p.name, "counter", p.help);
-    for (size_t i = 0; i < v.workers.size(); ++i)
-      w.sample(p.name, worker_label(i), get(v.workers[i]->stats_view(), p.field));
+  // Each family once, where its first counter stands in the list; by_function counters are
+  // the sums of the per-function families below.
+  for (size_t i = 0; i < std::size(kCounters); ++i) {
+    const CounterInfo& c = kCounters[i];
+    bool seen = c.as == CounterExport::by_function;
+    for (size_t j = 0; j < i && !seen; ++j) seen = std::strcmp(kCounters[j].metric, c.metric) == 0;
+    if (!seen) counter_family(w, stats, c);
   }
-  w.family("bschub_handshake_loop_seconds_total", "counter",
-           "loop time spent in TLS handshake steps (mostly mbedTLS ECC)");
-  for (size_t i = 0; i < v.workers.size(); ++i)
-    w.sample("bschub_handshake_loop_seconds_total", worker_label(i),
-             double(get(v.workers[i]->stats_view(), &WorkerStats::handshake_cpu_us)) / 1e6);
-  labelled_family(w, v, "bschub_connections_refused_total",
-                  "connections refused or ended before they became nodes, by reason", "reason",
-                  kRefused, std::size(kRefused));
-  labelled_family(w, v, "bschub_tls_handshakes_total", "TLS handshakes completed, by kind",
-                  "kind", kHandshakes, std::size(kHandshakes));
-  labelled_family(w, v, "bschub_nodes_closed_total", "nodes closed by the hub, by reason",
-                  "reason", kClosed, std::size(kClosed));
-  labelled_family(w, v, "bschub_dropped_total", "BVLC messages dropped, by reason", "reason",
-                  kDrops, std::size(kDrops));
-  per_function(w, v, "bschub_frames_received_total", "BVLC messages received, by function",
+  per_function(w, stats, "bschub_frames_received_total", "BVLC messages received, by function",
                &WorkerStats::fn_frames_in);
-  per_function(w, v, "bschub_received_bytes_total", "BVLC octets received, by function",
+  per_function(w, stats, "bschub_received_bytes_total", "BVLC octets received, by function",
                &WorkerStats::fn_bytes_in);
-  per_function(w, v, "bschub_frames_sent_total",
+  per_function(w, stats, "bschub_frames_sent_total",
                "BVLC messages queued for sending, by function", &WorkerStats::fn_frames_out);
-  per_function(w, v, "bschub_sent_bytes_total", "BVLC octets queued for sending, by function",
+  per_function(w, stats, "bschub_sent_bytes_total", "BVLC octets queued for sending, by function",
                &WorkerStats::fn_bytes_out);
 
   w.family("bschub_handshake_failures_total", "counter",
            "connections that never reached an open WebSocket, by reason");
-  for (size_t i = 0; i < v.workers.size(); ++i)
+  for (size_t i = 0; i < stats.size(); ++i)
     for (size_t r = 0; r < size_t(HandshakeFailure::kCount); ++r)
       w.sample("bschub_handshake_failures_total",
                worker_label(i) + ",reason=\"" + kHandshakeFailureLabels[r] + "\"",
-               v.workers[i]->stats_view().handshake_failures[r].load(std::memory_order_relaxed));
+               stats[i]->handshake_failures[r].load(std::memory_order_relaxed));
 
   w.family("bschub_handshake_duration_seconds", "histogram",
            "TCP accept to open WebSocket (TLS + HTTP upgrade)");
-  for (size_t i = 0; i < v.workers.size(); ++i) {
-    const WorkerStats& s = v.workers[i]->stats_view();
+  for (size_t i = 0; i < stats.size(); ++i) {
+    const WorkerStats& s = *stats[i];
     uint64_t cumulative = 0;
     for (size_t b = 0; b <= kHandshakeBuckets; ++b) {
       cumulative += s.handshake_buckets[b].load(std::memory_order_relaxed);
@@ -227,6 +151,20 @@ std::string render_metrics(const OpsView& v, const OpsView::Gathered& g) {
              double(s.handshake_sum_us.load(std::memory_order_relaxed)) / 1e6);
     w.sample("bschub_handshake_duration_seconds_count", worker_label(i), cumulative);
   }
+  return w.take();
+}
+
+std::string render_metrics(const OpsView& v, const OpsView::Gathered& g) {
+  Writer w;
+  w.family("bschub_info", "gauge", "the hub's identity (value always 1)");
+  w.sample("bschub_info", "version=\"" + v.hub.version + "\",vmac=\"" + v.hub.vmac +
+                              "\",uuid=\"" + v.hub.uuid + "\"", uint64_t(1));
+  w.family("bschub_start_time_seconds", "gauge", "Unix time the hub started");
+  w.sample("bschub_start_time_seconds", "", double(v.hub.started_unix_ms) / 1000.0);
+
+  std::vector<const WorkerStats*> stats;
+  for (Worker* worker : v.workers) stats.push_back(&worker->stats_view());
+  std::string out = w.take() + render_counter_metrics(stats);
 
   w.family("bschub_inbox_depth_batches", "gauge",
            "batches from other workers waiting in this worker's inbox");
@@ -266,7 +204,7 @@ std::string render_metrics(const OpsView& v, const OpsView::Gathered& g) {
     w.sample("bschub_tls_reloads_total", "result=\"ok\"", v.tls->reloads_ok());
     w.sample("bschub_tls_reloads_total", "result=\"failed\"", v.tls->reloads_failed());
   }
-  return w.take();
+  return out + w.take();
 }
 
 }  // namespace bsc

@@ -83,14 +83,19 @@ class RawTls:
             raise ConnectionError("hub closed TCP")
         self.inc.write(data)
 
-    async def handshake_step(self):
-        """One client flight; True once the handshake is complete."""
+    def step(self, tls_call):
+        """(done, ciphertext): runs a TLS call (do_handshake, unwrap) until it waits for the
+        hub; done is False if it does, and the ciphertext is what it wrote, not yet sent."""
         try:
-            self.tls.do_handshake()
+            tls_call()
             done = True
         except ssl.SSLWantReadError:
             done = False
-        out = self.outc.read()
+        return done, self.outc.read()
+
+    async def handshake_step(self):
+        """One client flight; True once the handshake is complete."""
+        done, out = self.step(self.tls.do_handshake)
         if out:
             await self.send_raw(out)
         return done
@@ -109,26 +114,24 @@ class RawTls:
     async def send(self, plain: bytes):
         await self.send_raw(self.seal(plain))
 
-    async def read_plain(self, n):
-        """Exactly n plaintext octets."""
-        while len(self.plain) < n:
+    async def _read_while(self, more):
+        """Decrypts into self.plain, reading the socket as needed, while more() is true."""
+        while more():
             try:
                 self.plain += self.tls.read(65536)
                 continue
             except ssl.SSLWantReadError:
                 pass
             await self._recv_into_tls()
+
+    async def read_plain(self, n):
+        """Exactly n plaintext octets."""
+        await self._read_while(lambda: len(self.plain) < n)
         got, self.plain = self.plain[:n], self.plain[n:]
         return got
 
     async def read_until(self, marker: bytes):
-        while marker not in self.plain:
-            try:
-                self.plain += self.tls.read(65536)
-                continue
-            except ssl.SSLWantReadError:
-                pass
-            await self._recv_into_tls()
+        await self._read_while(lambda: marker not in self.plain)
         i = self.plain.index(marker) + len(marker)
         got, self.plain = self.plain[:i], self.plain[i:]
         return got
@@ -212,41 +215,38 @@ class FaultCase(HubTestCase):
 
 
 class MidMessageTest(FaultCase):
-    async def test_fin_in_the_middle_of_a_tls_record(self):
+    async def die_mid(self, send_part, reason, cut):
+        """A connected raw node sends part of something (`send_part(r)`), then its TCP ends
+        (FIN_REASON: a FIN, RST_REASON: an RST). The hub logs it gone with `reason` and frees
+        its VMAC; with `cut` named, B receives nothing of the part."""
         r = await self.raw_node()
         since = self.hub.mark()
-        record = r.seal(ws_frame(BINARY, bvlc.npdu(0x10, self.b.vmac, NPDU)))
-        await r.send_raw(record[:len(record) // 2])
-        r.close()
-        await self.assert_gone(r, since, FIN_REASON)
-        await self.b.assert_silent(what="nothing of the cut record")
+        await send_part(r)
+        r.close() if reason == FIN_REASON else r.reset()
+        await self.assert_gone(r, since, reason)
+        if cut:
+            await self.b.assert_silent(what=f"nothing of the cut {cut}")
+
+    async def test_fin_in_the_middle_of_a_tls_record(self):
+        def half_record(r):
+            record = r.seal(ws_frame(BINARY, bvlc.npdu(0x10, self.b.vmac, NPDU)))
+            return r.send_raw(record[:len(record) // 2])
+        await self.die_mid(half_record, FIN_REASON, "record")
 
     async def test_fin_in_the_middle_of_a_websocket_frame(self):
-        r = await self.raw_node()
-        since = self.hub.mark()
         frame = ws_frame(BINARY, bvlc.npdu(0x11, self.b.vmac, NPDU + bytes(200)))
-        await r.send(frame[:len(frame) // 2])   # a whole TLS record, half a frame
-        r.close()
-        await self.assert_gone(r, since, FIN_REASON)
-        await self.b.assert_silent(what="nothing of the cut frame")
+        # a whole TLS record, half a frame
+        await self.die_mid(lambda r: r.send(frame[:len(frame) // 2]), FIN_REASON, "frame")
 
     async def test_fin_in_the_middle_of_a_bvlc_message(self):
         # The message is fragmented over two WebSocket frames; the peer dies after the first.
-        r = await self.raw_node()
-        since = self.hub.mark()
         msg = bvlc.npdu(0x12, self.b.vmac, NPDU)
-        await r.send(ws_frame(BINARY, msg[:9], fin=False))
-        r.close()
-        await self.assert_gone(r, since, FIN_REASON)
-        await self.b.assert_silent(what="nothing of the cut message")
+        await self.die_mid(lambda r: r.send(ws_frame(BINARY, msg[:9], fin=False)), FIN_REASON,
+                           "message")
 
     async def test_rst_in_the_middle_of_a_websocket_frame(self):
-        r = await self.raw_node()
-        since = self.hub.mark()
         frame = ws_frame(BINARY, bvlc.npdu(0x13, self.b.vmac, NPDU))
-        await r.send(frame[:5])
-        r.reset()
-        await self.assert_gone(r, since, RST_REASON)
+        await self.die_mid(lambda r: r.send(frame[:5]), RST_REASON, None)
 
 
 class AbruptCloseTest(FaultCase):
@@ -268,11 +268,7 @@ class AbruptCloseTest(FaultCase):
     async def test_close_notify_without_websocket_close(self):
         r = await self.raw_node()
         since = self.hub.mark()
-        try:
-            r.tls.unwrap()
-        except ssl.SSLWantReadError:
-            pass
-        await r.send_raw(r.outc.read())
+        await r.send_raw(r.step(r.tls.unwrap)[1])
         await self.assert_gone(r, since, r'reason="peer sent close_notify"')
 
 
@@ -319,11 +315,7 @@ class HandshakeDeathTest(HubTestCase):
     async def test_rst_in_the_middle_of_the_client_hello(self):
         r = await self.connect_raw()
         since = self.hub.mark()
-        try:
-            r.tls.do_handshake()
-        except ssl.SSLWantReadError:
-            pass
-        hello = r.outc.read()
+        hello = r.step(r.tls.do_handshake)[1]
         await r.send_raw(hello[:len(hello) // 2])
         r.reset()
         await self._check_released(since, RST_REASON)

@@ -202,6 +202,24 @@ async def connect_on(hub, session, vmac=None, uuid=None, msg_id=None, name="node
     return node
 
 
+async def send_paced(node, frames, every):
+    """Sends `frames` in order, letting the loop run every `every` frames so that the
+    receivers read while the burst goes out."""
+    for i, f in enumerate(frames):
+        await node.ws.send(f)
+        if i % every == every - 1:
+            await asyncio.sleep(0)
+
+
+async def expect_in_order(node, expected, what, wrong):
+    """Receives exactly `expected`, in order; what(i) names frame i, wrong(i, got) is the
+    failure message for a frame that is not the one expected."""
+    for i, want in enumerate(expected):
+        got = await node.recv(what=what(i))
+        if got != want:
+            raise AssertionError(wrong(i, got))
+
+
 async def close_nodes(ns):
     async def one(n):
         try:
@@ -328,20 +346,14 @@ class CrossWorkerBroadcastTest(ShardedTestCase):
                       for i in range(count)]
             expected = [bvlc.hub_broadcast_rewrite(f, sender.vmac) for f in frames]
 
-            async def send():
-                for i, f in enumerate(frames):
-                    await sender.ws.send(f)
-                    if i % 32 == 31:
-                        await asyncio.sleep(0)
+            def recv(n):
+                return expect_in_order(
+                    n, expected, lambda i: f"broadcast #{i} from {sender.name}",
+                    lambda i, got: f"{n}: broadcast #{i} from {sender.name}: expected "
+                                   f"{expected[i].hex()}, got {bvlc.describe(got)}")
 
-            async def recv(n):
-                for i in range(count):
-                    got = await n.recv(what=f"broadcast #{i} from {sender.name}")
-                    if got != expected[i]:
-                        raise AssertionError(f"{n}: broadcast #{i} from {sender.name}: expected "
-                                             f"{expected[i].hex()}, got {bvlc.describe(got)}")
-
-            await asyncio.wait_for(asyncio.gather(send(), *(recv(n) for n in others)), 20)
+            await asyncio.wait_for(asyncio.gather(send_paced(sender, frames, 32),
+                                                  *(recv(n) for n in others)), 20)
             await self.all_silent(*everyone, what="no echo, no extra copies")
 
 
@@ -356,22 +368,15 @@ class OrderingTest(ShardedTestCase):
             frames = [seq_frame(i, dst.vmac, tag, i) for i in range(self.COUNT)]
             expected = [bvlc.hub_unicast_rewrite(f, src.vmac) for f in frames]
 
-            async def send():
-                for i, f in enumerate(frames):
-                    await src.ws.send(f)
-                    if i % 64 == 63:
-                        await asyncio.sleep(0)
-
-            async def recv():
-                for i in range(self.COUNT):
-                    got = await dst.recv(what=f"frame #{i} of {self.COUNT} from {src.name}")
-                    if got != expected[i]:
-                        info = seq_info(got)
-                        raise AssertionError(
-                            f"{dst}: frame #{i} from {src.name} wrong: got seq "
-                            f"{info[3] if info else '?'} ({bvlc.describe(got)[:120]}); "
-                            f"expected in-order, no loss, no duplicates")
-            return send(), recv()
+            def wrong(i, got):
+                info = seq_info(got)
+                return (f"{dst}: frame #{i} from {src.name} wrong: got seq "
+                        f"{info[3] if info else '?'} ({bvlc.describe(got)[:120]}); "
+                        f"expected in-order, no loss, no duplicates")
+            return (send_paced(src, frames, 64),
+                    expect_in_order(dst, expected,
+                                    lambda i: f"frame #{i} of {self.COUNT} from {src.name}",
+                                    wrong))
 
         s1, r1 = stream(a, b, b"AB")
         s2, r2 = stream(b, a, b"BA")
@@ -415,22 +420,17 @@ class OrderingTest(ShardedTestCase):
             else:
                 want[r1 if d == r1.vmac else r0].append(bvlc.hub_unicast_rewrite(f, s.vmac))
 
-        async def send():
-            for i, f in enumerate(frames):
-                await s.ws.send(f)
-                if i % 64 == 63:
-                    await asyncio.sleep(0)
+        def recv(n):
+            def wrong(i, got):
+                exp = want[n][i]
+                return (f"{n}: frame #{i}: expected seq {seq_info(exp)[3]} "
+                        f"({exp[:4].hex()}...), got seq "
+                        f"{(seq_info(got) or (0, 0, 0, '?'))[3]} "
+                        f"({bvlc.describe(got)[:100]})")
+            return expect_in_order(n, want[n], lambda i: f"frame #{i} of {len(want[n])}", wrong)
 
-        async def recv(n):
-            for i, exp in enumerate(want[n]):
-                got = await n.recv(what=f"frame #{i} of {len(want[n])}")
-                if got != exp:
-                    raise AssertionError(f"{n}: frame #{i}: expected seq {seq_info(exp)[3]} "
-                                         f"({exp[:4].hex()}...), got seq "
-                                         f"{(seq_info(got) or (0, 0, 0, '?'))[3]} "
-                                         f"({bvlc.describe(got)[:100]})")
-
-        await asyncio.wait_for(asyncio.gather(send(), *(recv(n) for n in want)), 30)
+        await asyncio.wait_for(asyncio.gather(send_paced(s, frames, 64),
+                                              *(recv(n) for n in want)), 30)
         await self.all_silent(s, r1, r0, q1)
 
     async def test_two_cross_pairs_and_a_local_pair_at_once(self):

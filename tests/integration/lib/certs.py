@@ -38,53 +38,41 @@ OPENSSL = os.environ.get("OPENSSL", "openssl")
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__)))))
 
-_CNF = """\
+_REQ = """\
 [req]
 distinguished_name = dn
 prompt = no
 [dn]
 CN = placeholder
+"""
 
-[v3_ca]
-basicConstraints = critical, CA:TRUE
-keyUsage = critical, keyCertSign, cRLSign
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid:always
 
-[v3_hub]
-basicConstraints = critical, CA:FALSE
-keyUsage = critical, digitalSignature
-extendedKeyUsage = serverAuth, clientAuth
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid:always
-subjectAltName = IP:127.0.0.1
+def _extensions(name, basic, usage, extended=None, authority=True, alt_name=None):
+    """One openssl extension section: the profile of one kind of certificate."""
+    lines = [f"[{name}]", f"basicConstraints = critical, {basic}",
+             f"keyUsage = critical, {usage}"]
+    if extended:
+        lines.append(f"extendedKeyUsage = {extended}")
+    lines.append("subjectKeyIdentifier = hash")
+    if authority:
+        lines.append("authorityKeyIdentifier = keyid:always")
+    if alt_name:
+        lines.append(f"subjectAltName = {alt_name}")
+    return "\n".join(lines) + "\n"
 
-[v3_node]
-basicConstraints = critical, CA:FALSE
-keyUsage = critical, digitalSignature
-extendedKeyUsage = clientAuth, serverAuth
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid:always
 
-[v3_node_server_only]
-basicConstraints = critical, CA:FALSE
-keyUsage = critical, digitalSignature
-extendedKeyUsage = serverAuth
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid:always
+_PROFILES = "\n".join([
+    _extensions("v3_ca", "CA:TRUE", "keyCertSign, cRLSign"),
+    _extensions("v3_hub", "CA:FALSE", "digitalSignature", "serverAuth, clientAuth",
+                alt_name="IP:127.0.0.1"),
+    _extensions("v3_node", "CA:FALSE", "digitalSignature", "clientAuth, serverAuth"),
+    _extensions("v3_node_server_only", "CA:FALSE", "digitalSignature", "serverAuth"),
+    _extensions("v3_intermediate", "CA:TRUE, pathlen:0", "keyCertSign, cRLSign"),
+    _extensions("v3_self", "CA:FALSE", "digitalSignature", "clientAuth, serverAuth",
+                authority=False),
+])
 
-[v3_intermediate]
-basicConstraints = critical, CA:TRUE, pathlen:0
-keyUsage = critical, keyCertSign, cRLSign
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid:always
-
-[v3_self]
-basicConstraints = critical, CA:FALSE
-keyUsage = critical, digitalSignature
-extendedKeyUsage = clientAuth, serverAuth
-subjectKeyIdentifier = hash
-
+_CA = """\
 [ca]
 default_ca = ca_default
 [ca_default]
@@ -100,6 +88,8 @@ email_in_dn = no
 [policy_any]
 commonName = supplied
 """
+
+_CNF = _REQ + "\n" + _PROFILES + "\n" + _CA
 
 
 @dataclass

@@ -1,55 +1,168 @@
 // Per-worker counters: written only by their worker, summed when read (at exit, and by the
-// metrics endpoint on its own thread: relaxed atomic loads, never a lock on the hot path). One X-macro list gives the fields and their names.
+// metrics endpoint on its own thread: relaxed atomic loads, never a lock on the hot path).
 #pragma once
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <string>
+#include <vector>
 
 namespace bsc {
 
-#define BSC_STATS_MAP(X)                                                             \
-  X(accepted, "TCP connections accepted")                                            \
-  X(accept_failed, "accept() errors (e.g. out of descriptors)")                     \
-  X(refused_max_connections, "refused: --max-connections reached")                  \
-  X(tls_handshake_failed, "TLS handshakes failed")                                   \
-  X(handshakes_full, "TLS handshakes completed in full (certificates checked)")     \
-  X(handshakes_resumed, "TLS handshakes resumed from a session ticket")              \
-  X(handshake_cpu_us, "microseconds of loop time spent in TLS handshake steps")      \
-  X(handshakes_deferred, "iterations that left handshake steps for the next (budget)") \
-  X(accept_paused, "times accepting paused: --max-handshakes open on the worker")    \
-  X(refused_source_rate, "refused: source address over --source-rate")              \
-  X(upgrade_refused, "WebSocket upgrades refused")                                   \
-  X(handshake_timeouts, "TLS/upgrade not finished in time")                          \
-  X(nodes_connected, "Connect-Requests accepted")                                    \
-  X(nodes_replaced, "connections replaced by the same UUID")                         \
-  X(duplicate_vmac, "Connect-Requests refused: duplicate VMAC")                      \
-  X(connect_wait_timeouts, "no Connect-Request in time")                             \
-  X(liveness_timeouts, "nodes closed after silence")                                 \
-  X(frames_in, "BVLC messages received")                                             \
-  X(bytes_in, "BVLC octets received")                                                \
-  X(unicast_forwarded, "unicast messages forwarded")                                 \
-  X(unicast_delivered, "unicast messages queued to their recipient")                 \
-  X(broadcast_in, "broadcasts received")                                             \
-  X(broadcast_copies, "broadcast copies delivered")                                  \
-  X(malformed, "malformed BVLC messages")                                            \
-  X(naks_sent, "BVLC-Result NAKs sent")                                              \
-  X(drop_spoofed_origin, "dropped: originating VMAC not the sender's")              \
-  X(drop_unknown_dest, "dropped: unknown destination VMAC")                          \
-  X(drop_to_self, "dropped: destination is the sender")                              \
-  X(drop_not_connected, "dropped: sender not yet connected")                         \
-  X(drop_oversize, "dropped: larger than max BVLC / recipient's max")               \
-  X(drop_output_full, "dropped: recipient's output buffer full")                     \
-  X(drop_stale_ref, "dropped: recipient closed before delivery")                     \
-  X(drop_inbox_full, "dropped: no batch free for another worker")                  \
-  X(batches_sent, "batches handed to other workers")                                 \
-  X(remote_frames_in, "frames received from other workers")                          \
-  X(slow_reader_closed, "nodes closed: output stayed full (not reading)")           \
-  X(heartbeats_answered, "Heartbeat-ACKs sent")                                      \
-  X(ws_rejected, "WebSocket messages refused (text, too big)")                       \
-  X(peer_vanished, "peer ended TCP/TLS without a close (FIN, RST, close_notify)")    \
-  X(read_budget_pauses, "reads paused: per-iteration read budget used up")           \
-  X(drop_broadcast_share, "dropped: broadcast copy, recipient's output half full")      \
-  X(idle_trims, "idle connections whose buffers were released (--idle-trim)")
+// The one list of WorkerStats counters. Each entry carries what every reader needs:
+//   X(field, as, metric, label, report, reason, help)
+//   field   the WorkerStats member and its key in the event=stopped line (hub.cpp)
+//   as      how /metrics shows it (CounterExport): a sample of its own; microseconds shown
+//           as seconds; or as the sum over `function` of a per-function family (metric
+//           names that family; empty messages have no function and count as malformed)
+//   metric  the Prometheus family (src/ops/metrics.cpp; documented in docs/operations.md)
+//   label   "" for a family of its own (HELP = help), else the value of the family's label
+//           in kCounterFamilies (e.g. reason="output_full")
+//   report, reason  DropReporter's periodic warning (event=<report> reason=<reason>), or
+//           "" when growth is not worth a line every 10 s (accepts_paused is not a
+//           refusal: new nodes waited in the listen backlog, --max-handshakes open)
+// Adding a counter here adds it everywhere; tests/unit/core/stats_test.cpp checks it.
+#define BSC_STATS_MAP(X)                                                                   \
+  X(accepted, count, "bschub_connections_accepted_total",                                  \
+    "", "", "",                                                                            \
+    "TCP connections accepted")                                                            \
+  X(accept_failed, count, "bschub_accept_errors_total",                                    \
+    "", "connections_refused", "accept_error",                                             \
+    "accept() errors (e.g. out of descriptors)")                                           \
+  X(refused_max_connections, count, "bschub_connections_refused_total",                    \
+    "max_connections", "connections_refused", "max_connections",                           \
+    "refused: --max-connections reached")                                                  \
+  X(tls_handshake_failed, count, "bschub_connections_refused_total",                       \
+    "tls_handshake", "connections_refused", "tls_handshake",                               \
+    "TLS handshakes failed")                                                               \
+  X(handshakes_full, count, "bschub_tls_handshakes_total",                                 \
+    "full", "", "",                                                                        \
+    "TLS handshakes completed in full (certificates checked)")                             \
+  X(handshakes_resumed, count, "bschub_tls_handshakes_total",                              \
+    "resumed", "", "",                                                                     \
+    "TLS handshakes resumed from a session ticket")                                        \
+  X(handshake_cpu_us, us_as_seconds, "bschub_handshake_loop_seconds_total",                \
+    "", "", "",                                                                            \
+    "loop time spent in TLS handshake steps (mostly mbedTLS ECC)")                         \
+  X(handshakes_deferred, count, "bschub_handshake_steps_deferred_total",                   \
+    "", "", "",                                                                            \
+    "loop iterations that left handshake steps for the next (--handshake-budget)")         \
+  X(accept_paused, count, "bschub_accept_pauses_total",                                    \
+    "", "accepts_paused", "max_handshakes",                                                \
+    "times a worker stopped accepting: --max-handshakes open (nodes wait in the backlog)") \
+  X(refused_source_rate, count, "bschub_connections_refused_total",                        \
+    "source_rate", "connections_refused", "source_rate",                                   \
+    "refused: source address over --source-rate")                                          \
+  X(upgrade_refused, count, "bschub_connections_refused_total",                            \
+    "upgrade", "", "",                                                                     \
+    "WebSocket upgrades refused")                                                          \
+  X(handshake_timeouts, count, "bschub_connections_refused_total",                         \
+    "handshake_timeout", "connections_refused", "handshake_timeout",                       \
+    "TLS/upgrade not finished in time")                                                    \
+  X(nodes_connected, count, "bschub_node_connects_total",                                  \
+    "", "", "",                                                                            \
+    "Connect-Requests accepted")                                                           \
+  X(nodes_replaced, count, "bschub_nodes_closed_total",                                    \
+    "replaced", "", "",                                                                    \
+    "connections replaced by the same UUID")                                               \
+  X(duplicate_vmac, count, "bschub_connections_refused_total",                             \
+    "duplicate_vmac", "", "",                                                              \
+    "Connect-Requests refused: duplicate VMAC")                                            \
+  X(connect_wait_timeouts, count, "bschub_connections_refused_total",                      \
+    "connect_wait_timeout", "", "",                                                        \
+    "no Connect-Request in time")                                                          \
+  X(liveness_timeouts, count, "bschub_nodes_closed_total",                                 \
+    "liveness_timeout", "", "",                                                            \
+    "nodes closed after silence")                                                          \
+  X(frames_in, by_function, "bschub_frames_received_total",                                \
+    "", "", "",                                                                            \
+    "BVLC messages received")                                                              \
+  X(bytes_in, by_function, "bschub_received_bytes_total",                                  \
+    "", "", "",                                                                            \
+    "BVLC octets received")                                                                \
+  X(unicast_forwarded, count, "bschub_unicast_forwarded_total",                            \
+    "", "", "",                                                                            \
+    "unicast messages forwarded (queued to a local recipient or handed to its worker)")    \
+  X(unicast_delivered, count, "bschub_unicast_delivered_total",                            \
+    "", "", "",                                                                            \
+    "unicast messages queued to their recipient")                                          \
+  X(broadcast_in, count, "bschub_broadcasts_received_total",                               \
+    "", "", "",                                                                            \
+    "broadcast messages received")                                                         \
+  X(broadcast_copies, count, "bschub_broadcast_copies_delivered_total",                    \
+    "", "", "",                                                                            \
+    "broadcast copies queued to recipients")                                               \
+  X(malformed, count, "bschub_malformed_messages_total",                                   \
+    "", "messages_dropped", "malformed",                                                   \
+    "BVLC messages that failed to decode")                                                 \
+  X(naks_sent, count, "bschub_naks_sent_total",                                            \
+    "", "", "",                                                                            \
+    "BVLC-Result NAKs sent")                                                               \
+  X(drop_spoofed_origin, count, "bschub_dropped_total",                                    \
+    "spoofed_origin", "messages_dropped", "spoofed_origin",                                \
+    "dropped: originating VMAC not the sender's")                                          \
+  X(drop_unknown_dest, count, "bschub_dropped_total",                                      \
+    "unknown_destination", "", "",                                                         \
+    "dropped: unknown destination VMAC")                                                   \
+  X(drop_to_self, count, "bschub_dropped_total",                                           \
+    "to_self", "", "",                                                                     \
+    "dropped: destination is the sender")                                                  \
+  X(drop_not_connected, count, "bschub_dropped_total",                                     \
+    "not_connected", "", "",                                                               \
+    "dropped: sender not yet connected")                                                   \
+  X(drop_oversize, count, "bschub_dropped_total",                                          \
+    "oversize", "messages_dropped", "oversize",                                            \
+    "dropped: larger than max BVLC / recipient's max")                                     \
+  X(drop_output_full, count, "bschub_dropped_total",                                       \
+    "output_full", "messages_dropped", "output_full",                                      \
+    "dropped: recipient's output buffer full")                                             \
+  X(drop_stale_ref, count, "bschub_dropped_total",                                         \
+    "recipient_gone", "", "",                                                              \
+    "dropped: recipient closed before delivery")                                           \
+  X(drop_inbox_full, count, "bschub_dropped_total",                                        \
+    "inbox_full", "messages_dropped", "inbox_full",                                        \
+    "dropped: no batch free for another worker")                                           \
+  X(batches_sent, count, "bschub_cross_worker_batches_sent_total",                         \
+    "", "", "",                                                                            \
+    "batches handed to other workers")                                                     \
+  X(remote_frames_in, count, "bschub_cross_worker_frames_received_total",                  \
+    "", "", "",                                                                            \
+    "frames received from other workers")                                                  \
+  X(slow_reader_closed, count, "bschub_nodes_closed_total",                                \
+    "slow_reader", "", "",                                                                 \
+    "nodes closed: output stayed full (not reading)")                                      \
+  X(heartbeats_answered, count, "bschub_heartbeats_answered_total",                        \
+    "", "", "",                                                                            \
+    "Heartbeat-ACKs sent")                                                                 \
+  X(ws_rejected, count, "bschub_ws_messages_rejected_total",                               \
+    "", "", "",                                                                            \
+    "WebSocket messages refused (text, too big, protocol)")                                \
+  X(peer_vanished, count, "bschub_peer_vanished_total",                                    \
+    "", "", "",                                                                            \
+    "connections the peer ended without a close (FIN, RST, bare close_notify)")            \
+  X(read_budget_pauses, count, "bschub_read_budget_pauses_total",                          \
+    "", "", "",                                                                            \
+    "reads paused: a connection used up its per-iteration read budget")                    \
+  X(drop_broadcast_share, count, "bschub_dropped_total",                                   \
+    "broadcast_share", "", "",                                                             \
+    "dropped: broadcast copy, recipient's output half full")                               \
+  X(idle_trims, count, "bschub_idle_trims_total",                                          \
+    "", "", "",                                                                            \
+    "idle connections whose buffers were released to the kernel (--idle-trim)")
+
+// The /metrics families that several counters share, told apart by one label.
+struct CounterFamily {
+  const char* metric;
+  const char* label;  // the label's name; each counter gives its value
+  const char* help;
+};
+inline constexpr CounterFamily kCounterFamilies[] = {
+    {"bschub_connections_refused_total", "reason",
+     "connections refused or ended before they became nodes, by reason"},
+    {"bschub_tls_handshakes_total", "kind", "TLS handshakes completed, by kind"},
+    {"bschub_nodes_closed_total", "reason", "nodes closed by the hub, by reason"},
+    {"bschub_dropped_total", "reason", "BVLC messages dropped, by reason"},
+};
 
 // Per-BVLC-function counters: one slot per function code 0x00..0x0C, the last for codes
 // the Std does not define (counted on input before decoding).
@@ -78,7 +191,7 @@ constexpr double kHandshakeBucketsMs[] = {1, 2.5, 5, 10, 25, 50, 100, 250, 500, 
 constexpr size_t kHandshakeBuckets = sizeof kHandshakeBucketsMs / sizeof kHandshakeBucketsMs[0];
 
 struct WorkerStats {
-#define BSC_X(name, text) std::atomic<uint64_t> name{0};
+#define BSC_X(name, as, metric, label, report, reason, help) std::atomic<uint64_t> name{0};
   BSC_STATS_MAP(BSC_X)
 #undef BSC_X
   // Per function: frames/octets received, and queued for sending (not yet on the wire).
@@ -91,6 +204,30 @@ struct WorkerStats {
   std::atomic<uint64_t> handshake_buckets[kHandshakeBuckets + 1]{};
   std::atomic<uint64_t> handshake_sum_us{0};
 };
+
+enum class CounterExport : uint8_t { count, us_as_seconds, by_function };
+
+// BSC_STATS_MAP as a table, for readers that walk every counter.
+struct CounterInfo {
+  std::atomic<uint64_t> WorkerStats::*field;
+  const char* name;
+  CounterExport as;
+  const char* metric;
+  const char* label;
+  const char* report;
+  const char* reason;
+  const char* help;
+};
+inline constexpr CounterInfo kCounters[] = {
+#define BSC_X(name, as, metric, label, report, reason, help) \
+  {&WorkerStats::name, #name, CounterExport::as, metric, label, report, reason, help},
+    BSC_STATS_MAP(BSC_X)
+#undef BSC_X
+};
+
+// The event=stopped line's fields: "name=total" (summed over `workers`) for every counter
+// that is not zero, in list order; "idle=1" when all are. [any thread] (relaxed loads).
+std::string lifetime_totals(const std::vector<const WorkerStats*>& workers);
 
 // Owner-only increment: a relaxed load+store, no locked instruction on the hot path.
 inline void bump(std::atomic<uint64_t>& c, uint64_t n = 1) {

@@ -25,6 +25,7 @@
 #include "core/batch.hpp"
 #include "core/config.hpp"
 #include "core/conn_ref.hpp"
+#include "core/flood_log.hpp"
 #include "core/handshake_gate.hpp"
 #include "core/hub_function.hpp"
 #include "core/snapshot.hpp"
@@ -113,9 +114,7 @@ class Worker {
   size_t worker_count() const { return peers_.size(); }
   // False once this kind of per-connection warning has hit its rate limit (LogLimiter).
   bool log_allowed(FloodLog kind) {
-    static const char* const kNames[] = {"connection_refused", "tls_handshake_failed",
-                                         "upgrade_refused", "handshake_timeout"};
-    return flood_logs_[size_t(kind)].allow(now_ms(), kNames[size_t(kind)]);
+    return flood_logs_[size_t(kind)].allow(now_ms(), flood_log_name(kind));
   }
 
  private:

@@ -14,8 +14,9 @@ class Worker;
 class DropReporter {
  public:
   static constexpr double kIntervalSeconds = 10;
-  // Logs event=messages_dropped / event=connections_refused lines for what grew since the
-  // last call.
+  // Logs one line (event=messages_dropped, connections_refused, accepts_paused: the
+  // `report` column of core/stats.hpp's counter list) per counter that grew since the last
+  // call.
   void check(const std::vector<Worker*>& workers);
 
  private:

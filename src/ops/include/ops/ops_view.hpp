@@ -12,6 +12,7 @@ namespace bsc {
 
 class Worker;
 class TlsReloader;
+struct WorkerStats;
 
 struct HubIdentity {
   std::string uri, vmac, uuid, version;
@@ -33,6 +34,8 @@ struct OpsView {
 
 // Prometheus text exposition format 0.0.4.
 std::string render_metrics(const OpsView& view, const OpsView::Gathered& g);
+// The part of it read from the counters (core/stats.hpp), one `worker` label per entry.
+std::string render_counter_metrics(const std::vector<const WorkerStats*>& stats);
 // The status table as JSON (see docs/operations.md, "Status").
 std::string render_status(const OpsView& view, const OpsView::Gathered& g);
 

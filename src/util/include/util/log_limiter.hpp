@@ -10,8 +10,6 @@
 
 namespace bsc {
 
-enum class FloodLog : uint8_t { kRefused, kTlsFailed, kUpgradeRefused, kHandshakeTimeout, kCount };
-
 class LogLimiter {
  public:
   static constexpr uint32_t kBurst = 50;  // well above what a healthy site produces

@@ -123,6 +123,15 @@ Bytes reencode(const Message& m, const Bytes& b) {
   return out;
 }
 
+// The octets encode_message() writes for these fields, in hex (options and payload in hex).
+std::string encoded(Function f, uint16_t id, const Vmac* origin, const Vmac* dest,
+                    std::string_view dest_options, std::string_view data_options,
+                    std::string_view payload) {
+  Bytes out;
+  encode_message(out, f, id, origin, dest, hex(dest_options), hex(data_options), hex(payload));
+  return to_hex(out);
+}
+
 std::string rewrite(const char* in, const Vmac& sender, bool broadcast) {
   const Bytes b = hex(in);
   const DecodeResult r = expect_ok(b);
@@ -131,6 +140,91 @@ std::string rewrite(const char* in, const Vmac& sender, bool broadcast) {
   CHECK(n == out.size());
   return to_hex(out);
 }
+
+// Error rows that need nothing beyond the verdict: each message, whether a NAK may answer
+// it, and the marker it names. Grouped by the error code they must get.
+struct ErrorRow {
+  std::string text;
+  bool nak_allowed;
+  uint8_t error_marker = 0;
+};
+struct ErrorGroup {
+  const char* what;
+  ErrorCode code;
+  std::vector<ErrorRow> rows;
+};
+
+const std::string kConnect25 = std::string(kConnectBody).substr(0, 50);
+
+const ErrorGroup kErrorGroups[] = {
+    {"an Encapsulated-NPDU without NPDU is PAYLOAD_EXPECTED", ErrorCode::kPayloadExpected,
+     {{"0104B5EC12F0E1D2C3B4", true}}},
+    {"a proprietary option without data is HEADER_ENCODING_ERROR naming its marker",
+     ErrorCode::kHeaderEncodingError,
+     {{"0102B5EC1F", true, 0x1F}}},
+    {"a reserved control flag bit is PARAMETER_OUT_OF_RANGE", ErrorCode::kParameterOutOfRange,
+     {{"0A100102", true},
+      {"0A800102", true},
+      {"01F4B5EC12F0E1D2C3B401", true},
+      {"0B100102", false}}},
+    {"an option list that is cut short is MESSAGE_INCOMPLETE", ErrorCode::kMessageIncomplete,
+     {{"0102B5EC", true},              // flagged, absent
+      {"0102B5EC85", true},            // More on last
+      {"0101B5ECC1", true},            // More on last
+      {"0102B5EC3F00", true},          // length cut
+      {"0102B5EC3F0005022B01", true},  // data cut
+      {"0103B5EC3F0003022B01", true}}},  // no data list
+    {"Secure Path with data is HEADER_ENCODING_ERROR naming its marker",
+     ErrorCode::kHeaderEncodingError,
+     {{"0101B5EC61000001040000", true, 0x61}, {"0101B5EC6100020102 01", true, 0x61}}},
+    {"Secure Path in destination options is HEADER_ENCODING_ERROR naming its marker",
+     ErrorCode::kHeaderEncodingError,
+     {{"0106B5EC12F0E1D2C3B44101040000", true, 0x41},
+      {"0106B5EC12F0E1D2C3B40101040000", true, 0x01}}},
+    {"a proprietary option with less than 3 data octets is HEADER_ENCODING_ERROR",
+     ErrorCode::kHeaderEncodingError,
+     {{"0101B5EC5F01", true, 0x5F},
+      {"0102B5EC3F0002022B01", true, 0x3F},
+      // The marker is the offending entry's, not the list's first.
+      {"0102B5ECBF0003022B011F01", true, 0x1F},
+      // A broadcast is never answered, whatever is wrong with it.
+      {"0106B5ECFFFFFFFFFFFF1F01", false, 0x1F}}},
+    {"a required payload that is missing is PAYLOAD_EXPECTED", ErrorCode::kPayloadExpected,
+     {{"00000001", false},
+      {"0104B5EC12F0E1D2C3B4", true},
+      {"0101B5EC41", true},  // options, then nothing
+      {"0404004102A1B2C3D4E5", true},
+      {"06000001", true},
+      {"07000001", false},
+      {"0C04006012F0E1D2C3B4", true}}},
+    {"a fixed payload that is too short is MESSAGE_INCOMPLETE", ErrorCode::kMessageIncomplete,
+     {{"06000001" + kConnect25, true},
+      {"07000001" + kConnect25, false},
+      {"00000001060100000700", false},     // NAK of 6
+      {"0004000102A1B2C3D4E506", false},   // Result of 1
+      {"0404004102A1B2C3D4E50100064005", true},
+      {"0C04006012F0E1D2C3B4022B", true}}},
+    {"a payload longer than defined is UNEXPECTED_DATA", ErrorCode::kUnexpectedData,
+     {{std::string("06000001") + kConnectBody + "00", true},
+      {std::string("07000001") + kConnectBody + "00", false},
+      {"0004000102A1B2C3D4E50C0000", false},  // ACK of 3
+      {"0404004102A1B2C3D4E50100064005D900", true},
+      {"0204005012F0E1D2C3B400", true},
+      {"0504004012F0E1D2C3B400", true},
+      {"0800020300", true},
+      {"0900020300", false},
+      {"0A00010200", true},
+      {"0B00010200", false}}},
+    {"an out-of-range Advertisement or Result code is PARAMETER_OUT_OF_RANGE",
+     ErrorCode::kParameterOutOfRange,
+     {{"0404004102A1B2C3D4E50300064005D9", true},
+      {"0404004102A1B2C3D4E50102064005D9", true},
+      {"0004000102A1B2C3D4E50602", false},
+      {"0004000102A1B2C3D4E506FF0000070097", false}}},
+    {"a NUL inside NAK error details is INCONSISTENT_PARAMETERS",
+     ErrorCode::kInconsistentParameters,
+     {{"000000700D01000007008F62610064", false}, {"000000700D01000007008F00", false}}},
+};
 
 }  // namespace
 
@@ -238,9 +332,7 @@ TEST_CASE("V9 Std-form unicast has D only and the NPDU as payload") {
   CHECK(m.dest == kB);
   CHECK(m.body_offset == 10);
   CHECK(to_hex(part(b, m.payload)) == kNpdu);
-  Bytes out;
-  encode_message(out, Function::kEncapsulatedNpdu, 0xB5EC, nullptr, &kB, {}, {}, hex(kNpdu));
-  CHECK(to_hex(out) == V9);
+  CHECK(encoded(Function::kEncapsulatedNpdu, 0xB5EC, nullptr, &kB, "", "", kNpdu) == V9);
 }
 
 TEST_CASE("V10 and V12 forwarded unicasts carry O only") {
@@ -253,9 +345,7 @@ TEST_CASE("V10 and V12 forwarded unicasts carry O only") {
     CHECK_FALSE(m.has_dest);
     CHECK(to_hex(part(b, m.payload)) == kNpdu);
   }
-  Bytes out;
-  encode_message(out, Function::kEncapsulatedNpdu, 0xB5EC, &kA, nullptr, {}, {}, hex(kNpdu));
-  CHECK(to_hex(out) == V10);
+  CHECK(encoded(Function::kEncapsulatedNpdu, 0xB5EC, &kA, nullptr, "", "", kNpdu) == V10);
 }
 
 TEST_CASE("V11 bac_py unicast carries O and D with message id 0") {
@@ -266,9 +356,7 @@ TEST_CASE("V11 bac_py unicast carries O and D with message id 0") {
   CHECK(m.origin == kA);
   CHECK(m.dest == kB);
   CHECK(m.body_offset == 16);
-  Bytes out;
-  encode_message(out, Function::kEncapsulatedNpdu, 0, &kA, &kB, {}, {}, hex(kNpdu));
-  CHECK(to_hex(out) == V11);
+  CHECK(encoded(Function::kEncapsulatedNpdu, 0, &kA, &kB, "", "", kNpdu) == V11);
 }
 
 TEST_CASE("V13 and V14 broadcasts carry the broadcast VMAC as D") {
@@ -280,9 +368,7 @@ TEST_CASE("V13 and V14 broadcasts carry the broadcast VMAC as D") {
   CHECK(m14.dest.is_broadcast());
   CHECK(m14.origin == kA);
   const Vmac bc = Vmac::broadcast();
-  Bytes out;
-  encode_message(out, Function::kEncapsulatedNpdu, 0x0010, &kA, &bc, {}, {}, hex(kNpdu));
-  CHECK(to_hex(out) == V14);
+  CHECK(encoded(Function::kEncapsulatedNpdu, 0x0010, &kA, &bc, "", "", kNpdu) == V14);
 }
 
 TEST_CASE("V15 and V16 keep the Secure Path data option in front of the payload") {
@@ -296,10 +382,7 @@ TEST_CASE("V15 and V16 keep the Secure Path data option in front of the payload"
     CHECK(to_hex(part(b, m.data_options)) == "41");
     CHECK(to_hex(part(b, m.payload)) == kNpdu);
   }
-  Bytes out;
-  encode_message(out, Function::kEncapsulatedNpdu, 0x0020, nullptr, &kB, {}, hex("41"),
-                 hex(kNpdu));
-  CHECK(to_hex(out) == V15);
+  CHECK(encoded(Function::kEncapsulatedNpdu, 0x0020, nullptr, &kB, "", "41", kNpdu) == V15);
 }
 
 TEST_CASE("V17 and V18 split the proprietary destination option from the data option") {
@@ -311,10 +394,8 @@ TEST_CASE("V17 and V18 split the proprietary destination option from the data op
     CHECK(to_hex(part(b, m.data_options)) == "41");
     CHECK(to_hex(part(b, m.payload)) == kNpdu);
   }
-  Bytes out;
-  encode_message(out, Function::kEncapsulatedNpdu, 0x0030, nullptr, &kB,
-                 hex("3F0006022B01C0FFEE"), hex("41"), hex(kNpdu));
-  CHECK(to_hex(out) == V17);
+  CHECK(encoded(Function::kEncapsulatedNpdu, 0x0030, nullptr, &kB, "3F0006022B01C0FFEE",
+                "41", kNpdu) == V17);
 }
 
 TEST_CASE("V19..V23 unicast control and proprietary messages decode with their payloads") {
@@ -323,10 +404,8 @@ TEST_CASE("V19..V23 unicast control and proprietary messages decode with their p
     CHECK(m.function == uint8_t(Function::kAdvertisementSolicitation));
     CHECK(m.dest == kB);
     CHECK(m.payload.length == 0);
-    Bytes out;
-    encode_message(out, Function::kAdvertisementSolicitation, 0x0040, nullptr, &kB, {}, {},
-                   {});
-    CHECK(to_hex(out) == V19);
+    CHECK(encoded(Function::kAdvertisementSolicitation, 0x0040, nullptr, &kB, "", "", "") ==
+          V19);
   }
   {
     const Bytes b = hex(V20);
@@ -334,10 +413,8 @@ TEST_CASE("V19..V23 unicast control and proprietary messages decode with their p
     CHECK(m.function == uint8_t(Function::kAdvertisement));
     CHECK(m.dest == kA);
     CHECK(to_hex(part(b, m.payload)) == "0100064005D9");
-    Bytes out;
-    encode_message(out, Function::kAdvertisement, 0x0041, nullptr, &kA, {}, {},
-                   hex("0100064005D9"));
-    CHECK(to_hex(out) == V20);
+    CHECK(encoded(Function::kAdvertisement, 0x0041, nullptr, &kA, "", "", "0100064005D9") ==
+          V20);
   }
   {
     const Message m = expect_ok(hex(V21)).msg;
@@ -358,10 +435,8 @@ TEST_CASE("V19..V23 unicast control and proprietary messages decode with their p
     CHECK(m.function == uint8_t(Function::kProprietaryMessage));
     CHECK(m.message_id == 0x0060);
     CHECK(to_hex(part(b, m.payload)) == "022B07AABB");
-    Bytes out;
-    encode_message(out, Function::kProprietaryMessage, 0x0060, nullptr, &kB, {}, {},
-                   hex("022B07AABB"));
-    CHECK(to_hex(out) == V23);
+    CHECK(encoded(Function::kProprietaryMessage, 0x0060, nullptr, &kB, "", "", "022B07AABB") ==
+          V23);
   }
 }
 
@@ -408,10 +483,8 @@ TEST_CASE("V27 Std Fig. AB-5 example decodes with two proprietary destination op
   CHECK(to_hex(part(b, m.dest_options)) == "BF0007022BBAC5ECC0993F0003030939");
   CHECK(to_hex(part(b, m.data_options)) == "01");
   CHECK(to_hex(part(b, m.payload)) == kNpdu);
-  Bytes out;
-  encode_message(out, Function::kEncapsulatedNpdu, 0xB5EC, nullptr, &kHub,
-                 hex("BF0007022BBAC5ECC0993F0003030939"), hex("01"), hex(kNpdu));
-  CHECK(to_hex(out) == V27);
+  CHECK(encoded(Function::kEncapsulatedNpdu, 0xB5EC, nullptr, &kHub,
+                "BF0007022BBAC5ECC0993F0003030939", "01", kNpdu) == V27);
 }
 
 // ---- hub rewrite (docs/protocol.md §6) ----------------------------------------------------
@@ -471,13 +544,7 @@ TEST_CASE("an unknown function from a node is NAKed 143 unless it is a broadcast
   expect_error("0D040070FFFFFFFFFFFF", ErrorCode::kBvlcFunctionUnknown, false);
 }
 
-TEST_CASE("an Encapsulated-NPDU without NPDU is PAYLOAD_EXPECTED") {
-  expect_error("0104B5EC12F0E1D2C3B4", ErrorCode::kPayloadExpected, true);
-}
 
-TEST_CASE("a proprietary option without data is HEADER_ENCODING_ERROR naming its marker") {
-  expect_error("0102B5EC1F", ErrorCode::kHeaderEncodingError, true, 0x1F);
-}
 
 TEST_CASE("a Heartbeat-Request carrying O is HEADER_ENCODING_ERROR") {
   const DecodeError e =
@@ -511,40 +578,10 @@ TEST_CASE("an unknown function is reported with whatever header was readable") {
   expect_error("0D020070FF", ErrorCode::kBvlcFunctionUnknown, true);
 }
 
-TEST_CASE("a reserved control flag bit is PARAMETER_OUT_OF_RANGE") {
-  expect_error("0A100102", ErrorCode::kParameterOutOfRange, true);
-  expect_error("0A800102", ErrorCode::kParameterOutOfRange, true);
-  expect_error("01F4B5EC12F0E1D2C3B401", ErrorCode::kParameterOutOfRange, true);
-  expect_error("0B100102", ErrorCode::kParameterOutOfRange, false);
-}
 
-TEST_CASE("an option list that is cut short is MESSAGE_INCOMPLETE") {
-  expect_error("0102B5EC", ErrorCode::kMessageIncomplete, true);            // flagged, absent
-  expect_error("0102B5EC85", ErrorCode::kMessageIncomplete, true);          // More on last
-  expect_error("0101B5ECC1", ErrorCode::kMessageIncomplete, true);          // More on last
-  expect_error("0102B5EC3F00", ErrorCode::kMessageIncomplete, true);        // length cut
-  expect_error("0102B5EC3F0005022B01", ErrorCode::kMessageIncomplete, true);  // data cut
-  expect_error("0103B5EC3F0003022B01", ErrorCode::kMessageIncomplete, true);  // no data list
-}
 
-TEST_CASE("Secure Path with data is HEADER_ENCODING_ERROR naming its marker") {
-  expect_error("0101B5EC61000001040000", ErrorCode::kHeaderEncodingError, true, 0x61);
-  expect_error("0101B5EC6100020102 01", ErrorCode::kHeaderEncodingError, true, 0x61);
-}
 
-TEST_CASE("Secure Path in destination options is HEADER_ENCODING_ERROR naming its marker") {
-  expect_error("0106B5EC12F0E1D2C3B44101040000", ErrorCode::kHeaderEncodingError, true, 0x41);
-  expect_error("0106B5EC12F0E1D2C3B40101040000", ErrorCode::kHeaderEncodingError, true, 0x01);
-}
 
-TEST_CASE("a proprietary option with less than 3 data octets is HEADER_ENCODING_ERROR") {
-  expect_error("0101B5EC5F01", ErrorCode::kHeaderEncodingError, true, 0x5F);
-  expect_error("0102B5EC3F0002022B01", ErrorCode::kHeaderEncodingError, true, 0x3F);
-  // The marker is the offending entry's, not the list's first.
-  expect_error("0102B5ECBF0003022B011F01", ErrorCode::kHeaderEncodingError, true, 0x1F);
-  // A broadcast is never answered, whatever is wrong with it.
-  expect_error("0106B5ECFFFFFFFFFFFF1F01", ErrorCode::kHeaderEncodingError, false, 0x1F);
-}
 
 TEST_CASE("an option list with more than 32 entries is HEADER_ENCODING_ERROR") {
   auto with_entries = [](size_t n) {
@@ -594,50 +631,16 @@ TEST_CASE("data options on any function but Encapsulated-NPDU are INCONSISTENT_P
   expect_error("0C05006012F0E1D2C3B441022B07", ErrorCode::kInconsistentParameters, true);
 }
 
-TEST_CASE("a required payload that is missing is PAYLOAD_EXPECTED") {
-  expect_error("00000001", ErrorCode::kPayloadExpected, false);
-  expect_error("0104B5EC12F0E1D2C3B4", ErrorCode::kPayloadExpected, true);
-  expect_error("0101B5EC41", ErrorCode::kPayloadExpected, true);  // options, then nothing
-  expect_error("0404004102A1B2C3D4E5", ErrorCode::kPayloadExpected, true);
-  expect_error("06000001", ErrorCode::kPayloadExpected, true);
-  expect_error("07000001", ErrorCode::kPayloadExpected, false);
-  expect_error("0C04006012F0E1D2C3B4", ErrorCode::kPayloadExpected, true);
-}
 
-TEST_CASE("a fixed payload that is too short is MESSAGE_INCOMPLETE") {
-  const std::string connect_25 = std::string(kConnectBody).substr(0, 50);
-  expect_error("06000001" + connect_25, ErrorCode::kMessageIncomplete, true);
-  expect_error("07000001" + connect_25, ErrorCode::kMessageIncomplete, false);
-  expect_error("00000001060100000700", ErrorCode::kMessageIncomplete, false);  // NAK of 6
-  expect_error("0004000102A1B2C3D4E506", ErrorCode::kMessageIncomplete, false);  // Result of 1
-  expect_error("0404004102A1B2C3D4E50100064005", ErrorCode::kMessageIncomplete, true);
-  expect_error("0C04006012F0E1D2C3B4022B", ErrorCode::kMessageIncomplete, true);
-}
 
-TEST_CASE("a payload longer than defined is UNEXPECTED_DATA") {
-  expect_error(std::string("06000001") + kConnectBody + "00", ErrorCode::kUnexpectedData, true);
-  expect_error(std::string("07000001") + kConnectBody + "00", ErrorCode::kUnexpectedData,
-               false);
-  expect_error("0004000102A1B2C3D4E50C0000", ErrorCode::kUnexpectedData, false);  // ACK of 3
-  expect_error("0404004102A1B2C3D4E50100064005D900", ErrorCode::kUnexpectedData, true);
-  expect_error("0204005012F0E1D2C3B400", ErrorCode::kUnexpectedData, true);
-  expect_error("0504004012F0E1D2C3B400", ErrorCode::kUnexpectedData, true);
-  expect_error("0800020300", ErrorCode::kUnexpectedData, true);
-  expect_error("0900020300", ErrorCode::kUnexpectedData, false);
-  expect_error("0A00010200", ErrorCode::kUnexpectedData, true);
-  expect_error("0B00010200", ErrorCode::kUnexpectedData, false);
-}
 
-TEST_CASE("an out-of-range Advertisement or Result code is PARAMETER_OUT_OF_RANGE") {
-  expect_error("0404004102A1B2C3D4E50300064005D9", ErrorCode::kParameterOutOfRange, true);
-  expect_error("0404004102A1B2C3D4E50102064005D9", ErrorCode::kParameterOutOfRange, true);
-  expect_error("0004000102A1B2C3D4E50602", ErrorCode::kParameterOutOfRange, false);
-  expect_error("0004000102A1B2C3D4E506FF0000070097", ErrorCode::kParameterOutOfRange, false);
-}
 
-TEST_CASE("a NUL inside NAK error details is INCONSISTENT_PARAMETERS") {
-  expect_error("000000700D01000007008F62610064", ErrorCode::kInconsistentParameters, false);
-  expect_error("000000700D01000007008F00", ErrorCode::kInconsistentParameters, false);
+
+TEST_CASE("§4 error rows: each gets its error code, NAK permission and marker") {
+  for (const ErrorGroup& g : kErrorGroups) {
+    CAPTURE(g.what);
+    for (const ErrorRow& r : g.rows) expect_error(r.text, g.code, r.nak_allowed, r.error_marker);
+  }
 }
 
 TEST_CASE("a message longer than 65535 octets is MESSAGE_TOO_LONG") {

@@ -1,11 +1,8 @@
-// Admission control pieces of the reconnect-storm design: the per-source token bucket and
-// the handshake gate's budget and bound.
+// SourceLimiter: the per-source token bucket of the reconnect-storm design
+// (docs/reconnect-storms.md).
 #include <doctest/doctest.h>
 #include <netinet/in.h>
 
-#include <vector>
-
-#include "core/handshake_gate.hpp"
 #include "core/source_limiter.hpp"
 
 namespace {
@@ -51,38 +48,4 @@ TEST_CASE("SourceLimiter: rate 0 is off; the table stays bounded") {
   auto late = v4(0x0B000001);
   CHECK(lim.allow(sa(late), 10000));
   CHECK(lim.tracked() < bsc::SourceLimiter::kMaxSources);
-}
-
-TEST_CASE("HandshakeGate: the bound on open handshakes") {
-  bsc::HandshakeGate gate(2, 0);
-  CHECK_FALSE(gate.full());
-  gate.opened();
-  gate.opened();
-  CHECK(gate.full());
-  gate.closed();
-  CHECK_FALSE(gate.full());
-  CHECK(gate.open() == 1);
-}
-
-TEST_CASE("HandshakeGate: steps run in order within the budget, the rest wait") {
-  bsc::HandshakeGate gate(100, 3000);  // 3 us budget
-  for (uint32_t i = 0; i < 5; ++i) gate.queue(bsc::ConnRef{0, i, 1});
-  uint64_t clock = 0;
-  std::vector<uint32_t> ran;
-  // Each step "takes" 1 us of the fake clock: the third reaches the budget.
-  bool more = gate.run([&](bsc::ConnRef r) { ran.push_back(r.slot); clock += 1000; },
-                       [&] { return clock; });
-  CHECK(more);
-  CHECK(ran == std::vector<uint32_t>{0, 1, 2});
-  more = gate.run([&](bsc::ConnRef r) { ran.push_back(r.slot); clock += 1000; },
-                  [&] { return clock; });
-  CHECK_FALSE(more);
-  CHECK(ran == std::vector<uint32_t>{0, 1, 2, 3, 4});
-  CHECK(gate.empty());
-
-  bsc::HandshakeGate unbounded(100, 0);  // budget 0: everything at once
-  for (uint32_t i = 0; i < 50; ++i) unbounded.queue(bsc::ConnRef{0, i, 1});
-  int n = 0;
-  CHECK_FALSE(unbounded.run([&](bsc::ConnRef) { ++n; clock += 1000000; }, [&] { return clock; }));
-  CHECK(n == 50);
 }

@@ -50,7 +50,9 @@ class Connection final : public WsSession::IO, private StreamTransport::Events {
   // kAwaitingRequest, kConnected or kDisconnecting; ignored once closing.
   void set_state(State s);
   // WebSocket up and not closing: BVLC-SC messages flow.
-  bool websocket_open() const { return state_ >= State::kAwaitingRequest && state_ < State::kClosing; }
+  bool websocket_open() const {
+    return state_ >= State::kAwaitingRequest && state_ < State::kClosing;
+  }
   // Connect-Accept sent and not closing: may be a routing target.
   bool routable() const { return state_ == State::kConnected || state_ == State::kDisconnecting; }
   const Vmac& vmac() const { return vmac_; }

@@ -41,7 +41,7 @@ void Worker::fill_snapshot(WorkerSnapshot* out) {
     out->pending_output += c->backlog();
     bool node = c->routable() && c->registered();
     if (!node) {
-      if (c->phase_ != Connection::Phase::kClosing) ++out->handshaking;
+      if (c->state() != Connection::State::kClosing) ++out->handshaking;
       continue;
     }
     NodeStatus n;

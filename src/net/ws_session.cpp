@@ -93,8 +93,7 @@ WsSession::WsSession(IO* io, Role role, size_t max_message, bool fast_receive)
       max_message_(max_message),
       expect_masked_(role == Role::kServer),
       fast_receive_(fast_receive),
-      mask_state_(uint64_t(std::chrono::steady_clock::now().time_since_epoch().count()) |
-                  1) {
+      mask_(uint64_t(std::chrono::steady_clock::now().time_since_epoch().count())) {
   wslay_event_callbacks cb{};
   cb.recv_callback = on_recv;
   cb.send_callback = on_send;
@@ -134,15 +133,10 @@ ssize_t WsSession::on_send(wslay_event_context_ptr, const uint8_t* data, size_t 
 }
 
 int WsSession::on_genmask(wslay_event_context_ptr, uint8_t* buf, size_t len, void* self) {
-  // xorshift64*: masks only need to be unpredictable to intermediaries, and this is the
-  // load tool's hot path.
+  // Masks only need to be unpredictable to intermediaries (util/xorshift.hpp), and this is
+  // the load tool's hot path.
   auto* s = static_cast<WsSession*>(self);
-  for (size_t i = 0; i < len; ++i) {
-    s->mask_state_ ^= s->mask_state_ >> 12;
-    s->mask_state_ ^= s->mask_state_ << 25;
-    s->mask_state_ ^= s->mask_state_ >> 27;
-    buf[i] = uint8_t((s->mask_state_ * 0x2545F4914F6CDD1DULL) >> 56);
-  }
+  for (size_t i = 0; i < len; ++i) buf[i] = s->mask_.next8();
   return 0;
 }
 

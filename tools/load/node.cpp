@@ -37,10 +37,9 @@ Node::Node(Shard* shard, uint32_t local_index, uint32_t global_index, const Vmac
       global_(global_index),
       vmac_(vmac),
       uuid_(uuid),
-      mask_state_(shard->rand64() | 1) {
-  tcp_.data = this;
+      mask_(shard->rand64()),
+      transport_(this) {
   connect_req_.data = this;
-  write_req_.data = this;
 }
 
 Node::~Node() = default;
@@ -48,8 +47,7 @@ Node::~Node() = default;
 void Node::start() {
   started_ns_ = now_ns();
   state_ = State::kTcp;
-  uv_tcp_init(shard_->loop(), &tcp_);
-  handle_open_ = true;
+  transport_.init(shard_->loop(), shard_->read_buffer(), shard_->read_buffer_size());
   const Options& opt = shard_->options();
   int rc = 0;
   if (opt.spread_sources) {
@@ -58,11 +56,11 @@ void Node::start() {
     char ip[32];
     std::snprintf(ip, sizeof ip, "127.0.0.%u", 1 + global_ % 250);
     uv_ip4_addr(ip, 0, &src);
-    rc = uv_tcp_bind(&tcp_, reinterpret_cast<const sockaddr*>(&src), 0);
+    rc = uv_tcp_bind(transport_.tcp(), reinterpret_cast<const sockaddr*>(&src), 0);
   }
   if (rc == 0)
-    rc = uv_tcp_connect(&connect_req_, &tcp_, reinterpret_cast<const sockaddr*>(&opt.addr),
-                        on_connect);
+    rc = uv_tcp_connect(&connect_req_, transport_.tcp(),
+                        reinterpret_cast<const sockaddr*>(&opt.addr), on_connect);
   if (rc != 0) fail(Fail::kTcp, uv_strerror(rc));
 }
 
@@ -73,18 +71,20 @@ void Node::on_connect(uv_connect_t* req, int status) {
     n->fail(Fail::kTcp, uv_strerror(status));
     return;
   }
-  uv_tcp_nodelay(&n->tcp_, 1);
-  uv_read_start(reinterpret_cast<uv_stream_t*>(&n->tcp_), on_alloc, on_read);
+  uv_tcp_nodelay(n->transport_.tcp(), 1);
+  n->transport_.start_reading();
   if (const TlsContext* ctx = n->shard_->tls()) {
     TicketStore* tickets = n->shard_->ctx().tickets;
-    n->tls_ = std::make_unique<TlsSession>(*ctx, tickets ? tickets->get(n->global_) : nullptr);
+    n->transport_.set_tls(
+        std::make_unique<TlsSession>(*ctx, tickets ? tickets->get(n->global_) : nullptr));
+    TlsSession* tls = n->transport_.tls();
     n->state_ = State::kTls;
-    if (!n->tls_->failure_reason().empty()) {
-      n->fail(Fail::kTls, n->tls_->failure_reason());
+    if (!tls->failure_reason().empty()) {
+      n->fail(Fail::kTls, tls->failure_reason());
       return;
     }
-    if (n->tls_->handshake() == TlsSession::Status::kFailed) {  // writes the ClientHello
-      n->fail(Fail::kTls, n->tls_->failure_reason());
+    if (tls->handshake() == TlsSession::Status::kFailed) {  // writes the ClientHello
+      n->fail(Fail::kTls, tls->failure_reason());
       return;
     }
     n->mark_dirty();
@@ -106,61 +106,36 @@ void Node::send_upgrade_request() {
   std::string_view k(reinterpret_cast<const char*>(key), key_len);
   upgrade_ = std::make_unique<UpgradeResponseParser>(websocket_accept(k));
   std::string req = make_upgrade_request(shard_->options().host_header, k);
-  out_.insert(out_.end(), req.begin(), req.end());
+  std::vector<uint8_t>& out = transport_.output();
+  out.insert(out.end(), req.begin(), req.end());
   mark_dirty();
 }
 
-void Node::on_alloc(uv_handle_t* h, size_t, uv_buf_t* buf) {
-  // One read buffer per shard: data is consumed (decrypted or copied) before the next read.
-  auto* n = static_cast<Node*>(h->data);
-  *buf = uv_buf_init(reinterpret_cast<char*>(n->shard_->read_buffer()),
-                     unsigned(n->shard_->read_buffer_size()));
+void Node::on_transport_read_end(int status) {
+  peer_gone(status == UV_EOF ? "hub closed TCP" : uv_strerror(status));
 }
 
-void Node::on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {
-  auto* n = static_cast<Node*>(s->data);
-  if (nread > 0) {
-    n->on_data(reinterpret_cast<const uint8_t*>(buf->base), size_t(nread));
-  } else if (nread < 0) {
-    n->peer_gone(nread == UV_EOF ? "hub closed TCP" : uv_strerror(int(nread)));
-  }
-}
-
-void Node::on_data(const uint8_t* data, size_t len) {
-  if (state_ == State::kClosed || !handle_open_) return;
-  if (tls_) {
-    tls_->feed(data, len);
-  } else {
-    plain_in_.insert(plain_in_.end(), data, data + len);
-  }
+void Node::on_transport_read(const uint8_t* data, size_t len) {
+  if (state_ == State::kClosed || !transport_.open()) return;
+  transport_.feed(data, len);
+  TlsSession* tls = transport_.tls();
   if (state_ == State::kTls) {
-    TlsSession::Status st = tls_->handshake();
+    TlsSession::Status st = tls->handshake();
     if (st == TlsSession::Status::kFailed) {
-      fail(Fail::kTls, tls_->failure_reason());
+      fail(Fail::kTls, tls->failure_reason());
       return;
     }
     if (st == TlsSession::Status::kOk) send_upgrade_request();
   }
   if (state_ == State::kUpgrade) advance_upgrade();
   if (state_ >= State::kAwaitAccept && state_ <= State::kClosing && ws_) advance_websocket();
-  if (tls_ && handle_open_ && !tls_->ciphertext_out().empty()) mark_dirty();
+  if (tls && transport_.open() && !tls->ciphertext_out().empty()) mark_dirty();
 }
 
 size_t Node::pull_plain(uint8_t* buf, size_t cap) {
-  size_t avail = plain_in_.size() - plain_in_pos_;
-  if (avail > 0) {
-    size_t n = avail < cap ? avail : cap;
-    std::memcpy(buf, plain_in_.data() + plain_in_pos_, n);
-    plain_in_pos_ += n;
-    if (plain_in_pos_ == plain_in_.size()) {
-      plain_in_.clear();
-      plain_in_pos_ = 0;
-    }
-    return n;
-  }
-  if (!tls_ || !handle_open_) return 0;
   TlsSession::Status st;
-  size_t n = tls_->read(buf, cap, &st);
+  size_t n = transport_.pull_plain(buf, cap, &st);
+  const TlsSession* tls = transport_.tls();
   if (st == TlsSession::Status::kClosed) {
     peer_gone("hub sent TLS close_notify");
   } else if (st == TlsSession::Status::kFailed && state_ == State::kUpgrade) {
@@ -169,46 +144,42 @@ size_t Node::pull_plain(uint8_t* buf, size_t cap) {
     fail(Fail::kTls,
          "hub ended the session right after the handshake (our certificate "
          "refused?): " +
-             tls_->failure_reason());
+             tls->failure_reason());
   } else if (st == TlsSession::Status::kFailed) {
-    peer_gone("TLS: " + tls_->failure_reason());
+    peer_gone("TLS: " + tls->failure_reason());
   }
   return n;
 }
 
 void Node::advance_upgrade() {
-  uint8_t buf[4096];
-  for (;;) {
-    size_t n = pull_plain(buf, sizeof buf);
-    if (n == 0 || state_ != State::kUpgrade) return;
-    size_t used = 0;
-    UpgradeResponseParser::Result r = upgrade_->feed(buf, n, &used);
-    if (r == UpgradeResponseParser::Result::kNeedMore) continue;
-    if (r == UpgradeResponseParser::Result::kBad) {
-      fail(Fail::kUpgrade, upgrade_->error());
-      return;
-    }
-    // Bytes after the response head are WebSocket data: keep them first in line.
-    if (used < n) plain_in_.insert(plain_in_.begin() + long(plain_in_pos_), buf + used, buf + n);
-    upgrade_.reset();
-    ws_ = std::make_unique<WsSession>(this, WsSession::Role::kClient, kMaxWsMessage);
-    state_ = State::kAwaitAccept;
-    ConnectPayload p;
-    p.vmac = vmac_;
-    p.uuid = uuid_;
-    p.max_bvlc_length = 6000;
-    p.max_npdu_length = 1497;
-    std::vector<uint8_t>& scratch = shard_->scratch();
-    scratch.clear();
-    encode_connect_request(scratch, next_message_id(), p);
-    send(scratch.data(), scratch.size());
+  // What follows the response head is WebSocket data: read_http_head keeps it first in line.
+  UpgradeResponseParser::Result r =
+      transport_.read_http_head(*upgrade_, [this](uint8_t* b, size_t cap) {
+        size_t n = pull_plain(b, cap);
+        return state_ == State::kUpgrade ? n : 0;
+      });
+  if (r == UpgradeResponseParser::Result::kNeedMore) return;
+  if (r == UpgradeResponseParser::Result::kBad) {
+    fail(Fail::kUpgrade, upgrade_->error());
     return;
   }
+  upgrade_.reset();
+  ws_ = std::make_unique<WsSession>(this, WsSession::Role::kClient, kMaxWsMessage);
+  state_ = State::kAwaitAccept;
+  ConnectPayload p;
+  p.vmac = vmac_;
+  p.uuid = uuid_;
+  p.max_bvlc_length = 6000;
+  p.max_npdu_length = 1497;
+  std::vector<uint8_t>& scratch = shard_->scratch();
+  scratch.clear();
+  encode_connect_request(scratch, next_message_id(), p);
+  send(scratch.data(), scratch.size());
 }
 
 void Node::advance_websocket() {
   bool ok = ws_->receive();
-  if (!handle_open_ || state_ == State::kClosed) return;  // a handler closed us
+  if (!transport_.open() || state_ == State::kClosed) return;  // a handler closed us
   if (!ok) {
     peer_gone("WebSocket protocol error");
     return;
@@ -229,12 +200,13 @@ size_t Node::ws_pull(uint8_t* buf, size_t cap) { return pull_plain(buf, cap); }
 
 void Node::ws_push(const uint8_t* data, size_t len) {
   // wslay's own frames (pong, close): whole frames, never dropped.
-  out_.insert(out_.end(), data, data + len);
+  std::vector<uint8_t>& out = transport_.output();
+  out.insert(out.end(), data, data + len);
   mark_dirty();
 }
 
 void Node::ws_message(const uint8_t* data, size_t len) {
-  if (!handle_open_) return;
+  if (!transport_.open()) return;
   on_bvlc(data, len);
 }
 
@@ -255,12 +227,12 @@ void Node::on_bvlc(const uint8_t* data, size_t len) {
   if (state_ == State::kAwaitAccept) {
     if (fn == Function::kConnectAccept) {
       state_ = State::kConnected;
-      if (tls_) {
-        if (tls_->resumed()) bump(st.resumed);
+      if (TlsSession* tls = transport_.tls()) {
+        if (tls->resumed()) bump(st.resumed);
         // The ticket came with the hub's first records; keep it for a later --resume run.
         TicketStore* tickets = shard_->ctx().tickets;
         if (tickets && !shard_->options().save_tickets.empty())
-          if (auto t = tls_->take_ticket()) tickets->put(global_, std::move(t));
+          if (auto t = tls->take_ticket()) tickets->put(global_, std::move(t));
       }
       ConnectPayload accept = decode_connect_payload({data + m.payload.offset, m.payload.length});
       shard_->node_connected(*this, accept.max_bvlc_length);
@@ -322,24 +294,19 @@ bool Node::send_simple(Function f, uint16_t message_id) {
   return send(scratch.data(), scratch.size());
 }
 
-uint32_t Node::next_mask() {
-  mask_state_ ^= mask_state_ >> 12;
-  mask_state_ ^= mask_state_ << 25;
-  mask_state_ ^= mask_state_ >> 27;
-  return uint32_t((mask_state_ * 0x2545F4914F6CDD1DULL) >> 32);
-}
-
 bool Node::send(const uint8_t* bvlc, size_t len) {
-  if (state_ < State::kAwaitAccept || state_ > State::kClosing || !handle_open_ ||
+  if (state_ < State::kAwaitAccept || state_ > State::kClosing || !transport_.open() ||
       ws_->close_sent())
     return false;
-  append_masked_binary_frame(out_, bvlc, len, next_mask());
+  append_masked_binary_frame(transport_.output(), bvlc, len, mask_.next32());
   mark_dirty();
   return true;
 }
 
 size_t Node::backlog() const {
-  return out_.size() + writing_.size() + (tls_ ? tls_->ciphertext_out().size() : 0);
+  const TlsSession* tls = transport_.tls();
+  return transport_.pending_output() + transport_.in_flight() +
+         (tls ? tls->ciphertext_out().size() : 0);
 }
 
 void Node::disconnect() {
@@ -443,90 +410,55 @@ void Node::leave_connected() {
 
 void Node::close_socket(End end) {
   if (end_ == End::kNone) end_ = end;
-  if (!handle_open_) {
+  if (!transport_.open()) {
     state_ = State::kClosed;
     return;
   }
-  if (uv_is_closing(reinterpret_cast<uv_handle_t*>(&tcp_))) return;
+  if (transport_.closing()) return;
   state_ = State::kClosing;
-  uv_read_stop(reinterpret_cast<uv_stream_t*>(&tcp_));
-  uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), on_closed);
+  transport_.close();
 }
 
-void Node::on_closed(uv_handle_t* h) {
-  auto* n = static_cast<Node*>(h->data);
-  n->handle_open_ = false;
-  n->state_ = State::kClosed;
-  ShardStats& st = n->shard_->stats();
-  if (n->end_ == End::kClean) bump(st.disc_clean);
-  if (n->end_ == End::kForced) bump(st.disc_forced);
+void Node::on_transport_closed() {
+  state_ = State::kClosed;
+  ShardStats& st = shard_->stats();
+  if (end_ == End::kClean) bump(st.disc_clean);
+  if (end_ == End::kForced) bump(st.disc_forced);
   // Free the heavy per-connection state early (tens of thousands of nodes).
-  n->tls_.reset();
-  n->ws_.reset();
-  n->upgrade_.reset();
-  std::vector<uint8_t>().swap(n->out_);
-  std::vector<uint8_t>().swap(n->writing_);
-  std::vector<uint8_t>().swap(n->plain_in_);
-  n->shard_->node_closed(*n);
+  ws_.reset();
+  upgrade_.reset();
+  transport_.discard_state();
+  shard_->node_closed(*this);
 }
 
 void Node::mark_dirty() { shard_->mark_dirty(this); }
 
 void Node::flush() {
-  if (write_in_flight_ || !handle_open_ || uv_is_closing(reinterpret_cast<uv_handle_t*>(&tcp_)))
-    return;
-  std::vector<uint8_t>* buf = &out_;
-  if (tls_ && tls_->established()) {
-    if (!out_.empty()) {
-      if (!tls_->write(out_.data(), out_.size())) {
-        peer_gone("TLS write: " + tls_->failure_reason());
-        return;
-      }
-      out_.clear();
-    }
-    buf = &tls_->ciphertext_out();
-  } else if (tls_) {
-    buf = &tls_->ciphertext_out();  // handshake records (the request waits in out_)
-  }
-  if (!buf->empty()) {
-    // Most writes complete at once on loopback: try that before queueing a request.
-    uv_buf_t b = uv_buf_init(reinterpret_cast<char*>(buf->data()), unsigned(buf->size()));
-    int n = uv_try_write(reinterpret_cast<uv_stream_t*>(&tcp_), &b, 1);
-    if (n == UV_EAGAIN) n = 0;
-    if (n < 0) {
-      peer_gone(uv_strerror(n));
+  switch (transport_.flush()) {
+    case StreamTransport::Flush::kBusy:
+    case StreamTransport::Flush::kQueued:
       return;
-    }
-    if (size_t(n) == buf->size()) {
-      buf->clear();
-    } else {
-      if (n == 0) {
-        writing_.swap(*buf);
-      } else {
-        writing_.assign(buf->begin() + n, buf->end());
-      }
-      buf->clear();
-      uv_buf_t rest =
-          uv_buf_init(reinterpret_cast<char*>(writing_.data()), unsigned(writing_.size()));
-      write_in_flight_ = true;
-      uv_write(&write_req_, reinterpret_cast<uv_stream_t*>(&tcp_), &rest, 1, on_write);
+    case StreamTransport::Flush::kTlsFailed:
+      peer_gone("TLS write: " + transport_.tls()->failure_reason());
       return;
-    }
+    case StreamTransport::Flush::kWriteFailed:
+      peer_gone(transport_.write_error());
+      return;
+    case StreamTransport::Flush::kSent:
+    case StreamTransport::Flush::kNothing:
+      break;
   }
   // After our Close went out and the hub's arrived, TCP can go.
-  if (state_ == State::kClosing && ws_ && ws_->finished() && out_.empty())
+  if (state_ == State::kClosing && ws_ && ws_->finished() && transport_.pending_output() == 0)
     close_socket(End::kClean);
 }
 
-void Node::on_write(uv_write_t* req, int status) {
-  auto* n = static_cast<Node*>(req->data);
-  n->write_in_flight_ = false;
-  n->writing_.clear();
+void Node::on_transport_written(int status) {
   if (status < 0) {
-    if (status != UV_ECANCELED) n->peer_gone(uv_strerror(status));
+    if (status != UV_ECANCELED) peer_gone(uv_strerror(status));
     return;
   }
-  n->mark_dirty();
+  mark_dirty();
 }
 
 }  // namespace bsc::load

@@ -7,9 +7,11 @@
 // the thread starts). A Node object lives for the whole run, even after its socket closed,
 // so modes may keep plain references and indices.
 //
-// Output path (as in the hub's Connection): messages are appended as masked WebSocket
-// frames to out_; the shard's drain pass (once per loop iteration) encrypts everything in
-// as few TLS records as possible and issues one write.
+// Transport: the hub's own StreamTransport (net/stream_transport.hpp) with the shard's read
+// buffer. Output path (as in the hub's Connection): messages are appended as masked
+// WebSocket frames to the transport's output; the shard's drain pass (once per loop
+// iteration) calls flush(), which encrypts everything in as few TLS records as possible and
+// issues one write.
 #pragma once
 #include <uv.h>
 
@@ -21,14 +23,15 @@
 #include "bsc/bvlc.hpp"
 #include "bsc/vmac.hpp"
 #include "net/http_upgrade.hpp"
-#include "net/tls_session.hpp"
+#include "net/stream_transport.hpp"
 #include "net/ws_session.hpp"
+#include "util/xorshift.hpp"
 
 namespace bsc::load {
 
 class Shard;
 
-class Node final : public WsSession::IO {
+class Node final : public WsSession::IO, private StreamTransport::Events {
  public:
   enum class State : uint8_t {
     kNew,            // not started
@@ -67,7 +70,7 @@ class Node final : public WsSession::IO {
   State state() const { return state_; }
   bool connected() const { return state_ == State::kConnected; }
   bool handshaking() const { return state_ >= State::kTcp && state_ <= State::kAwaitAccept; }
-  bool socket_open() const { return handle_open_; }
+  bool socket_open() const { return transport_.open(); }
   uint64_t started_ns() const { return started_ns_; }
   uint32_t local_index() const { return local_; }
   uint32_t global_index() const { return global_; }
@@ -81,12 +84,13 @@ class Node final : public WsSession::IO {
   enum class End : uint8_t { kNone, kFailed, kLost, kClean, kForced };
 
   static void on_connect(uv_connect_t* req, int status);
-  static void on_alloc(uv_handle_t* h, size_t, uv_buf_t* buf);
-  static void on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf);
-  static void on_write(uv_write_t* req, int status);
-  static void on_closed(uv_handle_t* h);
 
-  void on_data(const uint8_t* data, size_t len);
+  // StreamTransport::Events
+  void on_transport_read(const uint8_t* data, size_t len) override;
+  void on_transport_read_end(int status) override;
+  void on_transport_written(int status) override;
+  void on_transport_closed() override;
+
   void send_upgrade_request();
   void advance_upgrade();
   void advance_websocket();
@@ -100,7 +104,6 @@ class Node final : public WsSession::IO {
   void leave_connected();
   void close_socket(End end);
   void mark_dirty();
-  uint32_t next_mask();
 
   // WsSession::IO
   size_t ws_pull(uint8_t* buf, size_t cap) override;
@@ -120,23 +123,14 @@ class Node final : public WsSession::IO {
   const Uuid uuid_;
   State state_ = State::kNew;
   End end_ = End::kNone;
-  bool handle_open_ = false;
-  bool write_in_flight_ = false;
   uint16_t next_message_id_ = 1;
   uint64_t started_ns_ = 0;
-  uint64_t mask_state_;
+  Xorshift64 mask_;  // our frames' masking keys
 
-  uv_tcp_t tcp_;
   uv_connect_t connect_req_;
-  uv_write_t write_req_;
-
-  std::unique_ptr<TlsSession> tls_;
+  StreamTransport transport_;
   std::unique_ptr<UpgradeResponseParser> upgrade_;
   std::unique_ptr<WsSession> ws_;
-  std::vector<uint8_t> plain_in_;  // plaintext not yet consumed (plain TCP, upgrade rest)
-  size_t plain_in_pos_ = 0;
-  std::vector<uint8_t> out_;      // plaintext frames waiting for the drain pass
-  std::vector<uint8_t> writing_;  // bytes handed to uv_write, kept until it completes
 };
 
 }  // namespace bsc::load

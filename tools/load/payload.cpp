@@ -3,6 +3,8 @@
 #include <array>
 #include <cstring>
 
+#include "util/xorshift.hpp"
+
 namespace bsc::load {
 namespace {
 
@@ -14,13 +16,8 @@ constexpr size_t kChecksumAt = 20;
 const std::array<uint8_t, 2048>& pattern() {
   static const std::array<uint8_t, 2048> p = [] {
     std::array<uint8_t, 2048> a{};
-    uint64_t s = 0x9E3779B97F4A7C15ULL;
-    for (auto& b : a) {
-      s ^= s << 13;
-      s ^= s >> 7;
-      s ^= s << 17;
-      b = uint8_t(s >> 24);
-    }
+    Xorshift64 rng(0x9E3779B97F4A7C15ULL);
+    for (auto& b : a) b = rng.next8();
     return a;
   }();
   return p;

@@ -1,6 +1,7 @@
 #include "shard.hpp"
 
 #include <cstdio>
+#include <stdexcept>
 
 #include "clock.hpp"
 
@@ -19,16 +20,16 @@ Shard::Shard(uint32_t id, RunContext& ctx, const std::vector<uint32_t>& globals,
     : id_(id),
       ctx_(ctx),
       connect_limit_(connect_concurrency ? connect_concurrency : 1),
-      rng_(seed | 1),
+      rng_(seed),
       read_buf_(kReadBufferSize),
       payload_(kMaxPayload) {
   uv_loop_init(&loop_);
   uv_check_init(&loop_, &check_);
   uv_idle_init(&loop_, &idle_);
-  uv_async_init(&loop_, &cmd_async_, on_cmd);
-  uv_async_init(&loop_, &wake_async_, on_wake_async);
+  if (!cmd_wake_.init(&loop_, on_cmd, this) || !mode_wake_.init(&loop_, on_wake, this))
+    throw std::runtime_error("eventfd failed");
   uv_timer_init(&loop_, &tick_);
-  check_.data = idle_.data = cmd_async_.data = wake_async_.data = tick_.data = this;
+  check_.data = idle_.data = tick_.data = this;
   uv_check_start(&check_, on_check);
   uv_timer_start(&tick_, on_tick, kTickMs, kTickMs);
   nodes_.reserve(globals.size());
@@ -70,23 +71,19 @@ void Shard::request(Phase target) {
   int cur = target_.load(std::memory_order_relaxed);
   while (cur < t && !target_.compare_exchange_weak(cur, t)) {
   }
-  std::lock_guard<std::mutex> lock(async_mu_);
-  if (async_open_) uv_async_send(&cmd_async_);
+  cmd_wake_.signal();
 }
 
-void Shard::wake() {
-  std::lock_guard<std::mutex> lock(async_mu_);
-  if (async_open_) uv_async_send(&wake_async_);
-}
+void Shard::wake() { mode_wake_.signal(); }
 
-void Shard::on_cmd(uv_async_t* h) {
-  auto* s = static_cast<Shard*>(h->data);
+void Shard::on_cmd(void* self) {
+  auto* s = static_cast<Shard*>(self);
   while (s->phase_.load(std::memory_order_relaxed) < s->target_.load(std::memory_order_acquire))
     s->enter(Phase(s->phase_.load(std::memory_order_relaxed) + 1));
 }
 
-void Shard::on_wake_async(uv_async_t* h) {
-  auto* s = static_cast<Shard*>(h->data);
+void Shard::on_wake(void* self) {
+  auto* s = static_cast<Shard*>(self);
   if (s->traffic_started_) s->mode_->on_wake();
 }
 
@@ -171,14 +168,10 @@ void Shard::node_closed(Node& n) {
 void Shard::maybe_end_loop() {
   if (phase() != Phase::kFinishing || open_nodes_ != 0 || loop_handles_closed_) return;
   loop_handles_closed_ = true;
-  {
-    std::lock_guard<std::mutex> lock(async_mu_);
-    async_open_ = false;
-  }
   uv_close(reinterpret_cast<uv_handle_t*>(&check_), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&idle_), nullptr);
-  uv_close(reinterpret_cast<uv_handle_t*>(&cmd_async_), nullptr);
-  uv_close(reinterpret_cast<uv_handle_t*>(&wake_async_), nullptr);
+  cmd_wake_.close();
+  mode_wake_.close();
   uv_close(reinterpret_cast<uv_handle_t*>(&tick_), nullptr);
 }
 
@@ -207,13 +200,7 @@ void Shard::on_heartbeat_ack(Node& n, uint16_t message_id) {
   }
 }
 
-uint64_t Shard::rand64() {
-  // xorshift64*
-  rng_ ^= rng_ >> 12;
-  rng_ ^= rng_ << 25;
-  rng_ ^= rng_ >> 27;
-  return rng_ * 0x2545F4914F6CDD1DULL;
-}
+uint64_t Shard::rand64() { return rng_.next(); }
 
 uint32_t Shard::pick_size() {
   const Options& o = ctx_.opt;

@@ -20,11 +20,12 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <thread>
 #include <vector>
 
 #include "mode.hpp"
+#include "net/wake_fd.hpp"
+#include "util/xorshift.hpp"
 #include "node.hpp"
 #include "payload.hpp"
 #include "run_context.hpp"
@@ -88,8 +89,8 @@ class Shard {
  private:
   static void on_check(uv_check_t* h);
   static void on_idle(uv_idle_t* h);
-  static void on_cmd(uv_async_t* h);
-  static void on_wake_async(uv_async_t* h);
+  static void on_cmd(void* self);
+  static void on_wake(void* self);
   static void on_tick(uv_timer_t* h);
   void run();
   void enter(Phase p);
@@ -108,12 +109,12 @@ class Shard {
   uv_loop_t loop_;
   uv_check_t check_;
   uv_idle_t idle_;
-  uv_async_t cmd_async_;
-  uv_async_t wake_async_;
+  // Wake-ups from other threads: eventfds, as the hub's workers use (net/wake_fd.hpp: why
+  // not uv_async_t). Signalling stays safe after close(): the fd lives as long as the shard.
+  WakeFd cmd_wake_;
+  WakeFd mode_wake_;
   uv_timer_t tick_;
   std::thread thread_;
-  std::mutex async_mu_;  // guards async_open_ against uv_async_send after close
-  bool async_open_ = true;
 
   std::atomic<int> phase_{int(Phase::kInit)};
   std::atomic<int> target_{int(Phase::kInit)};
@@ -128,7 +129,7 @@ class Shard {
   size_t open_nodes_ = 0;
   uint64_t finish_started_ns_ = 0;
   uint64_t last_sweep_ns_ = 0;
-  uint64_t rng_;
+  Xorshift64 rng_;
 
   std::vector<Node*> dirty_;
   std::vector<Node*> batch_;

@@ -1,25 +1,25 @@
-// Connection: one SC node's transport stack on its worker: TCP (libuv) -> TLS (mbedTLS,
-// optional) -> HTTP upgrade (llhttp) -> WebSocket (wslay) -> BVLC-SC messages handed to the
-// HubFunction. Also holds the node's BVLC-SC state (AB.6.2.3) and its pending output.
+// Connection: one SC node's session on its worker, over a StreamTransport (TCP + optional
+// TLS, net/stream_transport.hpp): HTTP upgrade (llhttp) -> WebSocket (wslay) -> BVLC-SC
+// messages handed to the HubFunction. Holds the node's session state (one State, below),
+// its timers and the bound on its pending output.
 //
 // Threads: [owner] only. A Connection is created, used and destroyed on its worker's loop
 // thread; other threads name it by ConnRef.
 //
-// Output path: everything for the peer is appended as plaintext WebSocket frames to out_;
-// the worker's drain pass (once per loop iteration) encrypts it in as few TLS records as
-// possible and issues one write.
+// Output path: everything for the peer is appended as plaintext WebSocket frames to the
+// transport's output; the worker's drain pass (once per loop iteration) calls flush(), which
+// encrypts it in as few TLS records as possible and issues one write.
 #pragma once
 #include <uv.h>
 
 #include <cstdint>
 #include <memory>
 #include <string>
-#include <vector>
 
 #include "bsc/vmac.hpp"
 #include "core/conn_ref.hpp"
 #include "net/http_upgrade.hpp"
-#include "net/tls_session.hpp"
+#include "net/stream_transport.hpp"
 #include "net/ws_session.hpp"
 
 namespace bsc {
@@ -27,10 +27,13 @@ namespace bsc {
 class TlsContext;
 class Worker;
 
-class Connection final : public WsSession::IO {
+class Connection final : public WsSession::IO, private StreamTransport::Events {
  public:
-  enum class Phase { kTls, kUpgrade, kWebSocket, kClosing };
-  enum class State { kAwaitingRequest, kConnected, kDisconnecting };
+  // The whole session, one state at a time. Forward only:
+  //   kTls -> kUpgrade -> kAwaitingRequest -> kConnected -> kDisconnecting   (BVLC-SC part:
+  //   Std AB.6.2.3); without TLS it starts at kUpgrade. Any state -> kClosing: the linger
+  //   (what is queued goes out, the Close handshake completes, then TCP closes) or an abort.
+  enum class State { kTls, kUpgrade, kAwaitingRequest, kConnected, kDisconnecting, kClosing };
 
   Connection(Worker* worker, ConnRef ref);
   ~Connection() override;
@@ -44,8 +47,14 @@ class Connection final : public WsSession::IO {
   ConnRef ref() const { return ref_; }
   Worker& worker() { return *worker_; }
   State state() const { return state_; }
+  // kAwaitingRequest, kConnected or kDisconnecting; ignored once closing.
   void set_state(State s);
-  bool routable() const { return phase_ == Phase::kWebSocket && state_ != State::kAwaitingRequest; }
+  // WebSocket up and not closing: BVLC-SC messages flow.
+  bool websocket_open() const {
+    return state_ >= State::kAwaitingRequest && state_ < State::kClosing;
+  }
+  // Connect-Accept sent and not closing: may be a routing target.
+  bool routable() const { return state_ == State::kConnected || state_ == State::kDisconnecting; }
   const Vmac& vmac() const { return vmac_; }
   const Uuid& uuid() const { return uuid_; }
   void set_identity(const Vmac& v, const Uuid& u, uint16_t max_bvlc) {
@@ -69,9 +78,9 @@ class Connection final : public WsSession::IO {
   // Reserves room for a frame of `len` payload octets and returns where the payload goes
   // (the header is written); nullptr if the output bound would be passed.
   uint8_t* reserve_frame(size_t len);
-  size_t pending_output() const { return out_.size(); }
+  size_t pending_output() const { return transport_.pending_output(); }
   // Bytes waiting for this peer: queued frames plus a write the kernel has not taken yet.
-  size_t backlog() const { return out_.size() + writing_.size(); }
+  size_t backlog() const { return transport_.pending_output() + transport_.in_flight(); }
   // For the status table: wall-clock time of Connect-Accept, and the last error this node
   // caused or suffered ("" if none).
   int64_t connected_unix_ms() const { return connected_unix_ms_; }
@@ -84,7 +93,8 @@ class Connection final : public WsSession::IO {
   void abort(const char* why);
 
   // ---- used by Worker -----------------------------------------------------------
-  // Encrypts pending output and writes it (one write per call). [drain pass]
+  // Resumes reading after a read-budget pause; encrypts pending output and writes it (one
+  // write per call). [drain pass]
   void flush();
   void on_timer();
   // Runs the queued TLS handshake step (and what its completion unblocks). [check phase]
@@ -94,27 +104,32 @@ class Connection final : public WsSession::IO {
 
  private:
   friend class Worker;
-  static void on_alloc(uv_handle_t*, size_t, uv_buf_t*);
-  static void on_read(uv_stream_t*, ssize_t, const uv_buf_t*);
-  static void on_write(uv_write_t*, int);
-  static void on_handle_closed(uv_handle_t*);
+
+  // StreamTransport::Events
+  void on_transport_read(const uint8_t* data, size_t len) override;
+  void on_transport_read_end(int status) override;
+  void on_transport_written(int status) override;
+  void on_transport_closed() override;
 
   void on_data(const uint8_t* data, size_t len);
   void charge_read_budget(size_t n);
+  void advance();
   void advance_tls();
   void end_handshake();
   void advance_upgrade();
   void advance_websocket();
   size_t pull_plain(uint8_t* buf, size_t cap);
+  void begin_linger();
   void mark_dirty();
   void note_output_full();
   void arm_timer(double seconds);
   void arm_connected_timer();
   bool idle_trim_due(uint64_t idle_ms) const;
-  bool release_idle_memory();
   void note_input_after_trim();
   void leave_routing();
   void close_handles();
+  void handle_closed();
+  TlsSession* tls() { return transport_.tls(); }
 
   // WsSession::IO
   size_t ws_pull(uint8_t* buf, size_t cap) override;
@@ -124,18 +139,13 @@ class Connection final : public WsSession::IO {
 
   Worker* worker_;
   ConnRef ref_;
-  uv_tcp_t tcp_;
   uv_timer_t timer_;
-  uv_write_t write_req_;
-  int open_handles_ = 0;
+  int open_handles_ = 0;  // the transport's TCP handle and timer_
 
-  Phase phase_ = Phase::kTls;
-  State state_ = State::kAwaitingRequest;
+  State state_ = State::kTls;
   bool registered_ = false;       // holds entries in the routing table
   bool probe_sent_ = false;       // liveness Heartbeat-Request outstanding
   bool idle_trimmed_ = false;     // buffers released since the last input (--idle-trim)
-  bool write_in_flight_ = false;
-  bool close_after_flush_ = false;
   bool closing_reads_ = false;     // reading only to see the peer's Close reply
   bool in_handshake_ = false;      // holds a place in the worker's HandshakeGate
   bool handshake_queued_ = false;  // waits in the gate's queue for a step
@@ -146,7 +156,6 @@ class Connection final : public WsSession::IO {
   uint64_t stuck_since_ms_ = 0;   // output at its bound since then (0: not stuck)
   uint64_t read_iteration_ = 0;   // Worker::iteration() of the reads counted below
   size_t read_in_iteration_ = 0;  // octets read in that iteration
-  bool read_paused_ = false;      // read budget used up; the drain pass resumes reading
   sockaddr_storage peer_addr_{};  // AF_UNSPEC if unknown
   std::string peer_;
   uint64_t accepted_ns_ = 0;       // uv_hrtime() at accept, for the handshake latency
@@ -154,15 +163,12 @@ class Connection final : public WsSession::IO {
   std::string last_error_;
 
   // The TLS config this session started with: mbedtls_ssl_context points into it, so it
-  // must outlive tls_ even after a SIGHUP reload swaps in a new one (declared first).
+  // must outlive the transport's TlsSession even after a SIGHUP reload swaps in a new one
+  // (declared first).
   std::shared_ptr<const TlsContext> tls_ctx_;
-  std::unique_ptr<TlsSession> tls_;
+  StreamTransport transport_;
   std::unique_ptr<UpgradeParser> upgrade_;
   std::unique_ptr<WsSession> ws_;
-  std::vector<uint8_t> plain_in_;  // plaintext not yet consumed (plain TCP, or upgrade rest)
-  size_t plain_in_pos_ = 0;
-  std::vector<uint8_t> out_;       // plaintext frames waiting for the drain pass
-  std::vector<uint8_t> writing_;   // bytes handed to uv_write, kept until it completes
 };
 
 }  // namespace bsc

@@ -30,7 +30,7 @@
 #include "core/hub_function.hpp"
 #include "core/snapshot.hpp"
 #include "core/stats.hpp"
-#include "core/wake_fd.hpp"
+#include "net/wake_fd.hpp"
 #include "util/log_limiter.hpp"
 
 namespace bsc {
@@ -160,7 +160,7 @@ class Worker {
   // Cross-worker hand-off. Both wake-ups are unref'd: they never keep the loop alive, and
   // they are closed only in the destructor, after every worker thread has ended, so a late
   // signal from a peer never meets a closed handle.
-  WakeFd inbox_wake_;          // core/wake_fd.hpp: why not a uv_async_t
+  WakeFd inbox_wake_;          // net/wake_fd.hpp: why not a uv_async_t
   uv_async_t snapshot_async_;  // same lifetime rule as inbox_wake_
   uv_timer_t shutdown_timer_;  // hard end of the graceful shutdown
   moodycamel::ConcurrentQueue<Batch*> inbox_;    // batches for this worker's connections

@@ -58,6 +58,7 @@ class TlsSession {
 
   // Ciphertext waiting to be written to the socket; the caller takes and clears it.
   std::vector<uint8_t>& ciphertext_out() { return out_; }
+  const std::vector<uint8_t>& ciphertext_out() const { return out_; }
   // One readable sentence: why the handshake or session failed (for logs).
   const std::string& failure_reason() const { return failure_; }
   Failure failure_kind() const { return failure_kind_; }

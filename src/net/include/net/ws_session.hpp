@@ -14,6 +14,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "util/xorshift.hpp"
+
 namespace bsc {
 
 namespace ws_close {
@@ -104,7 +106,7 @@ class WsSession {
   RxBuffer* rx_ = nullptr;         // the buffer receive() is working through
   uint64_t wslay_owed_ = 0;        // octets of the current frame that belong to wslay
   bool wslay_in_message_ = false;  // wslay holds part of a fragmented message
-  uint64_t mask_state_;
+  Xorshift64 mask_;  // client frames' masking keys
   bool failed_ = false;  // we rejected the peer's data (text frame): ignore the rest
   uint64_t skip_owed_ = 0;  // octets of a refused frame still to be dropped
 };

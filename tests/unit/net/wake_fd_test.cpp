@@ -6,7 +6,7 @@
 #include <atomic>
 #include <thread>
 
-#include "core/wake_fd.hpp"
+#include "net/wake_fd.hpp"
 
 namespace {
 

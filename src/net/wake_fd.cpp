@@ -1,4 +1,4 @@
-#include "core/wake_fd.hpp"
+#include "net/wake_fd.hpp"
 
 #include <sys/eventfd.h>
 #include <unistd.h>

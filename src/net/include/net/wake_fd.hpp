@@ -1,8 +1,9 @@
-// Wakes a worker's loop from other threads: an eventfd the loop polls, and a flag so that a
-// burst of signals costs one write() until the loop has taken the wake-up.
-// Used for the inbox instead of uv_async_t: when libuv's receiving side finds a sender
-// between setting its flag and writing its eventfd, it spins and then sched_yield()s until the
-// sender finishes. With two workers on one core a preempted sender made the other worker spin
+// Wakes a loop from other threads: an eventfd the loop polls, and a flag so that a burst of
+// signals costs one write() until the loop has taken the wake-up. signal() stays safe after
+// close() (the fd lives until the destructor).
+// Used for a worker's inbox and a load-tool shard's wake-ups instead of uv_async_t: when
+// libuv's receiving side finds a sender between setting its flag and writing its eventfd, it
+// spins and then sched_yield()s until the sender finishes. With two workers on one core a preempted sender made the other worker spin
 // through its time slice (hundreds of sched_yield calls a second under echo load).
 // Threads: signal() from any thread; init/close and the callback on the [owner] loop.
 #pragma once

@@ -18,6 +18,7 @@
 
 #include "bsc/vmac.hpp"
 #include "core/conn_ref.hpp"
+#include "core/hub_ports.hpp"
 #include "net/http_upgrade.hpp"
 #include "net/tls_session.hpp"
 #include "net/ws_session.hpp"
@@ -30,7 +31,7 @@ class Worker;
 class Connection final : public WsSession::IO {
  public:
   enum class Phase { kTls, kUpgrade, kWebSocket, kClosing };
-  enum class State { kAwaitingRequest, kConnected, kDisconnecting };
+  using State = NodeState;  // a HubNode (core/hub_ports.hpp)
 
   Connection(Worker* worker, ConnRef ref);
   ~Connection() override;

@@ -1,16 +1,35 @@
-// The parts of a Worker that work without a running loop: ConnectionTable (slots,
-// generations, the dirty and CONNECTED lists) and Mailbox (batch hand-off and reuse).
+// The parts of a Worker that work without a running loop: OwnerThread (the [owner] check),
+// ConnectionTable (slots, generations, the dirty and CONNECTED lists) and Mailbox (batch
+// hand-off and reuse).
 #include <doctest/doctest.h>
 
 #include <cstring>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/connection_table.hpp"
 #include "core/mailbox.hpp"
 
 using namespace bsc;
+
+TEST_CASE("OwnerThread: only the bound thread is the owner; before binding, any is") {
+  OwnerThread owner;
+  bool other = false;
+  std::thread([&] { other = owner.current(); }).join();
+  CHECK(other);  // [startup]: no loop thread yet
+  owner.bind();
+  CHECK(owner.current());
+  std::thread([&] { other = owner.current(); }).join();
+  CHECK_FALSE(other);
+  std::thread([&] {
+    owner.bind();  // the loop is handed over (Worker::run, the destructor)
+    other = owner.current();
+  }).join();
+  CHECK(other);
+  CHECK_FALSE(owner.current());
+}
 
 namespace {
 

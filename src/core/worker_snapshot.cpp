@@ -34,27 +34,25 @@ void Worker::on_snapshot(uv_async_t* h) {
 }
 
 void Worker::fill_snapshot(WorkerSnapshot* out) {
-  for (auto& slot : slots_) {
-    const Connection* c = slot.conn.get();
-    if (!c) continue;
+  table_.for_each([this, out](const Connection& c) {
     ++out->open_connections;
-    out->pending_output += c->backlog();
-    bool node = c->routable() && c->registered();
+    out->pending_output += c.backlog();
+    bool node = c.routable() && c.registered();
     if (!node) {
-      if (c->state() != Connection::State::kClosing) ++out->handshaking;
-      continue;
+      if (c.state() != Connection::State::kClosing) ++out->handshaking;
+      return;
     }
     NodeStatus n;
     n.worker = id_;
-    n.vmac = c->vmac().to_string();
-    n.uuid = c->uuid().to_string();
-    n.peer = c->peer();
-    n.state = c->state() == Connection::State::kConnected ? "connected" : "disconnecting";
-    n.connected_unix_ms = c->connected_unix_ms();
-    n.last_error = c->last_error();
-    n.pending_output = c->backlog();
+    n.vmac = c.vmac().to_string();
+    n.uuid = c.uuid().to_string();
+    n.peer = c.peer();
+    n.state = c.state() == Connection::State::kConnected ? "connected" : "disconnecting";
+    n.connected_unix_ms = c.connected_unix_ms();
+    n.last_error = c.last_error();
+    n.pending_output = c.backlog();
     out->nodes.push_back(std::move(n));
-  }
+  });
 }
 
 }  // namespace bsc

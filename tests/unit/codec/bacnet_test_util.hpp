@@ -10,6 +10,7 @@
 
 #include "bsc/bacnet/asn1_values.hpp"
 #include "bsc/bacnet/writer.hpp"
+#include "test_bytes.hpp"
 
 namespace bacnet_test {
 
@@ -18,35 +19,9 @@ constexpr bsc::bacnet::ObjectId kDevice4000{8, 4000};
 constexpr bsc::bacnet::ObjectId kPort1{56, 1};
 constexpr bsc::bacnet::ObjectId kFile5{10, 5};
 
-// "01 20 FF" -> {0x01, 0x20, 0xFF}; spaces ignored.
-inline std::vector<uint8_t> hex(std::string_view text) {
-  std::vector<uint8_t> out;
-  int hi = -1;
-  for (char c : text) {
-    int v = c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ? c - 'A' + 10
-          : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-    if (v < 0) continue;
-    if (hi < 0) {
-      hi = v;
-    } else {
-      out.push_back(uint8_t(hi << 4 | v));
-      hi = -1;
-    }
-  }
-  REQUIRE(hi < 0);
-  return out;
-}
-
-inline std::string to_hex(std::span<const uint8_t> bytes) {
-  static const char* digits = "0123456789ABCDEF";
-  std::string s;
-  for (uint8_t b : bytes) {
-    if (!s.empty()) s += ' ';
-    s += digits[b >> 4];
-    s += digits[b & 15];
-  }
-  return s;
-}
+using bsc::test::hex;
+// The doc's vectors are written "0A 0B": failures print in the same form.
+inline std::string to_hex(std::span<const uint8_t> bytes) { return bsc::test::to_hex(bytes, " "); }
 
 // Runs `encode(Writer&)` into a buffer of `capacity` octets; must not overflow.
 template <class F>

@@ -18,6 +18,7 @@
 
 #include "bsc/vmac.hpp"
 #include "core/conn_ref.hpp"
+#include "core/hub_ports.hpp"
 #include "net/http_upgrade.hpp"
 #include "net/stream_transport.hpp"
 #include "net/ws_session.hpp"
@@ -29,11 +30,7 @@ class Worker;
 
 class Connection final : public WsSession::IO, private StreamTransport::Events {
  public:
-  // The whole session, one state at a time. Forward only:
-  //   kTls -> kUpgrade -> kAwaitingRequest -> kConnected -> kDisconnecting   (BVLC-SC part:
-  //   Std AB.6.2.3); without TLS it starts at kUpgrade. Any state -> kClosing: the linger
-  //   (what is queued goes out, the Close handshake completes, then TCP closes) or an abort.
-  enum class State { kTls, kUpgrade, kAwaitingRequest, kConnected, kDisconnecting, kClosing };
+  using State = NodeState;  // one state for the whole session (core/hub_ports.hpp)
 
   Connection(Worker* worker, ConnRef ref);
   ~Connection() override;

@@ -2,6 +2,11 @@
 // connection state machine (Connect-Request/Accept, heartbeats, disconnects) and routing
 // (unicast by destination VMAC, broadcast to all others, header rewrite).
 // Threads: one instance per worker, [owner] only.
+//
+// A template over its two sides (core/hub_ports.hpp: W is a HubWorker, N a HubNode) so the
+// per-frame path makes direct calls. The hub uses HubFunction = <Worker, Connection>, compiled
+// once in hub_function.cpp; the unit test instantiates it with fakes. The member bodies are
+// in core/hub_function_impl.hpp, included only where it is instantiated.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -12,41 +17,43 @@
 
 namespace bsc {
 
-class Connection;
-class Worker;
-
-class HubFunction {
+template <class W, class N>
+class BasicHubFunction {
  public:
-  explicit HubFunction(Worker& worker) : worker_(worker) {}
+  explicit BasicHubFunction(W& worker) : worker_(worker) {}
 
   // One complete BVLC-SC message from `from` (one WebSocket binary message).
-  void on_message(Connection& from, const uint8_t* data, size_t len);
+  void on_message(N& from, const uint8_t* data, size_t len);
   // `c` is leaving (closed, aborted, replaced): drop its routing entries.
-  void on_leaving(Connection& c);
+  void on_leaving(N& c);
   // Hub-initiated Disconnect-Request (replaced by the same UUID, shutdown).
-  void start_disconnect(Connection& c);
+  void start_disconnect(N& c);
   // A connection replaced by its UUID reconnecting: Disconnect-Request, then close.
-  void retire(Connection& c);
+  void retire(N& c);
   // Liveness probe after long silence.
-  void send_heartbeat_request(Connection& c);
+  void send_heartbeat_request(N& c);
   // Frames other workers routed to this worker's connections.
   void deliver_batch(const Batch& batch);
 
  private:
-  void on_connect_request(Connection& c, const Message& m, const uint8_t* data);
-  void route(Connection& from, const Message& m, const uint8_t* data, size_t len);
-  void forward_unicast(Connection& from, Connection& to, const Message& m, const uint8_t* data,
-                       size_t len);
-  void forward_broadcast(Connection& from, const Message& m, const uint8_t* data, size_t len);
+  void on_connect_request(N& c, const Message& m, const uint8_t* data);
+  void route(N& from, const Message& m, const uint8_t* data, size_t len);
+  void forward_unicast(N& from, N& to, const Message& m, const uint8_t* data, size_t len);
+  void forward_broadcast(N& from, const Message& m, const uint8_t* data, size_t len);
   // Sends one broadcast frame to every CONNECTED node of this worker except `sender`.
-  void fan_out(const Connection* sender, const uint8_t* frame, size_t size);
-  void send_nak(Connection& c, uint16_t message_id, const Vmac* dest, uint8_t for_function,
+  void fan_out(const N* sender, const uint8_t* frame, size_t size);
+  void send_nak(N& c, uint16_t message_id, const Vmac* dest, uint8_t for_function,
                 uint8_t marker, ErrorCode code, const char* details);
-  void send_simple(Connection& c, Function f, uint16_t message_id);
-  bool fits_recipient(const Connection& to, size_t size) const;
+  void send_simple(N& c, Function f, uint16_t message_id);
+  bool fits_recipient(const N& to, size_t size) const;
 
-  Worker& worker_;
+  W& worker_;
   std::vector<uint8_t> scratch_;  // encode buffer for control replies and broadcast frames
 };
+
+class Worker;
+class Connection;
+using HubFunction = BasicHubFunction<Worker, Connection>;
+extern template class BasicHubFunction<Worker, Connection>;
 
 }  // namespace bsc

@@ -3,17 +3,25 @@
 // Threads: the worker's own loop thread runs everything here ([owner]) except
 // start()/join() ([startup], from the main thread) and request_stop() ([any thread], via a
 // uv_async_t). Connections, their TLS/WebSocket state and their timers never cross threads.
+// The [owner] entry points assert it in debug builds (core/owner_thread.hpp).
 //
 // Per loop iteration: read callbacks parse and route frames into the targets' pending
 // output and mark them dirty; the check phase then runs one drain pass that writes each
 // dirty connection once. An idle handle keeps poll from blocking while output waits (output
 // produced by timers, which run before poll, would otherwise sit until the next event).
+//
+// The worker is the loop, its thread, the drain pass, shutdown and the snapshot hand-off; it
+// composes the parts with one job each:
+//   ConnectionTable (core/connection_table.hpp)  slots, generations, connected and dirty lists
+//   Acceptor        (core/acceptor.hpp)          listening socket and admission checks
+//   Mailbox         (core/mailbox.hpp)           batches to and from the other workers
+//   HandshakeGate   (core/handshake_gate.hpp)    TLS handshake scheduling
+//   HubFunction     (core/hub_function.hpp)      BVLC-SC state machine and routing
 #pragma once
 #include <uv.h>
 
-#include <concurrentqueue/concurrentqueue.h>
-
 #include <atomic>
+#include <cassert>
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
@@ -22,15 +30,18 @@
 #include <thread>
 #include <vector>
 
+#include "core/acceptor.hpp"
 #include "core/batch.hpp"
 #include "core/config.hpp"
 #include "core/conn_ref.hpp"
+#include "core/connection_table.hpp"
 #include "core/flood_log.hpp"
 #include "core/handshake_gate.hpp"
 #include "core/hub_function.hpp"
+#include "core/mailbox.hpp"
+#include "core/owner_thread.hpp"
 #include "core/snapshot.hpp"
 #include "core/stats.hpp"
-#include "net/wake_fd.hpp"
 #include "util/log_limiter.hpp"
 
 namespace bsc {
@@ -53,7 +64,7 @@ class Worker {
   // [startup] Tells the worker about all workers (itself included), before start().
   void connect_peers(const std::vector<Worker*>& peers);
   // [startup] Per-source-address connection rate limit shared by all workers (or none).
-  void set_source_limiter(SourceLimiter* s) { sources_ = s; }
+  void set_source_limiter(SourceLimiter* s) { acceptor_.set_source_limiter(s); }
   // [startup] Adopts a listening socket fd (bound and listening) and starts the thread.
   bool start(int listen_fd, std::string* error);
   // [startup] start() without the thread: whoever calls it runs loop() itself (the
@@ -67,7 +78,7 @@ class Worker {
   // to `timeout_ms` for them. False on timeout (the loop is stuck or has ended).
   bool snapshot(WorkerSnapshot* out, int timeout_ms);
   // [any thread] Batches queued in this worker's inbox (approximate, moodycamel).
-  size_t inbox_depth() const { return inbox_.size_approx(); }
+  size_t inbox_depth() const { return mailbox_.depth(); }
   // [any thread] Counters are relaxed atomics written by the owner only.
   const WorkerStats& stats_view() const { return stats_; }
   // [startup] Waits for the thread.
@@ -85,15 +96,18 @@ class Worker {
   uint64_t now_ms() const { return uv_now(const_cast<uv_loop_t*>(&loop_)); }
   uint8_t* read_buffer() { return read_buf_.data(); }
   size_t read_buffer_size() const { return read_buf_.size(); }
-  uint16_t next_message_id() { return next_message_id_++; }
+  uint16_t next_message_id() {
+    assert(owner_.current());
+    return next_message_id_++;
+  }
   // Counts drain passes (about one per loop iteration): the unit of the read budget.
   uint64_t iteration() const { return iteration_; }
 
   // The connection a ref names, or nullptr if it closed (generation mismatch).
-  Connection* find(ConnRef ref);
+  Connection* find(ConnRef ref) { return table_.find(ref); }
   void mark_dirty(Connection* c);
   // Connections in State::kConnected, for broadcast fan-out.
-  const std::vector<Connection*>& connected() const { return connected_; }
+  const std::vector<Connection*>& connected() const { return table_.connected(); }
   void add_connected(Connection* c);
   void remove_connected(Connection* c);
   // TLS handshake scheduling (core/handshake_gate.hpp): a connection with handshake input
@@ -111,30 +125,25 @@ class Worker {
   // the caller drops the frame and counts it.
   uint8_t* remote_reserve(uint32_t worker, RecordKind kind, uint32_t slot, uint32_t generation,
                           size_t len);
-  size_t worker_count() const { return peers_.size(); }
+  size_t worker_count() const { return mailbox_.peer_count(); }
   // False once this kind of per-connection warning has hit its rate limit (LogLimiter).
   bool log_allowed(FloodLog kind) {
     return flood_logs_[size_t(kind)].allow(now_ms(), flood_log_name(kind));
   }
 
  private:
-  struct Slot {
-    std::unique_ptr<Connection> conn;
-    uint32_t generation = 0;
-  };
-  static void on_connection(uv_stream_t* server, int status);
+  friend class Acceptor;
   static void on_check(uv_check_t* h);
   static void on_idle(uv_idle_t* h);
   static void on_stop(uv_async_t* h);
   static void on_inbox(void* self);
   static void on_snapshot(uv_async_t* h);
   static void on_shutdown_deadline(uv_timer_t* h);
+  // For the Acceptor: a new connection in a free slot, counted in `*open` (all workers).
+  Connection* new_connection(size_t* open);
+  // For the Acceptor: no place for another TLS handshake (accepting pauses).
+  bool handshakes_full() const { return tls_ && gate_.full(); }
   void fill_snapshot(WorkerSnapshot* out);
-  Batch* take_batch();
-  void publish_batches();
-  void drain_inbox();
-  void accept_one();
-  bool source_allowed(Connection* c);
   void run_handshakes();
   void drain();
   void run();
@@ -146,31 +155,23 @@ class Worker {
   const TlsReloader* tls_;
   RoutingMap& routing_;
   std::atomic<size_t>& open_connections_;  // across all workers, for --max-connections
+  OwnerThread owner_;
   HubFunction hub_;
   WorkerStats stats_;
   HandshakeGate gate_;
-  SourceLimiter* sources_ = nullptr;
-  bool accept_paused_ = false;  // at the gate's limit: a connection waits in the backlog
+  ConnectionTable<Connection> table_;
+  Mailbox mailbox_;
+  Acceptor acceptor_;
 
   uv_loop_t loop_;
-  uv_tcp_t listener_;
   uv_check_t check_;
   uv_idle_t idle_;
   uv_async_t stop_async_;
-  // Cross-worker hand-off. Both wake-ups are unref'd: they never keep the loop alive, and
-  // they are closed only in the destructor, after every worker thread has ended, so a late
-  // signal from a peer never meets a closed handle.
-  WakeFd inbox_wake_;          // net/wake_fd.hpp: why not a uv_async_t
-  uv_async_t snapshot_async_;  // same lifetime rule as inbox_wake_
+  // Cross-worker hand-off. Both wake-ups (the mailbox's WakeFd and this one) are unref'd:
+  // they never keep the loop alive, and they are closed only in the destructor, after every
+  // worker thread has ended, so a late signal from a peer never meets a closed handle.
+  uv_async_t snapshot_async_;  // same lifetime rule as the mailbox's wake-up
   uv_timer_t shutdown_timer_;  // hard end of the graceful shutdown
-  moodycamel::ConcurrentQueue<Batch*> inbox_;    // batches for this worker's connections
-  moodycamel::ConcurrentQueue<Batch*> returns_;  // this worker's batches coming home
-  std::vector<Worker*> peers_;
-  std::vector<std::unique_ptr<moodycamel::ProducerToken>> tokens_;  // one per peer inbox
-  std::vector<Batch*> open_;                     // batch being filled, per peer
-  std::vector<std::vector<Batch*>> ready_;       // full batches waiting for the drain, per peer
-  std::vector<Batch*> free_;
-  std::vector<std::unique_ptr<Batch>> owned_;    // every batch this worker ever allocated
   std::thread thread_;
   // Snapshot hand-off to the ops thread: it bumps asked, the loop answers with that number.
   std::mutex snap_mu_;
@@ -178,15 +179,8 @@ class Worker {
   uint64_t snap_asked_ = 0, snap_done_ = 0;
   WorkerSnapshot snap_;
   bool stopping_ = false;
-  bool listener_open_ = false;
   size_t live_ = 0;  // connections whose handles are not yet closed
-  bool has_remote_ = false;  // open/ready batches wait for publish_batches()
-  uint64_t last_accept_error_log_ms_ = 0;
 
-  std::vector<Slot> slots_;
-  std::vector<uint32_t> free_slots_;
-  std::vector<Connection*> dirty_;
-  std::vector<Connection*> connected_;
   std::vector<uint8_t> read_buf_;
   uint16_t next_message_id_ = 1;
   LogLimiter flood_logs_[size_t(FloodLog::kCount)];

@@ -24,7 +24,7 @@ void BM_BatchHandoff(benchmark::State& state) {
   std::vector<std::unique_ptr<Batch>> owned;
   std::vector<Batch*> free;
   for (size_t i = 0; i < kPool; ++i) {
-    owned.push_back(std::make_unique<Batch>());
+    owned.push_back(std::make_unique_for_overwrite<Batch>());  // as the mailbox: pages untouched
     free.push_back(owned.back().get());
   }
   std::atomic<bool> stop{false};

@@ -23,7 +23,9 @@ Batch* Mailbox::take_batch() {
   }
   if (free_.empty()) {
     if (owned_.size() >= kMaxBatches) return nullptr;
-    owned_.push_back(std::make_unique<Batch>());
+    // Default-initialised, not value-initialised: make_unique<Batch>() would zero all 64 KiB
+    // and touch every page, where the pool's memory should follow the bytes in flight.
+    owned_.push_back(std::make_unique_for_overwrite<Batch>());
     owned_.back()->home = id_;
     free_.push_back(owned_.back().get());
   }

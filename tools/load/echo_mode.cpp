@@ -38,16 +38,10 @@ void EchoMode::on_npdu(Node& to, const Message& m, const uint8_t* data, uint64_t
   Pair& pr = pairs_[p];
   bool at_b = (local & 1) != 0;
   Node& peer = shard_.node(local ^ 1);
-  if (!m.has_origin || !(m.origin == peer.vmac()) || m.has_dest) {
-    count_stray(shard_, m);
-    return;
-  }
   PayloadInfo info;
-  if (!shard_.check_payload(m, data, &info)) return;
-  if (info.kind != (at_b ? Kind::kEchoRequest : Kind::kEchoReply)) {
-    bump(shard_.stats().misrouted);
+  if (!read_partner_message(shard_, peer, m, data, at_b ? Kind::kEchoRequest : Kind::kEchoReply,
+                            &info))
     return;
-  }
   if (at_b) {
     if (!book_seq(shard_, pr.at_b, info.seq)) return;
     // Straight back to A, same size, carrying A's timestamp.

@@ -103,17 +103,8 @@ void RateMode::on_npdu(Node& to, const Message& m, const uint8_t* data, uint64_t
     count_stray(shard_, m);
     return;
   }
-  Node& peer = shard_.node(local ^ 1);
-  if (!m.has_origin || !(m.origin == peer.vmac()) || m.has_dest) {
-    count_stray(shard_, m);
-    return;
-  }
   PayloadInfo info;
-  if (!shard_.check_payload(m, data, &info)) return;
-  if (info.kind != Kind::kRate) {
-    bump(shard_.stats().misrouted);
-    return;
-  }
+  if (!read_partner_message(shard_, shard_.node(local ^ 1), m, data, Kind::kRate, &info)) return;
   if (!book_seq(shard_, rx_[local], info.seq)) return;
   ++received_;
   shard_.stats().latency.record(now_ns > info.ts_ns ? now_ns - info.ts_ns : 0);

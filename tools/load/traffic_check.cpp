@@ -1,5 +1,6 @@
 #include "traffic_check.hpp"
 
+#include "node.hpp"
 #include "shard.hpp"
 
 namespace bsc::load {
@@ -10,6 +11,20 @@ void count_stray(Shard& s, const Message& m) {
   } else {
     bump(s.stats().foreign);
   }
+}
+
+bool read_partner_message(Shard& s, const Node& partner, const Message& m, const uint8_t* data,
+                          Kind want, PayloadInfo* info) {
+  if (!m.has_origin || !(m.origin == partner.vmac()) || m.has_dest) {
+    count_stray(s, m);
+    return false;
+  }
+  if (!s.check_payload(m, data, info)) return false;
+  if (info->kind != want) {
+    bump(s.stats().misrouted);
+    return false;
+  }
+  return true;
 }
 
 bool book_seq(Shard& s, StreamCheck& c, uint32_t seq) {

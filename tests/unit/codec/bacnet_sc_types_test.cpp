@@ -72,6 +72,8 @@ void check_same(const ScHubFunctionConnection& a, const ScHubFunctionConnection&
   CHECK(a.error.details == b.error.details);
 }
 
+// The decoded entry points into `bytes` (peer.ip is a span): they must outlive it.
+ScHubFunctionConnection decode_entry(std::vector<uint8_t>&& bytes) = delete;
 ScHubFunctionConnection decode_entry(const std::vector<uint8_t>& bytes) {
   Reader r(bytes);
   ScHubFunctionConnection c;
@@ -86,7 +88,8 @@ TEST_CASE("BACnetSCHubFunctionConnection: a connected entry (E1, 64 octets)") {
   const auto bytes = encode([](Writer& w) { put_sc_hub_function_connection(w, e1()); });
   CHECK(bytes.size() == 64);
   CHECK_BYTES(bytes, kE1);
-  const auto back = decode_entry(hex(kE1));
+  const auto raw = hex(kE1);
+  const auto back = decode_entry(raw);
   check_same(back, e1());
   CHECK(back.disconnect.unspecified());
 }
@@ -95,7 +98,8 @@ TEST_CASE("BACnetSCHubFunctionConnection: disconnected with errors (E2, 80 octet
   const auto bytes = encode([](Writer& w) { put_sc_hub_function_connection(w, e2()); });
   CHECK(bytes.size() == 80);
   CHECK_BYTES(bytes, kE2);
-  check_same(decode_entry(hex(kE2)), e2());
+  const auto raw = hex(kE2);
+  check_same(decode_entry(raw), e2());
 }
 
 TEST_CASE("SC_Hub_Function_Connection_Status RP-ACK with two entries, and empty") {

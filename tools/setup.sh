@@ -38,6 +38,8 @@ PKGS=(
   openssl python3 python3-websockets
   # field interop suite (tests/interop): a libwebsockets node, a Java node, a Node.js node
   libwebsockets-dev libssl-dev openjdk-17-jdk-headless
+  # a hub that does not stop when told gets its threads' stacks in the test's failure
+  gdb
 )
 
 missing=()

@@ -17,6 +17,7 @@
 #include "core/source_limiter.hpp"
 #include "core/stats.hpp"
 #include "core/worker.hpp"
+#include "net/signal_watch.hpp"
 #include "net/tls_context.hpp"
 #include "net/tls_reloader.hpp"
 #include "util/log.hpp"
@@ -171,6 +172,13 @@ std::string Hub::prepare() {
 
 int Hub::run(HubHooks hooks) {
   hooks_ = std::move(hooks);
+  // Before any thread starts, so that every thread inherits the mask (see SignalWatch).
+  SignalWatch signals;
+  std::string signal_err;
+  if (!signals.block({SIGINT, SIGTERM, SIGHUP}, &signal_err)) {
+    std::fprintf(stderr, "bschub: %s\n", signal_err.c_str());
+    return 2;
+  }
   for (unsigned i = 0; i < config_.workers; ++i) {
     workers_.push_back(
         std::make_unique<Worker>(i, config_, tls_.get(), *routing_, open_connections_));
@@ -205,36 +213,27 @@ int Hub::run(HubHooks hooks) {
   // periodic hook (bschub: drop and refusal summaries).
   uv_loop_t loop;
   uv_loop_init(&loop);
-  uv_signal_t sigint, sigterm, sighup;
   uv_timer_t periodic;
-  uv_signal_init(&loop, &sigint);
-  uv_signal_init(&loop, &sigterm);
-  uv_signal_init(&loop, &sighup);
   uv_timer_init(&loop, &periodic);
-  sigint.data = sigterm.data = sighup.data = periodic.data = this;
-  auto on_signal = [](uv_signal_t* h, int signum) {
-    static_cast<Hub*>(h->data)->on_main_signal(signum);
-    if (signum != SIGHUP) uv_stop(h->loop);
+  periodic.data = this;
+  auto on_signal = [](uv_loop_t* main_loop, void* hub, int signum) {
+    static_cast<Hub*>(hub)->on_main_signal(signum);
+    if (signum != SIGHUP) uv_stop(main_loop);
   };
-  uv_signal_start(&sigint, on_signal, SIGINT);
-  uv_signal_start(&sigterm, on_signal, SIGTERM);
-  uv_signal_start(&sighup, on_signal, SIGHUP);
+  signals.start(&loop, on_signal, this);
   if (hooks_.periodic && hooks_.periodic_interval_s > 0) {
     uint64_t every = uint64_t(hooks_.periodic_interval_s * 1000);
     auto on_periodic = [](uv_timer_t* t) { static_cast<Hub*>(t->data)->hooks_.periodic(); };
     uv_timer_start(&periodic, on_periodic, every, every);
   }
-  // Only now that SIGTERM stops the hub cleanly: a supervisor (or test) may signal at once.
+  // Serving from here on. A stop signal sent any time since block() is handled by this loop.
   std::printf("bschub listening on %s (workers=%u, hub vmac %s, uuid %s)\n", uri_.c_str(),
               config_.workers, config_.hub_vmac.to_string().c_str(),
               config_.hub_uuid.to_string().c_str());
   std::fflush(stdout);
   uv_run(&loop, UV_RUN_DEFAULT);
-  for (uv_handle_t* h : {reinterpret_cast<uv_handle_t*>(&sigint),
-                         reinterpret_cast<uv_handle_t*>(&sigterm),
-                         reinterpret_cast<uv_handle_t*>(&sighup),
-                         reinterpret_cast<uv_handle_t*>(&periodic)})
-    uv_close(h, nullptr);
+  signals.close();
+  uv_close(reinterpret_cast<uv_handle_t*>(&periodic), nullptr);
   uv_run(&loop, UV_RUN_DEFAULT);
   uv_loop_close(&loop);
 

@@ -9,6 +9,7 @@ import asyncio
 import collections
 import os
 import re
+import shutil
 import signal
 import ssl
 import subprocess
@@ -268,16 +269,31 @@ class HubProcess:
             self.proc.send_signal(sig)
         rc = self.wait(timeout)
         if rc is None:
+            stacks = self.thread_stacks()
             self._force_kill()
             if check:
                 raise AssertionError(
                     f"bschub did not exit within {timeout} s of signal {sig}; killed.\n"
-                    f"stderr tail:\n{self.stderr_tail()}")
+                    f"stderr tail:\n{self.stderr_tail()}\nthreads:\n{stacks}")
             return None
         if check and rc != 0:
             raise AssertionError(f"bschub exited with {rc} after signal {sig} (expected 0).\n"
                                  f"stderr tail:\n{self.stderr_tail()}")
         return rc
+
+    def thread_stacks(self, max_lines: int = 80) -> str:
+        """Every thread's stack of the live hub (gdb, if installed), for a failure message:
+        a hang says little without them."""
+        if not self.alive() or shutil.which("gdb") is None:
+            return "(no gdb or no process)"
+        try:
+            r = subprocess.run(["gdb", "-p", str(self.proc.pid), "-batch", "-nx",
+                                "-ex", "thread apply all bt"],
+                               capture_output=True, text=True, timeout=60)
+        except subprocess.TimeoutExpired:
+            return "(gdb timed out)"
+        frames = [ln for ln in r.stdout.splitlines() if ln.startswith(("#", "Thread "))]
+        return "\n".join(frames[:max_lines]) or r.stderr[-2000:]
 
     def _close_pipes(self) -> None:
         for stream in (self.proc.stdout, self.proc.stderr):

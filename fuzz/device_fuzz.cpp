@@ -1,6 +1,6 @@
 // libFuzzer target: the hub's BACnet device (bsc::Device::handle, core/device.hpp) on
 // arbitrary NPDUs, as unicast and as broadcast: whatever it answers must be one well-formed
-// NPDU whose APDU is of a kind the device may send (an I-Am to everyone; a ComplexACK,
+// NPDU whose APDU is of a kind the device may send (an I-Am or I-Have to everyone; a ComplexACK,
 // Error, Reject or Abort to the requester), within the largest APDU.
 #include <cstddef>
 #include <cstdint>
@@ -42,7 +42,8 @@ void check(const bsc::DeviceReply& r) {
   FUZZ_CHECK(decode_apdu_header(apdu, h) == Status::kOk && !h.segmented);
   if (r.to == To::kEveryone) {
     FUZZ_CHECK(h.type == PduType::kUnconfirmedRequest && n.global_broadcast());
-    FUZZ_CHECK(h.service_choice == uint8_t(UnconfirmedService::kIAm));
+    FUZZ_CHECK(h.service_choice == uint8_t(UnconfirmedService::kIAm) ||
+               h.service_choice == uint8_t(UnconfirmedService::kIHave));
     return;
   }
   FUZZ_CHECK(h.type == PduType::kComplexAck || h.type == PduType::kError ||

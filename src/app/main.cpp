@@ -125,7 +125,7 @@ int main(int argc, char** argv) {
   // The BACnet device at the hub's VMAC (docs/bacnet-device.md §14).
   app.add_option("--device-instance", cfg.device_instance,
                  "0..4194302: the hub is also a BACnet device with this instance, reached at "
-                 "the hub's VMAC (Who-Is, ReadProperty, ReadPropertyMultiple); absent: no "
+                 "the hub's VMAC (Who-Is, Who-Has, ReadProperty, ReadPropertyMultiple); absent: no "
                  "device");
   app.add_option("--device-name", cfg.device_name,
                  "the device's Object_Name (default: bschub-HOSTNAME)");

@@ -41,14 +41,15 @@ DeviceReply Device::handle(std::span<const uint8_t> npdu, bool broadcast) {
   switch (req.service) {
     case DeviceService::kWhoIs:
       return who_is(req);
+    case DeviceService::kWhoHas:
+      return who_has(req);
     case DeviceService::kReadProperty:
       return read_property(req);
     case DeviceService::kReadPropertyMultiple:
       return read_property_multiple(req);
     default:
-      // Decoded by the codec but not executed yet (Who-Has, ReadRange,
-      // DeviceCommunicationControl): a confirmed one is refused like any other service the
-      // device does not execute; an unconfirmed one gets nothing.
+      // Decoded by the codec but not executed yet (ReadRange, DeviceCommunicationControl):
+      // refused like any other confirmed service the device does not execute.
       if (confirmed) return reject(req, RejectReason::kUnrecognizedService);
       return {};
   }
@@ -77,10 +78,7 @@ size_t Device::apdu_limit(const DeviceRequest& req) const {
   return std::min(max_apdu_octets(req.apdu.max_apdu_code), DeviceObjects::kMaxApdu);
 }
 
-DeviceReply Device::who_is(const DeviceRequest& req) {
-  ObjectId id = objects_.device_id();
-  if (!req.who_is.range.contains(id.instance)) return {};
-  // I-Am goes to everyone as a global broadcast (clause 16.10.2), whoever asked.
+Writer Device::begin_broadcast() {
   Npdu h;
   h.has_dest = true;
   h.dest.net = kGlobalNetwork;
@@ -88,13 +86,35 @@ DeviceReply Device::who_is(const DeviceRequest& req) {
   Writer w(out_);
   encode_npdu(w, h);
   npci_size_ = w.size();
-  Writer apdu(std::span<uint8_t>(out_).subspan(npci_size_));
+  return Writer(std::span<uint8_t>(out_).subspan(npci_size_, DeviceObjects::kMaxApdu));
+}
+
+DeviceReply Device::who_is(const DeviceRequest& req) {
+  ObjectId id = objects_.device_id();
+  if (!req.who_is.range.contains(id.instance)) return {};
+  // I-Am goes to everyone as a global broadcast (clause 16.10.2), whoever asked.
+  Writer apdu = begin_broadcast();
   ApduHeader head;
   head.type = PduType::kUnconfirmedRequest;
   head.service_choice = uint8_t(UnconfirmedService::kIAm);
   encode_apdu_header(apdu, head);
   encode_i_am(apdu, IAm{id, uint32_t(DeviceObjects::kMaxApdu), Segmentation::kNone,
                         objects_.vendor_identifier()});
+  return finish(apdu, DeviceReply::To::kEveryone);
+}
+
+DeviceReply Device::who_has(const DeviceRequest& req) {
+  const WhoHas& q = req.who_has;
+  if (!q.range.contains(objects_.device_id().instance)) return {};
+  std::optional<ObjectId> found = q.by_name ? objects_.find(q.name) : objects_.find(q.object);
+  if (!found) return {};  // the object is not here: others may answer (clause 16.9.2)
+  // I-Have goes to everyone as a global broadcast, like I-Am.
+  Writer apdu = begin_broadcast();
+  ApduHeader head;
+  head.type = PduType::kUnconfirmedRequest;
+  head.service_choice = uint8_t(UnconfirmedService::kIHave);
+  encode_apdu_header(apdu, head);
+  encode_i_have(apdu, IHave{objects_.device_id(), *found, objects_.object_name(*found)});
   return finish(apdu, DeviceReply::To::kEveryone);
 }
 

@@ -32,9 +32,10 @@ struct Bits {
   }
 };
 
-// The services the device executes (DS-RP-B, DS-RPM-B, DM-DDB-B).
+// The services the device executes (DS-RP-B, DS-RPM-B, DM-DDB-B, DM-DOB-B).
 constexpr Bits<(service_bit::kCount + 7) / 8> kServices{
-    service_bit::kReadProperty, service_bit::kReadPropertyMultiple, service_bit::kWhoIs};
+    service_bit::kReadProperty, service_bit::kReadPropertyMultiple, service_bit::kWhoHas,
+    service_bit::kWhoIs};
 constexpr Bits<(kObjectTypeBits + 7) / 8> kObjectTypes{unsigned(ObjectType::kDevice),
                                                       unsigned(ObjectType::kNetworkPort)};
 
@@ -43,7 +44,7 @@ constexpr Bits<(kObjectTypeBits + 7) / 8> kObjectTypes{unsigned(ObjectType::kDev
 void DeviceObjects::put_device_value(Writer& w, uint32_t property) const {
   switch (property) {
     case prop::kObjectIdentifier: return put_object_id(w, device_id());
-    case prop::kObjectName: return put_character_string(w, config_.device_name);
+    case prop::kObjectName: return put_character_string(w, object_name(device_id()));
     case prop::kObjectType: return put_enumerated(w, uint32_t(ObjectType::kDevice));
     case prop::kSystemStatus: return put_enumerated(w, kDeviceStatusOperational);
     case prop::kVendorName: return put_character_string(w, config_.vendor_name);

@@ -3,6 +3,7 @@
 #include "core/device_objects.hpp"
 
 #include <algorithm>
+#include <string_view>
 #include <utility>
 
 #include "bsc/bacnet/enums.hpp"
@@ -124,6 +125,22 @@ std::optional<ObjectId> DeviceObjects::resolve(ObjectId id) const {
       (id.instance == ObjectId::kMaxInstance || id.instance == kNetworkPortInstance))
     return ObjectId{kPortType, kNetworkPortInstance};
   return std::nullopt;
+}
+
+std::optional<ObjectId> DeviceObjects::find(ObjectId id) const {
+  if (id.instance == ObjectId::kMaxInstance) return std::nullopt;
+  return resolve(id);
+}
+
+std::optional<ObjectId> DeviceObjects::find(std::string_view name) const {
+  for (ObjectId id : {device_id(), ObjectId{kPortType, kNetworkPortInstance}})
+    if (object_name(id) == name) return id;
+  return std::nullopt;
+}
+
+std::string_view DeviceObjects::object_name(ObjectId object) const {
+  if (object.type == kDeviceType) return config_.device_name;
+  return kNetworkPortName;
 }
 
 std::span<const PropertySpec> DeviceObjects::properties(ObjectId object) const {

@@ -24,7 +24,7 @@ void DeviceObjects::put_port_value(Writer& w, uint32_t property) const {
   switch (property) {
     case prop::kObjectIdentifier:
       return put_object_id(w, ObjectId{uint16_t(ObjectType::kNetworkPort), kNetworkPortInstance});
-    case prop::kObjectName: return put_character_string(w, "SC hub port");
+    case prop::kObjectName: return put_character_string(w, kNetworkPortName);
     case prop::kObjectType: return put_enumerated(w, uint32_t(ObjectType::kNetworkPort));
     case prop::kStatusFlags: return put_bit_string(w, BitString{kNoStatusFlags, 4});
     case prop::kReliability: return put_enumerated(w, kReliabilityNoFaultDetected);

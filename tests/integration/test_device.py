@@ -96,6 +96,25 @@ class DiscoveryTest(DeviceCase):
             m = Message.decode(await n.recv(what="I-Am"))
             self.assertEqual((m.orig, m.dest), (HUB_VMAC, BROADCAST_VMAC))
 
+    async def test_who_has_gets_an_i_have_from_the_hub_vmac(self):
+        asker, other = await self.nodes_n(2)
+        for query, found in (({"name": "Hubster"}, (bacnet.DEVICE, INSTANCE)),
+                             ({"obj": (bacnet.NETWORK_PORT, 1)}, (bacnet.NETWORK_PORT, 1)),
+                             ({"name": "nobody"}, None)):
+            with self.subTest(query=query):
+                await asker.send(bvlc.npdu(0x1300, BROADCAST_VMAC, bacnet.who_has(**query)))
+                await other.recv(what="the Who-Has")
+                if found:
+                    m = Message.decode(await asker.recv(what="I-Have"))
+                    self.assertEqual((m.orig, m.dest), (HUB_VMAC, BROADCAST_VMAC))
+                    device, obj, name = bacnet.decode_i_have(
+                        bacnet.decode_apdu(bacnet.decode_npdu(m.payload).apdu))
+                    self.assertEqual((device, obj), ((bacnet.DEVICE, INSTANCE), found))
+                    self.assertEqual(name, "Hubster" if found[0] == bacnet.DEVICE
+                                     else "SC hub port")
+                    await other.recv(what="I-Have")
+                await self.all_silent(asker, other)
+
     async def test_nobody_may_take_the_hub_vmac(self):
         ws, lport = await handshake(self.hub, HUB_VMAC, bvlc.random_uuid(), 0x77, node_ctx(0))
         n = nodes.Node(ws, HUB_VMAC, None, lport)
@@ -242,6 +261,7 @@ class LibVectorsTest(unittest.TestCase):
         h = bytes.fromhex
         self.assertEqual(bacnet.who_is(), h("01 20 FF FF 00 FF 10 08"))
         self.assertEqual(bacnet.who_is(0, 4194303)[6:], h("10 08 09 00 1B 3F FF FF"))
+        self.assertEqual(bacnet.who_has(name="Hub")[6:], h("10 07 3C 00 48 75 62"))
         self.assertEqual(bacnet.read_property(1, bacnet.DEVICE, 4000, bacnet.OBJECT_NAME),
                          h("01 04 00 05 01 0C 0C 02 00 0F A0 19 4D"))
         self.assertEqual(bacnet.read_property_multiple(

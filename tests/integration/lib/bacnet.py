@@ -2,7 +2,7 @@
 
 Written from ASHRAE 135 clauses 6.2 (NPDU), 20.1 (APDU headers) and 20.2 (tags and values)
 as summarised in docs/bacnet-device.md; no code is shared with the C++ codec, so it checks
-what the hub's device sends independently. Only what the tests need: Who-Is, ReadProperty,
+what the hub's device sends independently. Only what the tests need: Who-Is, Who-Has, ReadProperty,
 ReadPropertyMultiple, a WriteProperty to be refused, and the answers to them.
 """
 
@@ -42,6 +42,8 @@ SERVICE_READ_PROPERTY = 12
 SERVICE_READ_PROPERTY_MULTIPLE = 14
 SERVICE_WRITE_PROPERTY = 15
 SERVICE_I_AM = 0
+SERVICE_I_HAVE = 1
+SERVICE_WHO_HAS = 7
 SERVICE_WHO_IS = 8
 
 PDU_CONFIRMED, PDU_UNCONFIRMED, PDU_SIMPLE_ACK, PDU_COMPLEX_ACK = 0, 1, 2, 3
@@ -105,6 +107,16 @@ def who_is(low: Optional[int] = None, high: Optional[int] = None) -> bytes:
     if low is not None:
         apdu += ctx_unsigned(0, low) + ctx_unsigned(1, high)
     return npdu_header(global_broadcast=True) + apdu
+
+
+def who_has(name: Optional[str] = None, obj: Optional[Tuple[int, int]] = None) -> bytes:
+    """A Who-Has NPDU (no range), for an object name or identifier, as a global broadcast."""
+    if name is not None:
+        text = b"\x00" + name.encode()
+        spec = _tag(3, True, len(text)) + text
+    else:
+        spec = ctx_object_id(2, *obj)
+    return npdu_header(global_broadcast=True) + bytes([0x10, SERVICE_WHO_HAS]) + spec
 
 
 def confirmed(invoke: int, service: int, data: bytes, max_apdu_code=MAX_APDU_1476,
@@ -349,6 +361,14 @@ def decode_i_am(apdu: Apdu) -> IAm:
     if (apdu.pdu_type, apdu.service) != (PDU_UNCONFIRMED, SERVICE_I_AM):
         raise DecodeError("not an I-Am")
     return IAm(*app_values(apdu.data))
+
+
+def decode_i_have(apdu: Apdu):
+    """(device, object, object name)"""
+    if (apdu.pdu_type, apdu.service) != (PDU_UNCONFIRMED, SERVICE_I_HAVE):
+        raise DecodeError("not an I-Have")
+    device, obj, name = app_values(apdu.data)
+    return device, obj, name
 
 
 def decode_read_property_ack(apdu: Apdu):

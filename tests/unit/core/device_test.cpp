@@ -55,6 +55,25 @@ TEST_CASE("device: Who-Is gets an I-Am to everyone, unless the range leaves the 
             .empty());
 }
 
+TEST_CASE("device: Who-Has by name or identifier gets an I-Have to everyone") {
+  Rig rig;
+  auto to_all = DeviceReply::To::kEveryone;
+  // By name: the device itself; by identifier: the Network Port.
+  CHECK(rig.reply("01 20 FF FF 00 FF 10 07 3D 08 00 48 75 62 73 74 65 72", to_all, true) ==
+        spaced("01 20 FF FF 00 FF 10 01 C4 02 00 0F A0 C4 02 00 0F A0 75 08 00 48 75 62 73 74 "
+               "65 72"));
+  CHECK(rig.reply("01 20 FF FF 00 FF 10 07 2C 0E 00 00 01", to_all, true) ==
+        spaced("01 20 FF FF 00 FF 10 01 C4 02 00 0F A0 C4 0E 00 00 01 75 0C 00 53 43 20 68 75 "
+               "62 20 70 6F 72 74"));
+  // Not here (another name, another instance, the wildcard), or outside the range: nothing.
+  CHECK(rig.reply("01 20 FF FF 00 FF 10 07 3D 05 00 6E 6F 70 65", to_all, true).empty());
+  CHECK(rig.reply("01 20 FF FF 00 FF 10 07 2C 0E 00 00 02", to_all, true).empty());
+  CHECK(rig.reply("01 20 FF FF 00 FF 10 07 2C 02 3F FF FF", to_all, true).empty());
+  CHECK(rig.reply("01 20 FF FF 00 FF 10 07 09 00 19 05 3D 08 00 48 75 62 73 74 65 72", to_all,
+                  true)
+            .empty());
+}
+
 TEST_CASE("device: ReadProperty of the Device object") {
   Rig rig;
   // Object_Name (V4 -> V5).
@@ -68,10 +87,10 @@ TEST_CASE("device: ReadProperty of the Device object") {
   // The wildcard instance answers as this device, with its real identifier.
   CHECK(rig.reply("01 04 00 05 03 0C 0C 02 3F FF FF 19 4B") ==
         spaced("01 00 30 03 0C 0C 02 00 0F A0 19 4B 3E C4 02 00 0F A0 3F"));
-  // Protocol_Services_Supported: RP, RPM, Who-Is of 49 bits; object types Device and
-  // Network Port of 65.
+  // Protocol_Services_Supported: RP, RPM, Who-Has, Who-Is of 49 bits (the doc's vector);
+  // object types Device and Network Port of 65.
   CHECK(rig.reply("01 04 00 05 04 0C 0C 02 00 0F A0 19 61") ==
-        spaced("01 00 30 04 0C 0C 02 00 0F A0 19 61 3E 85 08 07 00 0A 00 00 20 00 00 3F"));
+        spaced("01 00 30 04 0C 0C 02 00 0F A0 19 61 3E 85 08 07 00 0A 00 00 60 00 00 3F"));
   CHECK(rig.reply("01 04 00 05 05 0C 0C 02 00 0F A0 19 60") ==
         spaced("01 00 30 05 0C 0C 02 00 0F A0 19 60 3E 85 0A 07 00 80 00 00 00 00 00 80 00 3F"));
   // Device_UUID = the hub's UUID; Device_Address_Binding an empty list.

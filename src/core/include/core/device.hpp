@@ -1,6 +1,7 @@
 // Device: the hub's BACnet device (docs/bacnet-device.md §14), reached at the hub's VMAC.
 // It takes the NPDU of every Encapsulated-NPDU addressed to the hub's VMAC and of every
-// broadcast, and answers as a node with the hub's VMAC would: Who-Is -> I-Am (to everyone),
+// broadcast, and answers as a node with the hub's VMAC would: Who-Is -> I-Am and Who-Has ->
+// I-Have (to everyone),
 // ReadProperty and ReadPropertyMultiple -> ACK or Error, other confirmed services -> Reject,
 // segmented requests -> Abort (the codec's bsc/bacnet/device_request.hpp decides which).
 //
@@ -47,7 +48,10 @@ class Device {
   bacnet::Writer begin_reply(const bacnet::DeviceRequest& req, size_t limit);
   DeviceReply finish(const bacnet::Writer& apdu, DeviceReply::To to) const;
 
+  // The NPDU header of an unsolicited broadcast (I-Am, I-Have: global), and room after it.
+  bacnet::Writer begin_broadcast();
   DeviceReply who_is(const bacnet::DeviceRequest& req);
+  DeviceReply who_has(const bacnet::DeviceRequest& req);
   DeviceReply read_property(const bacnet::DeviceRequest& req);
   DeviceReply read_property_multiple(const bacnet::DeviceRequest& req);
   DeviceReply error(const bacnet::DeviceRequest& req, bacnet::ErrorPair e);

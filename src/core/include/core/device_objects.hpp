@@ -11,6 +11,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 
 #include "bsc/bacnet/apdu.hpp"
 #include "bsc/bacnet/asn1_values.hpp"
@@ -28,6 +29,7 @@ struct PropertySpec {
 class DeviceObjects {
  public:
   static constexpr uint32_t kNetworkPortInstance = 1;
+  static constexpr std::string_view kNetworkPortName = "SC hub port";
   static constexpr uint32_t kProtocolRevision = 24;  // the SC properties' revision
   static constexpr size_t kMaxApdu = 1476;            // the largest BACnet APDU
 
@@ -41,6 +43,11 @@ class DeviceObjects {
   // The object `id` names, with the wildcard instance 4194303 ("this device", "the port the
   // request came through") resolved; nullopt if the device has no such object.
   std::optional<bacnet::ObjectId> resolve(bacnet::ObjectId id) const;
+  // Who-Has (clause 16.9): the object with this identifier (no wildcard) or this name.
+  std::optional<bacnet::ObjectId> find(bacnet::ObjectId id) const;
+  std::optional<bacnet::ObjectId> find(std::string_view name) const;
+  // The Object_Name of a resolved object.
+  std::string_view object_name(bacnet::ObjectId object) const;
   // The properties of a resolved object, in ALL order (Object_Identifier first).
   std::span<const PropertySpec> properties(bacnet::ObjectId object) const;
 

@@ -78,7 +78,17 @@ size_t Device::apdu_limit(const DeviceRequest& req) const {
   return std::min(max_apdu_octets(req.apdu.max_apdu_code), DeviceObjects::kMaxApdu);
 }
 
-Writer Device::begin_broadcast() {
+Writer Device::begin_complex_ack(const DeviceRequest& req) {
+  Writer w = begin_reply(req, apdu_limit(req));
+  ApduHeader head;
+  head.type = PduType::kComplexAck;
+  head.invoke_id = req.apdu.invoke_id;
+  head.service_choice = req.apdu.service_choice;
+  encode_apdu_header(w, head);
+  return w;
+}
+
+Writer Device::begin_broadcast(UnconfirmedService service) {
   Npdu h;
   h.has_dest = true;
   h.dest.net = kGlobalNetwork;
@@ -86,18 +96,19 @@ Writer Device::begin_broadcast() {
   Writer w(out_);
   encode_npdu(w, h);
   npci_size_ = w.size();
-  return Writer(std::span<uint8_t>(out_).subspan(npci_size_, DeviceObjects::kMaxApdu));
+  Writer apdu(std::span<uint8_t>(out_).subspan(npci_size_, DeviceObjects::kMaxApdu));
+  ApduHeader head;
+  head.type = PduType::kUnconfirmedRequest;
+  head.service_choice = uint8_t(service);
+  encode_apdu_header(apdu, head);
+  return apdu;
 }
 
 DeviceReply Device::who_is(const DeviceRequest& req) {
   ObjectId id = objects_.device_id();
   if (!req.who_is.range.contains(id.instance)) return {};
   // I-Am goes to everyone as a global broadcast (clause 16.10.2), whoever asked.
-  Writer apdu = begin_broadcast();
-  ApduHeader head;
-  head.type = PduType::kUnconfirmedRequest;
-  head.service_choice = uint8_t(UnconfirmedService::kIAm);
-  encode_apdu_header(apdu, head);
+  Writer apdu = begin_broadcast(UnconfirmedService::kIAm);
   encode_i_am(apdu, IAm{id, uint32_t(DeviceObjects::kMaxApdu), Segmentation::kNone,
                         objects_.vendor_identifier()});
   return finish(apdu, DeviceReply::To::kEveryone);
@@ -109,11 +120,7 @@ DeviceReply Device::who_has(const DeviceRequest& req) {
   std::optional<ObjectId> found = q.by_name ? objects_.find(q.name) : objects_.find(q.object);
   if (!found) return {};  // the object is not here: others may answer (clause 16.9.2)
   // I-Have goes to everyone as a global broadcast, like I-Am.
-  Writer apdu = begin_broadcast();
-  ApduHeader head;
-  head.type = PduType::kUnconfirmedRequest;
-  head.service_choice = uint8_t(UnconfirmedService::kIHave);
-  encode_apdu_header(apdu, head);
+  Writer apdu = begin_broadcast(UnconfirmedService::kIHave);
   encode_i_have(apdu, IHave{objects_.device_id(), *found, objects_.object_name(*found)});
   return finish(apdu, DeviceReply::To::kEveryone);
 }
@@ -124,12 +131,7 @@ DeviceReply Device::read_property(const DeviceRequest& req) {
   if (!object) return error(req, kUnknownObject);
   if (std::optional<ErrorPair> e = objects_.error_of(*object, ref.property)) return error(req, *e);
   ref.object = *object;  // the wildcard instance answered with the real one
-  Writer w = begin_reply(req, apdu_limit(req));
-  ApduHeader head;
-  head.type = PduType::kComplexAck;
-  head.invoke_id = req.apdu.invoke_id;
-  head.service_choice = req.apdu.service_choice;
-  encode_apdu_header(w, head);
+  Writer w = begin_complex_ack(req);
   encode_read_property_ack_begin(w, ref);
   objects_.put_value(w, *object, ref.property);
   encode_read_property_ack_end(w);
@@ -138,12 +140,7 @@ DeviceReply Device::read_property(const DeviceRequest& req) {
 }
 
 DeviceReply Device::read_property_multiple(const DeviceRequest& req) {
-  Writer w = begin_reply(req, apdu_limit(req));
-  ApduHeader head;
-  head.type = PduType::kComplexAck;
-  head.invoke_id = req.apdu.invoke_id;
-  head.service_choice = req.apdu.service_choice;
-  encode_apdu_header(w, head);
+  Writer w = begin_complex_ack(req);
   // One result for (object, ref): its value or its error (clause 15.7.2).
   auto result = [&](ObjectId object, const PropertyRef& ref) {
     if (std::optional<ErrorPair> e = objects_.error_of(object, ref)) {

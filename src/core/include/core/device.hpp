@@ -48,8 +48,10 @@ class Device {
   bacnet::Writer begin_reply(const bacnet::DeviceRequest& req, size_t limit);
   DeviceReply finish(const bacnet::Writer& apdu, DeviceReply::To to) const;
 
-  // The NPDU header of an unsolicited broadcast (I-Am, I-Have: global), and room after it.
-  bacnet::Writer begin_broadcast();
+  // The NPDU and APDU headers of a ComplexACK to `req`, with room for the rest.
+  bacnet::Writer begin_complex_ack(const bacnet::DeviceRequest& req);
+  // The NPDU and APDU headers of an unsolicited global broadcast (I-Am, I-Have).
+  bacnet::Writer begin_broadcast(bacnet::UnconfirmedService service);
   DeviceReply who_is(const bacnet::DeviceRequest& req);
   DeviceReply who_has(const bacnet::DeviceRequest& req);
   DeviceReply read_property(const bacnet::DeviceRequest& req);

@@ -49,6 +49,9 @@ def main():
     ap.add_argument("--max-load", type=float, default=1.5, help="wait while the 1-min load average is above")
     ap.add_argument("--from-json", help="no runs: re-render report.md and the plots from a report.json")
     ap.add_argument("--only", help="run only the matrix rows whose label contains this text")
+    ap.add_argument("--hub-args", default="",
+                    help="extra bschub options for every row, e.g. '--device-instance 4000' "
+                         "(to compare a feature on and off)")
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
     if args.from_json:

@@ -8,8 +8,8 @@ V1..V28) plus the error cases listed there; option_list: the option lists found 
 vectors and a few broken ones; http_upgrade: a valid upgrade request, refused variants
 and hub replies; ws_session: masked client frames (binary, text, ping, pong, close, fragments);
 client_hello: first records of TLS connections, whole, cut short and wrong;
-bacnet_apdu: NPDUs with the device's requests (docs/bacnet-device.md vectors) and the
-cases it rejects, aborts or ignores.
+bacnet_apdu and device: NPDUs with the device's requests (docs/bacnet-device.md vectors)
+and the cases it rejects, aborts or ignores.
 """
 import base64
 import hashlib
@@ -139,6 +139,7 @@ def main():
         write("option_list", name, bytes.fromhex(hexs))
     for name, hexs in BACNET_NPDUS.items():
         write("bacnet_apdu", name, bytes.fromhex(hexs))
+        write("device", name, bytes.fromhex(hexs))  # the same requests, now answered
 
     good = request()
     http = {

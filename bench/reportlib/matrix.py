@@ -1,4 +1,6 @@
 """The benchmark matrix (see bench/report.py) and the floors a row is compared with."""
+import shlex
+
 from . import NCPU, PIN
 
 # Floors (docs/benchmarks.md, "The floor"). 100 B: measured ~1.5 us per forwarded frame (AES-GCM
@@ -65,4 +67,7 @@ def specs(args):
 
     if args.only:
         runs = [s for s in runs if args.only in s["label"]]
+    extra = shlex.split(getattr(args, "hub_args", "") or "")
+    for s in runs:
+        s["hub_args"] = [*s.get("hub_args", ()), *extra]
     return runs

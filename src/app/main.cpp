@@ -122,6 +122,27 @@ int main(int argc, char** argv) {
                  "on SIGTERM/SIGINT, seconds to wait for Disconnect-ACKs before cutting "
                  "the remaining connections")
       ->capture_default_str();
+  // The BACnet device at the hub's VMAC (docs/bacnet-device.md §14).
+  app.add_option("--device-instance", cfg.device_instance,
+                 "0..4194302: the hub is also a BACnet device with this instance, reached at "
+                 "the hub's VMAC (Who-Is, Who-Has, ReadProperty, ReadPropertyMultiple); absent: no "
+                 "device");
+  app.add_option("--device-name", cfg.device_name,
+                 "the device's Object_Name (default: bschub-HOSTNAME)");
+  app.add_option("--network-number", cfg.network_number,
+                 "0..65534: the BACnet network number of the SC network (0: not known)")
+      ->capture_default_str();
+  app.add_option("--vendor-identifier", cfg.vendor_identifier,
+                 "0..65535: the device's Vendor_Identifier (set the one ASHRAE assigned to "
+                 "your organisation)")
+      ->capture_default_str();
+  app.add_option("--vendor-name", cfg.vendor_name, "the device's Vendor_Name")
+      ->capture_default_str();
+  app.add_option("--model-name", cfg.model_name, "the device's Model_Name")
+      ->capture_default_str();
+  app.add_option("--description", cfg.description, "the device's Description")
+      ->capture_default_str();
+  app.add_option("--location", cfg.location, "the device's Location (default: empty)");
   // Add new options above: the config file accepts every option registered on `app`.
   std::string config_path, check_path;
   auto* config_opt = app.add_option(
@@ -184,6 +205,7 @@ int main(int argc, char** argv) {
   } else {
     return fail("--uuid wants 8-4-4-4-12 hex digits, not '" + uuid_text + "'");
   }
+  if (cfg.device_name.empty()) cfg.device_name = bsc::default_device_name();
   if (!check_path.empty()) {
     std::string err = bsc::check_config(cfg);
     if (!err.empty()) return fail(err);

@@ -1,8 +1,10 @@
 #include "core/config.hpp"
 
 #include <arpa/inet.h>
+#include <unistd.h>
 
 #include <random>
+#include <utility>
 #include <vector>
 
 #include "core/conn_ref.hpp"
@@ -18,7 +20,33 @@ bool is_loopback_host(const std::string& host) {
   return host == "localhost";
 }
 
+std::string default_device_name() {
+  char host[256] = {};
+  if (gethostname(host, sizeof host - 1) != 0 || host[0] == '\0') return "bschub";
+  return std::string("bschub-") + host;
+}
+
 namespace {
+
+// BACnet CharacterStrings are sent as UTF-8 (character set 0): a configured name must be
+// valid UTF-8 to be sent as is. Overlong forms and surrogates are refused too.
+bool valid_utf8(const std::string& s) {
+  static constexpr uint32_t kMin[] = {0, 0x80, 0x800, 0x10000};  // shortest form per length
+  for (size_t i = 0; i < s.size();) {
+    auto c = uint8_t(s[i]);
+    size_t n = c < 0x80 ? 0 : (c >> 5) == 0x6 ? 1 : (c >> 4) == 0xE ? 2 : (c >> 3) == 0x1E ? 3 : 4;
+    if (n == 4 || n >= s.size() - i) return false;  // a bad lead octet, or cut short
+    uint32_t cp = n == 0 ? c : c & (0x3Fu >> n);
+    for (size_t k = 1; k <= n; ++k) {
+      auto cc = uint8_t(s[i + k]);
+      if ((cc & 0xC0) != 0x80) return false;
+      cp = cp << 6 | (cc & 0x3F);
+    }
+    if (cp < kMin[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+    i += n + 1;
+  }
+  return true;
+}
 
 // Written so that NaN (which "nan" on the command line or in the file parses to) fails.
 bool in_range(double v, double lo, double hi) { return v >= lo && v <= hi; }
@@ -66,6 +94,26 @@ std::string Config::validate() const {
   if (ticket_lifetime_s < 1 || ticket_lifetime_s > 604800)
     return "--ticket-lifetime must be 1..604800 s (TLS 1.3 caps tickets at 7 days)";
   if (!in_range(shutdown_timeout_s, 0.1, 600)) return "--shutdown-timeout must be 0.1..600 s";
+  return validate_device();
+}
+
+std::string Config::validate_device() const {
+  // -1 is the built-in "no device"; the command line and the file cannot tell it apart.
+  if (device_instance < kNoDevice || device_instance > kMaxDeviceInstance)
+    return "--device-instance must be 0.." + std::to_string(kMaxDeviceInstance);
+  if (network_number > 65534) return "--network-number must be 0..65534";
+  if (vendor_identifier > 65535) return "--vendor-identifier must be 0..65535";
+  // Each string goes whole into one APDU of 1476 octets; 255 leaves room for the rest.
+  const std::pair<const char*, const std::string*> texts[] = {
+      {"--device-name", &device_name}, {"--vendor-name", &vendor_name},
+      {"--model-name", &model_name},   {"--description", &description},
+      {"--location", &location}};
+  for (const auto& [option, text] : texts) {
+    if (text->size() > kMaxDeviceText)
+      return std::string(option) + " must be at most " + std::to_string(kMaxDeviceText) +
+             " octets";
+    if (!valid_utf8(*text)) return std::string(option) + " must be UTF-8 text";
+  }
   return "";
 }
 

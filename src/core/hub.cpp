@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "core/device.hpp"
 #include "core/routing_map.hpp"
 #include "core/source_limiter.hpp"
 #include "core/stats.hpp"
@@ -166,6 +167,14 @@ std::string Hub::prepare() {
   uri_ = std::string(config_.tls ? "wss://" : "ws://") + (v6 ? "[" : "") +
          config_.listen_host + (v6 ? "]" : "") + ":" + std::to_string(port);
   routing_ = std::make_unique<RoutingMap>(config_.hub_vmac, config_.max_connections);
+  if (config_.device_enabled()) {
+    // The device answers at the hub's VMAC, from worker 0 (core/device.hpp).
+    device_ = std::make_unique<Device>(config_, uri_);
+    routing_->add_hub_entry(kDeviceRef);
+    LOG_INFO("device", "instance=%lld name=\"%s\" network=%u",
+             static_cast<long long>(config_.device_instance), config_.device_name.c_str(),
+             config_.network_number);
+  }
   sources_ = std::make_unique<SourceLimiter>(config_.source_rate, config_.source_burst);
   return "";
 }
@@ -183,6 +192,7 @@ int Hub::run(HubHooks hooks) {
     workers_.push_back(
         std::make_unique<Worker>(i, config_, tls_.get(), *routing_, open_connections_));
   }
+  if (device_) workers_[0]->hub().attach_device(device_.get());
   std::vector<Worker*> peers;
   for (auto& w : workers_) peers.push_back(w.get());
   for (auto& w : workers_) {

@@ -123,6 +123,14 @@ RoutingMap::Claim RoutingMap::claim(const Vmac& vmac, const Uuid& uuid, ConnRef 
   return Claim::kAccepted;
 }
 
+void RoutingMap::add_hub_entry(ConnRef ref) {
+  std::lock_guard<std::mutex> lock(mu_);
+  size_t free;
+  size_t at = find_locked(hub_vmac_.key(), &free);
+  if (at == SIZE_MAX) at = free;  // the table has room: capacity is at least 64
+  store_slot(slots_[at], hub_vmac_.key() | kLive, pack(ref));
+}
+
 void RoutingMap::release(const Vmac& vmac, const Uuid& uuid, ConnRef ref) {
   std::lock_guard<std::mutex> lock(mu_);
   size_t free;

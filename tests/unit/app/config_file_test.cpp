@@ -212,6 +212,43 @@ TEST_CASE("validate(): --idle-trim is 0 (off) or 0.1..3600 s") {
   }
 }
 
+TEST_CASE("validate(): the BACnet device's options") {
+  bsc::Config cfg;
+  cfg.tls = false;
+  cfg.hub_vmac = bsc::random_vmac();
+  CHECK_FALSE(cfg.device_enabled());
+  for (int64_t ok : {int64_t(0), int64_t(4000), int64_t(4194302)}) {
+    cfg.device_instance = ok;
+    CHECK(cfg.validate() == "");
+  }
+  CHECK(cfg.device_enabled());
+  for (int64_t bad : {int64_t(-2), int64_t(4194303), int64_t(1) << 40}) {
+    cfg.device_instance = bad;
+    CHECK(cfg.validate() == "--device-instance must be 0..4194302");
+  }
+  cfg.device_instance = 4000;
+  bsc::Config c = cfg;
+  c.network_number = 65535;
+  CHECK(c.validate() == "--network-number must be 0..65534");
+  c = cfg;
+  c.vendor_identifier = 65536;
+  CHECK(c.validate() == "--vendor-identifier must be 0..65535");
+  c = cfg;
+  c.location = std::string(256, 'x');
+  CHECK(c.validate() == "--location must be at most 255 octets");
+  c.location = std::string(255, 'x');
+  CHECK(c.validate() == "");
+  // UTF-8 passes; a stray continuation octet, a cut-off sequence, an overlong form and a
+  // surrogate do not.
+  c.device_name = "Hub S\xC3\xBC" "d \xE2\x82\xAC \xF0\x9F\x8F\xA2";
+  CHECK(c.validate() == "");
+  for (const char* bad : {"\x80", "ab\xC3", "\xE2\x82", "\xC0\xAF", "\xED\xA0\x80", "\xF8\x88"}) {
+    c.device_name = bad;
+    CHECK(c.validate() == "--device-name must be UTF-8 text");
+  }
+  CHECK(bsc::default_device_name().rfind("bschub", 0) == 0);
+}
+
 TEST_CASE("a range message naming several options is not blamed on one file line") {
   Cli c;
   REQUIRE(c.run("", "cert = \"hub.pem\"\n") == "");

@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <cstring>
 #include <deque>
 #include <memory>
 #include <string>
@@ -421,4 +422,112 @@ TEST_CASE("HubFunction: a recipient with full output drops the frame and counts 
   w.receive(a, hex("0104B5EC12F0E1D2C3B401040000010C0C000000051955"));  // V9
   CHECK(b.sent.empty());
   CHECK(w.stats().drop_output_full.load() == 1);
+}
+
+// ---- the hub's BACnet device (core/device.hpp) at the hub's VMAC ----
+
+namespace {
+
+// A FakeWorker whose hub function has the device, as worker 0 of a hub with `count` workers.
+struct DeviceRig {
+  FakeWorker w;
+  std::unique_ptr<Device> device;
+  explicit DeviceRig(uint32_t count) : w(count) {
+    w.config_.device_instance = 4000;
+    w.config_.device_name = "Hubster";
+    w.config_.vendor_identifier = 260;
+    device = std::make_unique<Device>(w.config_, "wss://127.0.0.1:4443");
+    w.routing_.add_hub_entry(kDeviceRef);
+    w.hub.attach_device(device.get());
+  }
+};
+
+std::string hex_of(const char* text) { return to_hex(hex(text)); }
+
+// The frames of docs/bacnet-device.md §12 and the shared doc's F1..F8, with our VMACs.
+constexpr const char* kRpObjectName = "01 04 00 05 01 0C 0C 02 00 0F A0 19 4D";
+constexpr const char* kAckObjectName =
+    "01 00 30 01 0C 0C 02 00 0F A0 19 4D 3E 75 08 00 48 75 62 73 74 65 72 3F";
+constexpr const char* kWhoIs = "01 20 FF FF 00 FF 10 08";
+constexpr const char* kIAm = "01 20 FF FF 00 FF 10 00 C4 02 00 0F A0 22 05 C4 91 03 22 01 04";
+
+}  // namespace
+
+TEST_CASE("HubFunction: a unicast to the hub's VMAC reaches the device; its answer the sender") {
+  DeviceRig rig(1);
+  FakeNode& a = rig.w.connect(kA, kUuidA);
+  FakeNode& b = rig.w.connect(kB, kUuidB);
+  rig.w.receive(a, hex(std::string("01 04 00 03 92 7B F7 1A 96 A2 ") + kRpObjectName));
+  // From the hub's VMAC with no destination, as a forwarded unicast (the hub's Message ID).
+  std::string ack =
+      hex_of((std::string("01 08 02 03 92 7B F7 1A 96 A2 ") + kAckObjectName).c_str());
+  CHECK(sent_hex(a) == std::vector<std::string>{ack});
+  CHECK(b.sent.empty());
+  CHECK(rig.w.stats().drop_unknown_dest.load() == 0);
+  // Not an Encapsulated-NPDU: dropped, as before the hub had a device.
+  Bytes frame;
+  encode_message(frame, Function::kProprietaryMessage, 9, nullptr, &kHub, {}, {},
+                 hex("03 E8 01"));
+  rig.w.receive(a, frame);
+  CHECK(a.sent.size() == 1);
+}
+
+TEST_CASE("HubFunction: the device sees a broadcast once and its I-Am goes to everyone") {
+  DeviceRig rig(2);
+  FakeNode& a = rig.w.connect(kA, kUuidA);
+  FakeNode& b = rig.w.connect(kB, kUuidB);
+  rig.w.receive(a, hex(std::string("01 04 00 01 FF FF FF FF FF FF ") + kWhoIs));  // F1
+  std::string who_is = hex_of(
+      (std::string("01 0C 00 01 02 A1 B2 C3 D4 E5 FF FF FF FF FF FF ") + kWhoIs).c_str());
+  std::string i_am = hex_of(
+      (std::string("01 0C 02 03 92 7B F7 1A 96 A2 FF FF FF FF FF FF ") + kIAm).c_str());  // F4
+  CHECK(sent_hex(a) == std::vector<std::string>{i_am});
+  CHECK(sent_hex(b) == std::vector<std::string>{who_is, i_am});
+  // Worker 1 gets both as one broadcast record each.
+  REQUIRE(rig.w.remote.size() == 2);
+  CHECK(rig.w.remote[0].kind == RecordKind::kBroadcast);
+  CHECK(to_hex(rig.w.remote[0].frame) == who_is);
+  CHECK(rig.w.remote[1].kind == RecordKind::kBroadcast);
+  CHECK(to_hex(rig.w.remote[1].frame) == i_am);
+}
+
+TEST_CASE("HubFunction: frames from another worker reach the device; answers go back there") {
+  DeviceRig rig(2);
+  FakeNode& a = rig.w.connect(kA, kUuidA);
+  ConnRef replaced;
+  REQUIRE(rig.w.routing().claim(kC, kUuidC, ConnRef{1, 4, 7}, &replaced) ==
+          RoutingMap::Claim::kAccepted);
+  auto batch = std::make_unique<Batch>();
+  auto add = [&](RecordKind kind, uint32_t slot, uint32_t generation, const Bytes& frame) {
+    std::memcpy(batch->append(kind, slot, generation, frame.size()), frame.data(),
+                frame.size());
+  };
+  // C's RP as worker 1 forwarded it (origin C, no destination), then C's Who-Is broadcast.
+  add(RecordKind::kUnicast, kDeviceRef.slot, kDeviceRef.generation,
+      hex(std::string("01 08 00 05 22 01 02 03 04 05 ") + kRpObjectName));
+  add(RecordKind::kBroadcast, 0, 0,
+      hex(std::string("01 0C 00 06 22 01 02 03 04 05 FF FF FF FF FF FF ") + kWhoIs));
+  rig.w.hub.deliver_batch(*batch);
+  REQUIRE(rig.w.remote.size() == 2);
+  CHECK(rig.w.remote[0].kind == RecordKind::kUnicast);
+  CHECK(rig.w.remote[0].worker == 1);
+  CHECK(rig.w.remote[0].slot == 4);
+  CHECK(rig.w.remote[0].generation == 7);
+  CHECK(to_hex(rig.w.remote[0].frame) ==
+        hex_of((std::string("01 08 02 03 92 7B F7 1A 96 A2 ") + kAckObjectName).c_str()));
+  std::string i_am = hex_of(
+      (std::string("01 0C 02 04 92 7B F7 1A 96 A2 FF FF FF FF FF FF ") + kIAm).c_str());
+  CHECK(rig.w.remote[1].kind == RecordKind::kBroadcast);
+  CHECK(to_hex(rig.w.remote[1].frame) == i_am);
+  REQUIRE(a.sent.size() == 2);  // C's Who-Is, then the I-Am
+  CHECK(to_hex(a.sent[1]) == i_am);
+  CHECK(rig.w.stats().drop_stale_ref.load() == 0);
+}
+
+TEST_CASE("HubFunction: without a device the hub's VMAC is an unknown destination") {
+  FakeWorker w;
+  FakeNode& a = w.connect(kA, kUuidA);
+  w.receive(a, hex(std::string("01 04 00 03 92 7B F7 1A 96 A2 ") + kRpObjectName));
+  CHECK(a.sent.empty());
+  CHECK(w.stats().drop_unknown_dest.load() == 1);
 }

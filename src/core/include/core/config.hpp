@@ -42,12 +42,31 @@ struct Config {
   bool metrics = false;               // --metrics: HTTP listener for /metrics and /status
   std::string metrics_host = "127.0.0.1";
   uint16_t metrics_port = 9464;       // 0: an ephemeral port (printed on start)
+  // The hub's BACnet device at its VMAC (core/device.hpp; docs/bacnet-device.md §14). Off
+  // unless device_instance is set; then the strings below name it (BACnet CharacterStrings).
+  int64_t device_instance = kNoDevice;  // 0..kMaxDeviceInstance
+  std::string device_name;              // "": default_device_name()
+  uint32_t network_number = 0;          // 0..65534; 0: not known (the hub is no router)
+  uint32_t vendor_identifier = 0;       // 0..65535; set the one ASHRAE assigned to you
+  std::string vendor_name = "bschub";
+  std::string model_name = "bschub";
+  std::string description = "BACnet/SC hub";
+  std::string location;
+  static constexpr int64_t kNoDevice = -1;
+  static constexpr int64_t kMaxDeviceInstance = 4194302;  // 4194303 means "this device"
+  static constexpr size_t kMaxDeviceText = 255;  // octets of each of the strings above
+  bool device_enabled() const { return device_instance != kNoDevice; }
 
   // Returns "" when valid, else one sentence naming the bad value.
   std::string validate() const;
+
+ private:
+  std::string validate_device() const;
 };
 
 bool is_loopback_host(const std::string& host);
+// "bschub-" and the host name: a device name that says what it is and is unique per host.
+std::string default_device_name();
 Vmac random_vmac();
 Uuid random_uuid();
 

@@ -17,4 +17,9 @@ struct ConnRef {
   friend bool operator==(const ConnRef&, const ConnRef&) = default;
 };
 
+// The hub's own BACnet device (core/device.hpp), when it has one: worker 0's pseudo-
+// connection at a slot no connection gets (slots stay below --max-connections, at most
+// 1000000), so a frame for the hub's VMAC finds it through the routing map like any node.
+inline constexpr ConnRef kDeviceRef{0, 0xFFFFFF, 0};
+
 }  // namespace bsc

@@ -14,6 +14,7 @@
 
 namespace bsc {
 
+class Device;
 class RoutingMap;
 class SourceLimiter;
 class TlsContext;
@@ -57,6 +58,7 @@ class Hub {
 
   std::unique_ptr<TlsReloader> tls_;
   std::unique_ptr<RoutingMap> routing_;
+  std::unique_ptr<Device> device_;  // with --device-instance; used by worker 0
   std::unique_ptr<SourceLimiter> sources_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<int> listen_fds_;

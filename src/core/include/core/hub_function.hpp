@@ -17,6 +17,9 @@
 
 namespace bsc {
 
+class Device;
+struct DeviceReply;
+
 template <class W, class N>
 class BasicHubFunction {
  public:
@@ -34,6 +37,10 @@ class BasicHubFunction {
   void send_heartbeat_request(N& c);
   // Frames other workers routed to this worker's connections.
   void deliver_batch(const Batch& batch);
+  // [startup] Worker 0's only, when the hub is a BACnet device: frames addressed to the
+  // hub's VMAC (routed to kDeviceRef, core/conn_ref.hpp) and one copy of every broadcast go
+  // to `device`, and its replies leave from the hub's VMAC.
+  void attach_device(Device* device) { device_ = device; }
 
  private:
   void on_connect_request(N& c, const Message& m, const uint8_t* data);
@@ -46,8 +53,15 @@ class BasicHubFunction {
                 uint8_t marker, ErrorCode code, const char* details);
   void send_simple(N& c, Function f, uint16_t message_id);
   bool fits_recipient(const N& to, size_t size) const;
+  // Sends one broadcast frame to every CONNECTED node of every worker except `sender`.
+  void spread_broadcast(const N* sender, const uint8_t* frame, size_t size);
+  // The device's side (core/device.hpp); only reached when device_ is set.
+  void to_device(const Vmac& source, const Message& m, const uint8_t* data, bool broadcast);
+  void to_device(const uint8_t* frame, size_t len, bool broadcast);  // a forwarded frame
+  void send_device_reply(const Vmac& requester, const DeviceReply& reply);
 
   W& worker_;
+  Device* device_ = nullptr;
   std::vector<uint8_t> scratch_;  // encode buffer for control replies and broadcast frames
 };
 

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <optional>
 
+#include "core/device.hpp"
 #include "core/hub_function.hpp"
 #include "core/hub_ports.hpp"
 #include "core/routing_map.hpp"
@@ -268,6 +269,11 @@ void BasicHubFunction<W, N>::route(N& from, const Message& m, const uint8_t* dat
   }
   N* to = ref ? worker_.find(*ref) : nullptr;
   if (!to) {
+    // The hub's own device is no connection: only a frame that finds none looks for it.
+    if (device_ && ref && *ref == kDeviceRef) {
+      to_device(from.vmac(), m, data, false);
+      return;
+    }
     // Unknown destination: discarded silently (Std AB.5.3.2).
     bump(ref ? st.drop_stale_ref : st.drop_unknown_dest);
     return;
@@ -309,12 +315,21 @@ void BasicHubFunction<W, N>::forward_broadcast(N& from, const Message& m,
   // Rewrite once; every copy is the same bytes (docs/protocol.md §6).
   scratch_.resize(size);
   rewrite_for_forward(m, {data, len}, from.vmac(), true, scratch_.data());
-  fan_out(&from, scratch_.data(), size);
+  spread_broadcast(&from, scratch_.data(), size);
+  // The device sees each broadcast once, on worker 0: here if it arrived here, else as
+  // the record deliver_batch() fans out.
+  if (device_) to_device(from.vmac(), m, data, true);
+}
+
+template <class W, class N>
+void BasicHubFunction<W, N>::spread_broadcast(const N* sender, const uint8_t* frame,
+                                              size_t size) {
+  fan_out(sender, frame, size);
   // One record per other worker, which fans it out to its own nodes.
   for (uint32_t w = 0; w < worker_.worker_count(); ++w) {
     if (w == worker_.id()) continue;
     uint8_t* out = worker_.remote_reserve(w, RecordKind::kBroadcast, 0, 0, size);
-    if (out) std::memcpy(out, scratch_.data(), size);
+    if (out) std::memcpy(out, frame, size);
   }
 }
 
@@ -348,6 +363,7 @@ void BasicHubFunction<W, N>::deliver_batch(const Batch& batch) {
     bump(st.remote_frames_in);
     if (h.kind == RecordKind::kBroadcast) {
       fan_out(nullptr, frame, h.length);
+      if (device_) to_device(frame, h.length, true);
       return;
     }
     N* to = worker_.find(ConnRef{worker_.id(), h.slot, h.generation});
@@ -356,6 +372,10 @@ void BasicHubFunction<W, N>::deliver_batch(const Batch& batch) {
       return;
     }
     if (!to || !to->routable()) {
+      if (!to && device_ && h.slot == kDeviceRef.slot && h.generation == kDeviceRef.generation) {
+        to_device(frame, h.length, false);  // for the hub's VMAC (see route())
+        return;
+      }
       bump(st.drop_stale_ref);  // closed (and maybe its slot reused) since the lookup
       return;
     }
@@ -366,6 +386,55 @@ void BasicHubFunction<W, N>::deliver_batch(const Batch& batch) {
     if (!to->send_message(frame, h.length)) bump(st.drop_output_full);
     else bump(st.unicast_delivered);
   });
+}
+
+template <class W, class N>
+void BasicHubFunction<W, N>::to_device(const Vmac& source, const Message& m,
+                                       const uint8_t* data, bool broadcast) {
+  // The device speaks BACnet: an NPDU. Anything else for the hub's VMAC is dropped, as it
+  // was before the hub had a device.
+  if (m.function != uint8_t(Function::kEncapsulatedNpdu)) return;
+  DeviceReply reply = device_->handle({data + m.payload.offset, m.payload.length}, broadcast);
+  if (reply.to != DeviceReply::To::kNobody) send_device_reply(source, reply);
+}
+
+template <class W, class N>
+void BasicHubFunction<W, N>::to_device(const uint8_t* frame, size_t len, bool broadcast) {
+  // A frame another worker forwarded: the hub wrote it, its origin is the sender.
+  DecodeResult r = decode({frame, len});
+  if (r.ok && r.msg.has_origin) to_device(r.msg.origin, r.msg, frame, broadcast);
+}
+
+template <class W, class N>
+void BasicHubFunction<W, N>::send_device_reply(const Vmac& requester, const DeviceReply& reply) {
+  // As the hub forwards a node's frame: origin = the device's VMAC (the hub's), and no
+  // destination for a unicast, the broadcast VMAC for a broadcast (Std AB.5.3).
+  static constexpr Vmac kBroadcast = Vmac::broadcast();
+  bool everyone = reply.to == DeviceReply::To::kEveryone;
+  scratch_.clear();
+  encode_message(scratch_, Function::kEncapsulatedNpdu, worker_.next_message_id(),
+                 &worker_.config().hub_vmac, everyone ? &kBroadcast : nullptr, {}, {},
+                 reply.npdu);
+  const size_t size = scratch_.size();
+  if (everyone) {
+    spread_broadcast(nullptr, scratch_.data(), size);
+    return;
+  }
+  WorkerStats& st = worker_.stats();
+  std::optional<ConnRef> ref = worker_.routing().lookup(requester);
+  if (ref && ref->worker != worker_.id()) {
+    uint8_t* out = worker_.remote_reserve(ref->worker, RecordKind::kUnicast, ref->slot,
+                                          ref->generation, size);
+    if (out) std::memcpy(out, scratch_.data(), size);
+    return;
+  }
+  N* to = ref ? worker_.find(*ref) : nullptr;
+  if (!to) return;  // the requester left meanwhile
+  if (!fits_recipient(*to, size)) {
+    bump(st.drop_oversize);
+    return;
+  }
+  if (!to->send_message(scratch_.data(), size)) bump(st.drop_output_full);
 }
 
 template <class W, class N>

@@ -43,6 +43,10 @@ class RoutingMap {
   // by another node, or the hub's own VMAC, is a duplicate.
   Claim claim(const Vmac& vmac, const Uuid& uuid, ConnRef ref, ConnRef* replaced);
   std::optional<ConnRef> lookup(const Vmac& vmac) const noexcept;
+  // [startup] Routes the hub's own VMAC to `ref` (the device, core/conn_ref.hpp kDeviceRef).
+  // Claims of that VMAC stay duplicates, release() never removes it, and size() (the
+  // connected nodes) does not count it.
+  void add_hub_entry(ConnRef ref);
   // Removes the entries only if they still belong to `ref` (a replaced connection must not
   // remove its successor).
   void release(const Vmac& vmac, const Uuid& uuid, ConnRef ref);

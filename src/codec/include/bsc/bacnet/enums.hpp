@@ -8,13 +8,83 @@ namespace bsc::bacnet {
 // BACnetObjectType (21).
 enum class ObjectType : uint16_t { kDevice = 8, kFile = 10, kNetworkPort = 56 };
 
-// Special property identifiers of ReadPropertyMultiple (15.7.1.1.2). Property ids are
-// ENUMERATED values; the SC ones (4194304 and up) need three content octets.
+// BACnetPropertyIdentifier (21). Property ids are ENUMERATED values; the SC ones (Addendum
+// 135-2020cc, 4194304 and up) need three content octets.
 namespace property {
+// Special identifiers of ReadPropertyMultiple (15.7.1.1.2).
 constexpr uint32_t kAll = 8;
 constexpr uint32_t kOptional = 80;
 constexpr uint32_t kRequired = 105;
+// Device object (12.11).
+constexpr uint32_t kApplicationSoftwareVersion = 12;
+constexpr uint32_t kApduTimeout = 11;
+constexpr uint32_t kDescription = 28;
+constexpr uint32_t kDeviceAddressBinding = 30;
+constexpr uint32_t kFirmwareRevision = 44;
+constexpr uint32_t kLocation = 58;
+constexpr uint32_t kMaxApduLengthAccepted = 62;
+constexpr uint32_t kModelName = 70;
+constexpr uint32_t kNumberOfApduRetries = 73;
+constexpr uint32_t kObjectIdentifier = 75;
+constexpr uint32_t kObjectList = 76;
+constexpr uint32_t kObjectName = 77;
+constexpr uint32_t kObjectType = 79;
+constexpr uint32_t kOutOfService = 81;
+constexpr uint32_t kProtocolObjectTypesSupported = 96;
+constexpr uint32_t kProtocolServicesSupported = 97;
+constexpr uint32_t kProtocolVersion = 98;
+constexpr uint32_t kReliability = 103;
+constexpr uint32_t kSegmentationSupported = 107;
+constexpr uint32_t kStatusFlags = 111;
+constexpr uint32_t kSystemStatus = 112;
+constexpr uint32_t kVendorIdentifier = 120;
+constexpr uint32_t kVendorName = 121;
+constexpr uint32_t kProtocolRevision = 139;
+constexpr uint32_t kDatabaseRevision = 155;
+constexpr uint32_t kPropertyList = 371;
+constexpr uint32_t kDeviceUuid = 507;
+// Network Port object (12.56), and its BACnet/SC block.
+constexpr uint32_t kApduLength = 399;
+constexpr uint32_t kChangesPending = 416;
+constexpr uint32_t kLinkSpeed = 420;
+constexpr uint32_t kMacAddress = 423;
+constexpr uint32_t kNetworkNumber = 425;
+constexpr uint32_t kNetworkNumberQuality = 426;
+constexpr uint32_t kNetworkType = 427;
+constexpr uint32_t kProtocolLevel = 482;
+constexpr uint32_t kMaxBvlcLengthAccepted = 4194304;
+constexpr uint32_t kMaxNpduLengthAccepted = 4194305;
+constexpr uint32_t kScConnectWaitTimeout = 4194308;
+constexpr uint32_t kScDirectConnectAcceptEnable = 4194309;
+constexpr uint32_t kScDirectConnectInitiateEnable = 4194313;
+constexpr uint32_t kScDisconnectWaitTimeout = 4194314;
+constexpr uint32_t kScHubFunctionAcceptUris = 4194319;
+constexpr uint32_t kScHubFunctionBinding = 4194320;
+constexpr uint32_t kScHubFunctionConnectionStatus = 4194321;
+constexpr uint32_t kScHubFunctionEnable = 4194322;
+constexpr uint32_t kScHeartbeatTimeout = 4194323;
 }  // namespace property
+
+// BACnetServicesSupported bit positions (21): which services a device executes.
+namespace service_bit {
+constexpr unsigned kReadProperty = 12;
+constexpr unsigned kReadPropertyMultiple = 14;
+constexpr unsigned kWhoHas = 33;
+constexpr unsigned kWhoIs = 34;
+// The string's length at Protocol_Revision 24..28.
+constexpr unsigned kCount = 49;
+}  // namespace service_bit
+// BACnetObjectTypesSupported has one bit per object type; 65 bits at revisions 24..30.
+constexpr unsigned kObjectTypeBits = 65;
+
+// Values of the Device's and Network Port's enumerated properties (21).
+constexpr uint32_t kDeviceStatusOperational = 0;      // BACnetDeviceStatus
+constexpr uint32_t kReliabilityNoFaultDetected = 0;   // BACnetReliability
+constexpr uint32_t kNetworkTypeSecureConnect = 11;    // BACnetNetworkType
+constexpr uint32_t kProtocolLevelBacnetApplication = 2;  // BACnetProtocolLevel
+// BACnetNetworkNumberQuality.
+constexpr uint32_t kNetworkNumberUnknown = 0;
+constexpr uint32_t kNetworkNumberConfigured = 3;
 
 // BACnetConfirmedServiceChoice (21).
 enum class ConfirmedService : uint8_t {

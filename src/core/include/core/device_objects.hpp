@@ -1,0 +1,78 @@
+// The objects of the hub's BACnet device (docs/bacnet-device.md §14): the Device object and
+// one Network Port object (instance 1) for the SC port the hub function serves. Which
+// properties each has (required and optional, in the order ALL lists them), and their
+// values from the running configuration. No key, certificate or other secret is an object.
+//
+// Reading is two steps so a ReadPropertyMultiple can open a result before it writes the
+// value: error_of() says whether a property can be read, put_value() writes it.
+// Threads: built at [startup]; then read-only, used by the device's worker ([owner]).
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "bsc/bacnet/apdu.hpp"
+#include "bsc/bacnet/asn1_values.hpp"
+#include "bsc/bacnet/services_read.hpp"
+#include "core/config.hpp"
+
+namespace bsc {
+
+// One property of an object: its identifier and whether the Std requires it.
+struct PropertySpec {
+  uint32_t id;
+  bool required;
+};
+
+class DeviceObjects {
+ public:
+  static constexpr uint32_t kNetworkPortInstance = 1;
+  static constexpr std::string_view kNetworkPortName = "SC hub port";
+  static constexpr uint32_t kProtocolRevision = 24;  // the SC properties' revision
+  static constexpr size_t kMaxApdu = 1476;            // the largest BACnet APDU
+
+  // `hub_uri`: the URI the hub function accepts on (SC_Hub_Function_Accept_URIs), with the
+  // port actually bound. REQUIRES: config.device_enabled(), config validated.
+  DeviceObjects(const Config& config, std::string hub_uri);
+
+  bacnet::ObjectId device_id() const;
+  uint16_t vendor_identifier() const { return uint16_t(config_.vendor_identifier); }
+
+  // The object `id` names, with the wildcard instance 4194303 ("this device", "the port the
+  // request came through") resolved; nullopt if the device has no such object.
+  std::optional<bacnet::ObjectId> resolve(bacnet::ObjectId id) const;
+  // Who-Has (clause 16.9): the object with this identifier (no wildcard) or this name.
+  std::optional<bacnet::ObjectId> find(bacnet::ObjectId id) const;
+  std::optional<bacnet::ObjectId> find(std::string_view name) const;
+  // The Object_Name of a resolved object.
+  std::string_view object_name(bacnet::ObjectId object) const;
+  // The properties of a resolved object, in ALL order (Object_Identifier first).
+  std::span<const PropertySpec> properties(bacnet::ObjectId object) const;
+
+  // Why (object, ref) cannot be read, or nullopt if it can. `object` is resolved.
+  std::optional<bacnet::ErrorPair> error_of(bacnet::ObjectId object,
+                                            const bacnet::PropertyRef& ref) const;
+  // Writes the value (the whole property, or the array element ref.index; index 0 is the
+  // array's size). REQUIRES: !error_of(object, ref).
+  void put_value(bacnet::Writer& w, bacnet::ObjectId object,
+                 const bacnet::PropertyRef& ref) const;
+
+ private:
+  bool has_property(bacnet::ObjectId object, uint32_t property) const;
+  // Elements of an array property, or nullopt if the property is not an array.
+  std::optional<uint32_t> array_size(bacnet::ObjectId object, uint32_t property) const;
+  // REQUIRES: index 1..array_size().
+  void put_element(bacnet::Writer& w, bacnet::ObjectId object, uint32_t property,
+                   uint32_t index) const;
+  // The values of the two objects (device_object.cpp, network_port_object.cpp).
+  void put_device_value(bacnet::Writer& w, uint32_t property) const;
+  void put_port_value(bacnet::Writer& w, uint32_t property) const;
+
+  const Config& config_;
+  const std::string hub_uri_;
+  const std::string binding_;  // SC_Hub_Function_Binding: HOST:PORT as bound
+};
+
+}  // namespace bsc

@@ -1,0 +1,224 @@
+// The hub's BACnet device (core/device.hpp): whole request NPDUs in, whole reply NPDUs out,
+// against the vectors of docs/bacnet-device.md §12 where they exist.
+#include <doctest/doctest.h>
+
+#include "bsc/bacnet/services_read.hpp"
+#include "core/device.hpp"
+#include "core/routing_map.hpp"
+#include "test_bytes.hpp"
+
+using bsc::Config;
+using bsc::Device;
+using bsc::DeviceReply;
+using bsc::test::Bytes;
+using bsc::test::hex;
+using bsc::test::to_hex;
+
+namespace {
+
+Config device_config() {
+  Config c;
+  c.hub_vmac = *bsc::Vmac::parse("42:A1:B2:C3:D4:E5");
+  c.hub_uuid = *bsc::Uuid::parse("00112233-4455-6677-8899-aabbccddeeff");
+  c.device_instance = 4000;
+  c.device_name = "Hubster";
+  c.vendor_identifier = 260;
+  return c;
+}
+
+struct Rig {
+  Config config = device_config();
+  Device device{config, "wss://127.0.0.1:4443"};
+
+  // The reply to `request` (hex NPDU), as hex; "" if there is none.
+  std::string reply(std::string_view request, DeviceReply::To want = DeviceReply::To::kRequester,
+                    bool broadcast = false) {
+    Bytes in = hex(request);
+    DeviceReply r = device.handle(in, broadcast);
+    if (r.to == DeviceReply::To::kNobody) return "";
+    CHECK(int(r.to) == int(want));
+    return to_hex(r.npdu, " ");
+  }
+};
+
+std::string spaced(std::string_view h) { return to_hex(hex(h), " "); }
+
+}  // namespace
+
+TEST_CASE("device: Who-Is gets an I-Am to everyone, unless the range leaves the device out") {
+  Rig rig;
+  CHECK(rig.reply("01 20 FF FF 00 FF 10 08", DeviceReply::To::kEveryone, true) ==
+        spaced("01 20 FF FF 00 FF 10 00 C4 02 00 0F A0 22 05 C4 91 03 22 01 04"));
+  CHECK(rig.reply("01 00 10 08 0A 0F A0 1A 0F A0", DeviceReply::To::kEveryone) ==
+        spaced("01 20 FF FF 00 FF 10 00 C4 02 00 0F A0 22 05 C4 91 03 22 01 04"));
+  CHECK(rig.reply("01 20 FF FF 00 FF 10 08 0A 0F A1 1A 0F A2", DeviceReply::To::kNobody, true)
+            .empty());
+}
+
+TEST_CASE("device: Who-Has by name or identifier gets an I-Have to everyone") {
+  Rig rig;
+  auto to_all = DeviceReply::To::kEveryone;
+  // By name: the device itself; by identifier: the Network Port.
+  CHECK(rig.reply("01 20 FF FF 00 FF 10 07 3D 08 00 48 75 62 73 74 65 72", to_all, true) ==
+        spaced("01 20 FF FF 00 FF 10 01 C4 02 00 0F A0 C4 02 00 0F A0 75 08 00 48 75 62 73 74 "
+               "65 72"));
+  CHECK(rig.reply("01 20 FF FF 00 FF 10 07 2C 0E 00 00 01", to_all, true) ==
+        spaced("01 20 FF FF 00 FF 10 01 C4 02 00 0F A0 C4 0E 00 00 01 75 0C 00 53 43 20 68 75 "
+               "62 20 70 6F 72 74"));
+  // Not here (another name, another instance, the wildcard), or outside the range: nothing.
+  CHECK(rig.reply("01 20 FF FF 00 FF 10 07 3D 05 00 6E 6F 70 65", to_all, true).empty());
+  CHECK(rig.reply("01 20 FF FF 00 FF 10 07 2C 0E 00 00 02", to_all, true).empty());
+  CHECK(rig.reply("01 20 FF FF 00 FF 10 07 2C 02 3F FF FF", to_all, true).empty());
+  CHECK(rig.reply("01 20 FF FF 00 FF 10 07 09 00 19 05 3D 08 00 48 75 62 73 74 65 72", to_all,
+                  true)
+            .empty());
+}
+
+TEST_CASE("device: ReadProperty of the Device object") {
+  Rig rig;
+  // Object_Name (V4 -> V5).
+  CHECK(rig.reply("01 04 00 05 01 0C 0C 02 00 0F A0 19 4D") ==
+        spaced("01 00 30 01 0C 0C 02 00 0F A0 19 4D 3E 75 08 00 48 75 62 73 74 65 72 3F"));
+  // Object_List whole (V5c) and its size (V4b -> V5b).
+  CHECK(rig.reply("01 04 00 05 02 0C 0C 02 00 0F A0 19 4C") ==
+        spaced("01 00 30 02 0C 0C 02 00 0F A0 19 4C 3E C4 02 00 0F A0 C4 0E 00 00 01 3F"));
+  CHECK(rig.reply("01 04 02 65 02 0C 0C 02 00 0F A0 19 4C 29 00") ==
+        spaced("01 00 30 02 0C 0C 02 00 0F A0 19 4C 29 00 3E 21 02 3F"));
+  // The wildcard instance answers as this device, with its real identifier.
+  CHECK(rig.reply("01 04 00 05 03 0C 0C 02 3F FF FF 19 4B") ==
+        spaced("01 00 30 03 0C 0C 02 00 0F A0 19 4B 3E C4 02 00 0F A0 3F"));
+  // Protocol_Services_Supported: RP, RPM, Who-Has, Who-Is of 49 bits (the doc's vector);
+  // object types Device and Network Port of 65.
+  CHECK(rig.reply("01 04 00 05 04 0C 0C 02 00 0F A0 19 61") ==
+        spaced("01 00 30 04 0C 0C 02 00 0F A0 19 61 3E 85 08 07 00 0A 00 00 60 00 00 3F"));
+  CHECK(rig.reply("01 04 00 05 05 0C 0C 02 00 0F A0 19 60") ==
+        spaced("01 00 30 05 0C 0C 02 00 0F A0 19 60 3E 85 0A 07 00 80 00 00 00 00 00 80 00 3F"));
+  // Device_UUID = the hub's UUID; Device_Address_Binding an empty list.
+  CHECK(rig.reply("01 04 00 05 06 0C 0C 02 00 0F A0 1A 01 FB") ==
+        spaced("01 00 30 06 0C 0C 02 00 0F A0 1A 01 FB 3E 65 10 00 11 22 33 44 55 66 77 88 99 "
+               "AA BB CC DD EE FF 3F"));
+  CHECK(rig.reply("01 04 00 05 07 0C 0C 02 00 0F A0 19 1E") ==
+        spaced("01 00 30 07 0C 0C 02 00 0F A0 19 1E 3E 3F"));
+}
+
+TEST_CASE("device: ReadProperty of the Network Port object") {
+  Rig rig;
+  // Network_Type secure-connect, MAC_Address = the hub's VMAC, Max_BVLC_Length_Accepted,
+  // SC_Hub_Function_Enable, SC_Hub_Function_Binding (the doc's network-port RP-ACKs).
+  CHECK(rig.reply("01 04 00 05 05 0C 0C 0E 00 00 01 1A 01 AB") ==
+        spaced("01 00 30 05 0C 0C 0E 00 00 01 1A 01 AB 3E 91 0B 3F"));
+  CHECK(rig.reply("01 04 00 05 05 0C 0C 0E 00 00 01 1A 01 A7") ==
+        spaced("01 00 30 05 0C 0C 0E 00 00 01 1A 01 A7 3E 65 06 42 A1 B2 C3 D4 E5 3F"));
+  CHECK(rig.reply("01 04 00 05 05 0C 0C 0E 00 00 01 1B 40 00 00") ==
+        spaced("01 00 30 05 0C 0C 0E 00 00 01 1B 40 00 00 3E 22 17 70 3F"));
+  CHECK(rig.reply("01 04 00 05 05 0C 0C 0E 00 00 01 1B 40 00 12") ==
+        spaced("01 00 30 05 0C 0C 0E 00 00 01 1B 40 00 12 3E 11 3F"));
+  CHECK(rig.reply("01 04 00 05 05 0C 0C 0E 00 00 01 1B 40 00 10") ==
+        spaced("01 00 30 05 0C 0C 0E 00 00 01 1B 40 00 10 3E 75 0F 00 31 32 37 2E 30 2E 30 "
+               "2E 31 3A 34 34 34 33 3F"));
+  // The wildcard instance is the port the request came through: there is one.
+  CHECK(rig.reply("01 04 00 05 05 0C 0C 0E 3F FF FF 19 4B") ==
+        spaced("01 00 30 05 0C 0C 0E 00 00 01 19 4B 3E C4 0E 00 00 01 3F"));
+}
+
+TEST_CASE("device: ReadProperty errors") {
+  Rig rig;
+  // Unknown object (device 4001), unknown property (Present_Value 85), an index on a
+  // property that is no array, an index past the array (V8b, V8, V8c, V8d).
+  CHECK(rig.reply("01 04 00 05 01 0C 0C 02 00 0F A1 19 4D") ==
+        spaced("01 00 50 01 0C 91 01 91 1F"));
+  CHECK(rig.reply("01 04 00 05 01 0C 0C 02 00 0F A0 19 55") ==
+        spaced("01 00 50 01 0C 91 02 91 20"));
+  CHECK(rig.reply("01 04 00 05 01 0C 0C 02 00 0F A0 19 4D 29 01") ==
+        spaced("01 00 50 01 0C 91 02 91 32"));
+  CHECK(rig.reply("01 04 00 05 01 0C 0C 02 00 0F A0 19 4C 29 03") ==
+        spaced("01 00 50 01 0C 91 02 91 2A"));
+  // The list Device_Address_Binding takes no index either.
+  CHECK(rig.reply("01 04 00 05 01 0C 0C 02 00 0F A0 19 1E 29 00") ==
+        spaced("01 00 50 01 0C 91 02 91 32"));
+}
+
+TEST_CASE("device: ReadPropertyMultiple (V6 plus one unknown property -> V7)") {
+  Rig rig;
+  CHECK(rig.reply("01 04 00 05 04 0E 0C 02 00 0F A0 1E 09 4D 09 70 09 8B 1F 0C 0E 00 00 01 1E "
+                  "0A 01 AB 0A 01 A5 1F") ==
+        spaced("01 00 30 04 0E 0C 02 00 0F A0 1E 29 4D 4E 75 08 00 48 75 62 73 74 65 72 4F 29 "
+               "70 4E 91 00 4F 29 8B 4E 21 18 4F 1F 0C 0E 00 00 01 1E 2A 01 AB 4E 91 0B 4F 2A "
+               "01 A5 5E 91 02 91 20 5F 1F"));
+  // An unknown object answers each of its references with object / unknown-object.
+  CHECK(rig.reply("01 04 00 05 04 0E 0C 02 00 0F A1 1E 09 4D 1F") ==
+        spaced("01 00 30 04 0E 0C 02 00 0F A1 1E 29 4D 5E 91 01 91 1F 5F 1F"));
+}
+
+TEST_CASE("device: ReadPropertyMultiple ALL, REQUIRED and OPTIONAL expand with no errors") {
+  Rig rig;
+  struct Case {
+    const char* object;
+    const char* which;
+    size_t count;
+  };
+  // Device: 21 required + 3 optional; Network Port: 10 required + 15 optional.
+  for (Case c : {Case{"0C 02 00 0F A0", "08", 24}, Case{"0C 02 00 0F A0", "69", 21},
+                 Case{"0C 02 00 0F A0", "50", 3}, Case{"0C 0E 00 00 01", "08", 25},
+                 Case{"0C 0E 00 00 01", "69", 10}, Case{"0C 0E 00 00 01", "50", 15}}) {
+    CAPTURE(c.object);
+    CAPTURE(c.which);
+    Bytes in = hex(std::string("01 04 02 05 05 0E ") + c.object + " 1E 09 " + c.which + " 1F");
+    DeviceReply r = rig.device.handle(in, false);
+    REQUIRE(r.to == DeviceReply::To::kRequester);
+    REQUIRE(r.npdu.size() > 5);
+    CHECK(to_hex(r.npdu.first(5), " ") == "01 00 30 05 0E");
+    bsc::bacnet::RpmParser acks(r.npdu.subspan(5));
+    bsc::bacnet::ObjectId object;
+    size_t results = 0;
+    REQUIRE(acks.next_object(object));
+    bsc::bacnet::RpmResult result;
+    while (acks.next_result(result)) {
+      CHECK_FALSE(result.is_error);
+      ++results;
+    }
+    CHECK(acks.status() == bsc::bacnet::Status::kOk);
+    CHECK(results == c.count);
+  }
+}
+
+TEST_CASE("device: Reject, Abort, and what it leaves unanswered") {
+  Rig rig;
+  // WriteProperty: not executed -> Reject unrecognized-service (V9).
+  CHECK(rig.reply("01 04 00 05 07 0F 0C 02 00 0F A0 19 4D 3E 75 03 00 61 62 3F") ==
+        spaced("01 00 60 07 09"));
+  // A segmented request -> Abort segmentation-not-supported, from the server (V10).
+  CHECK(rig.reply("01 04 08 05 03 00 01 0C 0C 02 00 0F A0 19 4D") == spaced("01 00 71 03 04"));
+  // An ACK that does not fit the requester's 50 octets: the device does not segment.
+  CHECK(rig.reply("01 04 00 00 0A 0C 0C 02 00 0F A0 1A 01 73") == spaced("01 00 71 0A 04"));
+  // A confirmed request sent as a broadcast, an I-Am, a network-layer message: nothing.
+  CHECK(rig.reply("01 04 00 05 01 0C 0C 02 00 0F A0 19 4D", DeviceReply::To::kNobody, true)
+            .empty());
+  CHECK(rig.reply("01 20 FF FF 00 FF 10 00 C4 02 00 0F A1 22 05 C4 91 03 22 01 04").empty());
+  CHECK(rig.reply("01 80 00 00 01").empty());
+}
+
+TEST_CASE("device: replies echo the priority and go back through the source's router") {
+  Rig rig;
+  // Urgent priority, SNET 5 / SADR AB CD -> DNET 5 / DADR AB CD, hop count 255.
+  CHECK(rig.reply("01 0D 00 05 02 AB CD 00 05 01 0C 0C 02 00 0F A0 19 4D") ==
+        spaced("01 21 00 05 02 AB CD FF 30 01 0C 0C 02 00 0F A0 19 4D 3E 75 08 00 48 75 62 73 "
+               "74 65 72 3F"));
+}
+
+TEST_CASE("routing map: the hub's entry routes its VMAC to the device and stays the hub's") {
+  bsc::Vmac hub = *bsc::Vmac::parse("42:A1:B2:C3:D4:E5");
+  bsc::RoutingMap map(hub, 16);
+  CHECK_FALSE(map.lookup(hub).has_value());
+  map.add_hub_entry(bsc::kDeviceRef);
+  REQUIRE(map.lookup(hub).has_value());
+  CHECK(*map.lookup(hub) == bsc::kDeviceRef);
+  CHECK(map.size() == 0);
+  bsc::ConnRef replaced;
+  bsc::Uuid uuid{};
+  uuid.bytes[0] = 1;
+  CHECK(map.claim(hub, uuid, bsc::ConnRef{0, 1, 1}, &replaced) ==
+        bsc::RoutingMap::Claim::kDuplicate);
+  map.release(hub, uuid, bsc::ConnRef{0, 1, 1});  // a node's leaving never removes it
+  CHECK(map.lookup(hub).has_value());
+}

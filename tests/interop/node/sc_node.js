@@ -381,6 +381,31 @@ function readFileOrDie(what, path) {
   }
 }
 
+/**
+ * The `ws` client options of a BACnet/SC node: TLS 1.3 with opts.cert / opts.key, only
+ * opts.ca trusted (for a secure URL), ALPN opts.alpnList, max BVLC enforced.
+ */
+function wsOptions(opts) {
+  const tls = {};
+  if (opts.secure) {
+    tls.ca = readFileOrDie('--ca', opts.ca);
+    tls.cert = readFileOrDie('--cert', opts.cert);
+    tls.key = readFileOrDie('--key', opts.key);
+    tls.minVersion = 'TLSv1.3';
+    tls.rejectUnauthorized = true;
+    // BACnet/SC authenticates by certificate chain only (no host name check).
+    tls.checkServerIdentity = () => undefined;
+    if (opts.alpnList && opts.alpnList.length > 0) tls.ALPNProtocols = opts.alpnList;
+  }
+  return {
+    ...tls,
+    perMessageDeflate: Boolean(opts.perMessageDeflate),
+    maxPayload: MAX_BVLC,
+    handshakeTimeout: 10000,
+    followRedirects: false,
+  };
+}
+
 function run(opts) {
   const WebSocket = loadWs();
   const tag = `sc_node ${opts.name}`;
@@ -433,17 +458,7 @@ function run(opts) {
   };
   const fail = (text) => exit(1, text);
 
-  const tls = {};
-  if (opts.secure) {
-    tls.ca = readFileOrDie('--ca', opts.ca);
-    tls.cert = readFileOrDie('--cert', opts.cert);
-    tls.key = readFileOrDie('--key', opts.key);
-    tls.minVersion = 'TLSv1.3';
-    tls.rejectUnauthorized = true;
-    // BACnet/SC authenticates by certificate chain only (no host name check).
-    tls.checkServerIdentity = () => undefined;
-    if (opts.alpnList.length > 0) tls.ALPNProtocols = opts.alpnList;
-  }
+  const options = wsOptions(opts);  // reads the PEM files: a missing one is a usage error
 
   const overall = after(opts.timeout * 1000, () => {
     exit(2, `timeout: ${opts.timeout} s passed without 'bye' (state ${state})`);
@@ -454,13 +469,7 @@ function run(opts) {
     `, permessage-deflate ${opts.perMessageDeflate ? 'offered' : 'not offered'}`);
 
   try {
-    ws = new WebSocket(opts.url, SUBPROTOCOL, {
-      ...tls,
-      perMessageDeflate: opts.perMessageDeflate,
-      maxPayload: MAX_BVLC,
-      handshakeTimeout: 10000,
-      followRedirects: false,
-    });
+    ws = new WebSocket(opts.url, SUBPROTOCOL, options);
   } catch (e) {
     fail(`cannot start the WebSocket connection: ${describeError(e)}`);
     return;
@@ -721,7 +730,8 @@ function main() {
 
 module.exports = {
   FN, encode, decode, parseVmac, vmacStr, build, describeResult, describeError, parseArgs,
-  DecodeError,
+  DecodeError, decodeConnectPayload, uuidStr, loadWs, wsOptions, UsageError, SUBPROTOCOL,
+  BROADCAST_VMAC, UUID_LEN,
 };
 
 if (require.main === module) main();

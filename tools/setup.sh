@@ -65,10 +65,12 @@ if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
   $APT update
   $APT install --no-install-recommends nodejs npm
 fi
-# The ws package at the version package-lock.json pins; nothing is fetched when it is there.
+# Every package of package.json (ws, @bacnet-js/client) at the version package-lock.json
+# pins; nothing is fetched when they are there.
 NODE_DIR="$(dirname "$0")/../tests/interop/node"
-if ! (cd "$NODE_DIR" && node -e 'process.exit(require("ws/package.json").version ===
-       require("./package.json").dependencies.ws ? 0 : 1)' 2>/dev/null); then
+if ! (cd "$NODE_DIR" && node -e 'const deps = require("./package.json").dependencies;
+       process.exit(Object.entries(deps).every(([name, version]) =>
+         require(name + "/package.json").version === version) ? 0 : 1)' 2>/dev/null); then
   (cd "$NODE_DIR" && npm ci --no-audit --no-fund --loglevel=error) || {
     echo "setup.sh: npm ci in tests/interop/node failed" >&2; exit 1; }
 fi

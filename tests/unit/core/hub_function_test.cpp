@@ -449,7 +449,7 @@ constexpr const char* kRpObjectName = "01 04 00 05 01 0C 0C 02 00 0F A0 19 4D";
 constexpr const char* kAckObjectName =
     "01 00 30 01 0C 0C 02 00 0F A0 19 4D 3E 75 08 00 48 75 62 73 74 65 72 3F";
 constexpr const char* kWhoIs = "01 20 FF FF 00 FF 10 08";
-constexpr const char* kIAm = "01 20 FF FF 00 FF 10 00 C4 02 00 0F A0 22 05 C4 91 03 22 01 04";
+constexpr const char* kIAm = "01 20 FF FF 00 FF 10 00 C4 02 00 0F A0 22 05 C4 91 01 22 01 04";
 
 }  // namespace
 

@@ -59,7 +59,8 @@ class SegmentationTest(HubTestCase):
                 apdu = await req.request(rpm_all(0x40 + window, max_apdu))
                 t = req.transcript
                 self.assertGreater(len(t.segments), 1)
-                self.assertEqual([s.sequence for s in t.segments], list(range(len(t.segments))))
+                # (A slow runner may see a window again: those copies are not kept.)
+                self.assertEqual(t.kept, list(range(len(t.kept))))
                 limit = seg.MAX_APDU_OCTETS[max_apdu]
                 self.assertTrue(all(len(s.data) + 5 <= limit for s in t.segments))
                 self.assertTrue(all(s.proposed_window >= window for s in t.segments))
@@ -67,7 +68,7 @@ class SegmentationTest(HubTestCase):
                 self.assertEqual(bacnet.decode_rpm_ack(apdu), bacnet.decode_rpm_ack(whole))
                 # Segment 0 is acknowledged alone, then a window at a time, then the last.
                 self.assertEqual(t.acks[0], (0, window, False))
-                self.assertEqual(t.acks[-1][0], len(t.segments) - 1)
+                self.assertEqual(t.acks[-1][0], len(t.kept) - 1)
                 await self.all_silent(n)
 
     async def test_no_segments_accepted_or_too_many_needed_is_an_abort(self):
@@ -106,27 +107,46 @@ class SegmentationTest(HubTestCase):
         n = await self.node()
         whole = await self.whole(n)
         req = seg.SegmentedRequester(n, HUB_VMAC)
+
+        async def take(sequences):
+            """These segments, in order; copies a slow runner's retries send are skipped."""
+            got = []
+            while len(got) < len(sequences):
+                s = seg.decode_segment(await req.recv_apdu(f"segment {sequences[len(got)]}"))
+                if s.sequence == sequences[len(got)]:
+                    got.append(s)
+            return got
+
         await req.send_npdu(rpm_all(12, seg.MAX_APDU_128))
-        first = seg.decode_segment(await req.recv_apdu("segment 0"))
+        first, = await take([0])
         await req.send_npdu(seg.segment_ack(12, 0, 3))
-        got = [seg.decode_segment(await req.recv_apdu(f"segment {i}")) for i in (1, 2, 3)]
-        self.assertEqual([s.sequence for s in got], [1, 2, 3])
+        got = await take([1, 2, 3])
         # "Segment 2 was lost": a NAK naming 1 brings 2, 3 and 4.
         await req.send_npdu(seg.segment_ack(12, 1, 3, nak=True))
-        again = [seg.decode_segment(await req.recv_apdu(f"segment {i}")) for i in (2, 3, 4)]
-        self.assertEqual([s.sequence for s in again], [2, 3, 4])
+        again = await take([2, 3, 4])
         self.assertEqual(again[0].data, got[1].data)
         joined = first.data + got[0].data + b"".join(s.data for s in again)
         self.assertEqual(joined, whole.data[:len(joined)])
-        # The requester's Abort ends it: no retry follows.
+        # The requester's Abort ends it: no retry follows (on a slow runner a retry of 2..4
+        # may cross the Abort; nothing else may come, and nothing after that).
         await req.send_npdu(seg.client_abort(12))
-        await n.assert_silent(timeout=2 * SEGMENT_TIMEOUT_MS / 1000)
+        req.timeout = 2 * SEGMENT_TIMEOUT_MS / 1000
+        crossing = 0
+        while True:
+            try:
+                apdu = await req.recv_apdu("nothing")
+            except AssertionError:
+                break  # silence
+            self.assertIn(seg.decode_segment(apdu).sequence, (2, 3, 4))
+            crossing += 1
+            self.assertLessEqual(crossing, 3 * RETRIES)
 
     async def test_requesters_on_both_workers_at_once(self):
-        clients = await self.nodes_n(6)
+        # More than the 16 the device serves at once: the others are told to come back.
+        clients = await self.nodes_n(20)
         whole = await self.whole(clients[0])
         answers = await asyncio.gather(*(
-            seg.SegmentedRequester(c, HUB_VMAC, window=1 + i % 3).request(
+            seg.SegmentedRequester(c, HUB_VMAC, window=1 + i % 3).request_when_free(
                 rpm_all(20 + i, seg.MAX_APDU_206))
             for i, c in enumerate(clients)))
         self.assertTrue(all(a.data == whole.data for a in answers))

@@ -14,6 +14,7 @@ BVLC-SC frames (lib/nodes.Node), so many requesters can run at once (one per nod
     apdu = await req.request(bacnet_segments.confirmed_segmented(7, 14, data, 1, 7))
 """
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import List, Optional
 
@@ -67,8 +68,10 @@ def decode_segment(apdu: bytes) -> Optional[Segment]:
 
 @dataclass
 class Transcript:
-    """What one request saw: every segment in arrival order and every Segment-ACK sent."""
+    """What one request saw: every segment in arrival order (retransmissions included), the
+    sequence numbers it kept, and every Segment-ACK sent."""
     segments: List[Segment] = field(default_factory=list)
+    kept: List[int] = field(default_factory=list)
     acks: List[tuple] = field(default_factory=list)  # (sequence, window, nak)
 
 
@@ -103,9 +106,22 @@ class SegmentedRequester:
             return bacnet.decode_apdu(apdu)
         return await self._receive_segments(first)
 
+    async def request_when_free(self, npdu: bytes, attempts: int = 20,
+                                pause: float = 0.2) -> bacnet.Apdu:
+        """request(), asked again after `pause` while the device answers Abort
+        out-of-resources (it sends at most 16 segmented responses at once): for tests with
+        many requesters."""
+        for _ in range(attempts - 1):
+            apdu = await self.request(npdu)
+            if (apdu.pdu_type, apdu.reason) != (bacnet.PDU_ABORT, ABORT_OUT_OF_RESOURCES):
+                return apdu
+            await asyncio.sleep(pause)
+        return await self.request(npdu)
+
     async def _receive_segments(self, first: Segment) -> bacnet.Apdu:
         t = self.transcript
         t.segments.append(first)
+        t.kept.append(0)
         if first.sequence != 0:
             raise AssertionError(f"the first segment has sequence number {first.sequence}")
         invoke, service = first.invoke, first.service
@@ -123,10 +139,11 @@ class SegmentedRequester:
                 raise AssertionError(f"a segment of another transaction: {seg}")
             expected = (last_in_order + 1) % 256
             if seg.sequence != expected:
-                if (seg.sequence - initial) % 256 < window:  # a gap: NAK the last in order
+                if 0 < (seg.sequence - expected) % 256 < window:  # ahead: a gap, NAK it
                     await self._ack(invoke, last_in_order, window, nak=True)
                     initial = expected
-                continue  # else a duplicate of what we have
+                continue  # else behind: a retransmission of what we have
+            t.kept.append(seg.sequence)
             data += seg.data
             last_in_order, more = seg.sequence, seg.more
             if not more or (seg.sequence - initial) % 256 == window - 1:

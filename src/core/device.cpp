@@ -127,8 +127,8 @@ DeviceReply Device::complex_ack(const DeviceRequest& req, const Writer& ack) {
   begin_reply(req, 0);  // the NPDU header every segment carries
   if (!transactions_.open({from_, &req.npdu}, req.apdu, plan, {out_.data(), npci_size_},
                           ack.written(), now())) {
-    LOG_DEBUG("device_busy", "segmented responses in flight=%zu",
-              DeviceTransactions::kMaxTransactions);
+    LOG_DEBUG("device_busy", "in_flight=%zu refused=%llu", transactions_.size(),
+              static_cast<unsigned long long>(transactions_.counters().refused));
     return abort(req, AbortReason::kOutOfResources);
   }
   rearm();

@@ -1,7 +1,10 @@
 // libFuzzer target: the hub's BACnet device (bsc::Device::handle, core/device.hpp) on
 // arbitrary NPDUs, as unicast and as broadcast: whatever it answers must be one well-formed
 // NPDU whose APDU is of a kind the device may send (an I-Am or I-Have to everyone; a ComplexACK,
-// Error, Reject or Abort to the requester), within the largest APDU.
+// Error, Reject or Abort to the requester), within the largest APDU. Segments of segmented
+// responses must be segmented ComplexACKs; the clock moves one second per input, so
+// transactions opened by one input meet the Segment-ACKs and Aborts of the next ones, and
+// time out.
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -50,12 +53,33 @@ void check(const bsc::DeviceReply& r) {
              h.type == PduType::kReject || h.type == PduType::kAbort);
 }
 
+void check_segment(std::span<const uint8_t> npdu) {
+  Npdu n;
+  FUZZ_CHECK(decode_npdu(npdu, n) == Status::kOk && !n.network_message);
+  std::span<const uint8_t> apdu = npdu.subspan(n.header_size);
+  FUZZ_CHECK(!apdu.empty() && apdu.size() <= bsc::DeviceObjects::kMaxApdu);
+  ApduHeader h;
+  FUZZ_CHECK(decode_apdu_header(apdu, h) == Status::kOk);
+  FUZZ_CHECK(h.type == PduType::kComplexAck && h.segmented);
+}
+
+uint64_t g_now = 0;
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  static bsc::Device device(config(), "wss://127.0.0.1:4443");
+  static bsc::Device d(config(), "wss://127.0.0.1:4443");
+  static const bool wired = [] {
+    d.set_send([](const bsc::Vmac&, std::span<const uint8_t> npdu) { check_segment(npdu); });
+    d.set_timer([] { return g_now; }, [](std::optional<uint64_t>) {});
+    return true;
+  }();
+  (void)wired;
+  static const bsc::Vmac from{{0x01, 0x02, 0x03, 0x04, 0x05, 0x06}};
   std::span<const uint8_t> in(data, size);
-  check(device.handle(in, false));
-  check(device.handle(in, true));
+  check(d.handle(in, false, from));
+  check(d.handle(in, true, from));
+  g_now += 1000;
+  d.on_timer();
   return 0;
 }

@@ -94,6 +94,12 @@ BACNET_NPDUS = {
     "write_property": "01040005090F0C02000FA019553E44000000003F",
     "segmented_request": "01040C050100040C0C02000FA0194D",
     "segment_ack": "0100400503 04".replace(" ", ""),
+    # A segmented response (RPM ALL of both objects, max-APDU 128, segments accepted, invoke
+    # 9) and what a requester sends during it: the device target keeps state across inputs.
+    "rpm_all_segmented": "0104027109 0E 0C02000FA01E09081F 0C0E0000011E09081F".replace(" ", ""),
+    "segment_ack_window_4": "0100400900 04".replace(" ", ""),
+    "segment_nak": "0100420901 04".replace(" ", ""),
+    "client_abort": "0100700900",
     "source_address": "010E000506F26CE37A662A000501" "0C0C02000FA0194D",
     # NPDU header, then RP-ACK service data: what the target's response decoders read.
     "rp_ack_connection_status": "01000C0E0000011B4000113E"

@@ -143,6 +143,14 @@ int main(int argc, char** argv) {
   app.add_option("--description", cfg.description, "the device's Description")
       ->capture_default_str();
   app.add_option("--location", cfg.location, "the device's Location (default: empty)");
+  app.add_option("--device-segment-timeout", cfg.device_segment_timeout_ms,
+                 "10..60000 ms: how long the device waits for a Segment-ACK before it sends a "
+                 "window of a segmented response again (APDU_Segment_Timeout)")
+      ->capture_default_str();
+  app.add_option("--device-apdu-retries", cfg.device_apdu_retries,
+                 "0..10: how often the device sends a window again before it gives a "
+                 "segmented response up (Number_Of_APDU_Retries)")
+      ->capture_default_str();
   // Add new options above: the config file accepts every option registered on `app`.
   std::string config_path, check_path;
   auto* config_opt = app.add_option(

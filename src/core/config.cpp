@@ -103,6 +103,9 @@ std::string Config::validate_device() const {
     return "--device-instance must be 0.." + std::to_string(kMaxDeviceInstance);
   if (network_number > 65534) return "--network-number must be 0..65534";
   if (vendor_identifier > 65535) return "--vendor-identifier must be 0..65535";
+  if (device_segment_timeout_ms < 10 || device_segment_timeout_ms > 60000)
+    return "--device-segment-timeout must be 10..60000 ms";
+  if (device_apdu_retries > 10) return "--device-apdu-retries must be 0..10";
   // Each string goes whole into one APDU of 1476 octets; 255 leaves room for the rest.
   const std::pair<const char*, const std::string*> texts[] = {
       {"--device-name", &device_name}, {"--vendor-name", &vendor_name},

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "bsc/bacnet/segmentation.hpp"
 #include "util/log.hpp"
 
 namespace bsc {
@@ -17,19 +18,38 @@ constexpr ErrorPair kUnknownObject{uint32_t(bacnet::ErrorClass::kObject),
 }  // namespace
 
 Device::Device(const Config& config, std::string hub_uri)
-    : objects_(config, std::move(hub_uri)) {}
+    : objects_(config, std::move(hub_uri)),
+      transactions_(SegmentTiming{config.device_segment_timeout_ms, config.device_apdu_retries},
+                    [this](const Vmac& to, std::span<const uint8_t> npdu) {
+                      if (send_) send_(to, npdu);
+                    }),
+      ack_(kMaxAckData) {}
 
-DeviceReply Device::handle(std::span<const uint8_t> npdu, bool broadcast) {
+void Device::set_timer(Clock now, Arm arm) {
+  now_ = std::move(now);
+  arm_ = std::move(arm);
+}
+
+DeviceReply Device::handle(std::span<const uint8_t> npdu, bool broadcast, const Vmac& from) {
   DeviceRequest req = decode_device_request(npdu);
   bool confirmed = req.apdu.type == PduType::kConfirmedRequest;
   if (req.action != RequestAction::kIgnore)
     LOG_DEBUG("device_request", "service=%u action=%u why=\"%s\"", unsigned(req.service),
               unsigned(req.action), req.why);
-  // Confirmed services are for one device at a time (clause 5.4): a broadcast one is left.
-  if (broadcast && confirmed) return {};
+  // Confirmed services are for one device at a time (clause 5.4): a broadcast one is left,
+  // and so is a broadcast Segment-ACK or Abort.
+  if (broadcast && (confirmed || req.action == RequestAction::kTransaction)) return {};
+  from_ = from;
+  // The request of a segmented response in flight, again: a duplicate, dropped (clause
+  // 5.4.5, SEGMENTED_RESPONSE state).
+  if (confirmed && transactions_.size() != 0 &&
+      transactions_.in_flight({from, &req.npdu}, req.apdu.invoke_id))
+    return {};
   switch (req.action) {
     case RequestAction::kIgnore:
-    case RequestAction::kTransaction:  // no segmented response is ever in progress
+      return {};
+    case RequestAction::kTransaction:
+      segment_pdu(req);
       return {};
     case RequestAction::kReject:
       return reject(req, RejectReason(req.reason));
@@ -74,18 +94,64 @@ DeviceReply Device::finish(const Writer& apdu, DeviceReply::To to) const {
   return DeviceReply{to, std::span<const uint8_t>(out_.data(), npci_size_ + apdu.size())};
 }
 
-size_t Device::apdu_limit(const DeviceRequest& req) const {
-  return std::min(max_apdu_octets(req.apdu.max_apdu_code), DeviceObjects::kMaxApdu);
+Writer Device::begin_ack() { return Writer(ack_); }
+
+DeviceReply Device::complex_ack(const DeviceRequest& req, const Writer& ack) {
+  // Beyond what the device keeps for one ACK: too long even in segments.
+  if (ack.overflow())
+    return abort(req, req.apdu.segmented_response_accepted ? AbortReason::kApduTooLong
+                                                           : AbortReason::kSegmentationNotSupported);
+  const AckPlan plan =
+      plan_complex_ack(ack.size(), req.apdu, DeviceObjects::kMaxApdu, kMaxSegmentsSent);
+  switch (plan.fit) {
+    case AckFit::kWhole: {
+      Writer w = begin_reply(req, plan.apdu_limit);
+      ApduHeader head;
+      head.type = PduType::kComplexAck;
+      head.invoke_id = req.apdu.invoke_id;
+      head.service_choice = req.apdu.service_choice;
+      encode_apdu_header(w, head);
+      w.put(ack.written());
+      return finish(w, DeviceReply::To::kRequester);
+    }
+    case AckFit::kNotAccepted:
+      // Too big for one APDU and the requester takes no segments (clause 5.4.5.1,
+      // CannotSendSegmentedComplexACK); clients fall back on exactly this reason.
+      return abort(req, AbortReason::kSegmentationNotSupported);
+    case AckFit::kTooManySegments:
+      // More segments than the requester's max-segments-accepted (docs/bacnet-device.md §15).
+      return abort(req, AbortReason::kApduTooLong);
+    case AckFit::kSegmented:
+      break;
+  }
+  begin_reply(req, 0);  // the NPDU header every segment carries
+  if (!transactions_.open({from_, &req.npdu}, req.apdu, plan, {out_.data(), npci_size_},
+                          ack.written(), now())) {
+    LOG_DEBUG("device_busy", "in_flight=%zu refused=%llu", transactions_.size(),
+              static_cast<unsigned long long>(transactions_.counters().refused));
+    return abort(req, AbortReason::kOutOfResources);
+  }
+  rearm();
+  return {};
 }
 
-Writer Device::begin_complex_ack(const DeviceRequest& req) {
-  Writer w = begin_reply(req, apdu_limit(req));
-  ApduHeader head;
-  head.type = PduType::kComplexAck;
-  head.invoke_id = req.apdu.invoke_id;
-  head.service_choice = req.apdu.service_choice;
-  encode_apdu_header(w, head);
-  return w;
+void Device::segment_pdu(const DeviceRequest& req) {
+  if (transactions_.size() == 0) return;
+  transactions_.on_pdu({from_, &req.npdu}, req.apdu, now());
+  rearm();
+}
+
+void Device::on_timer() {
+  transactions_.on_timer(now());
+  rearm();
+}
+
+void Device::rearm() {
+  if (!arm_) return;
+  std::optional<uint64_t> deadline = transactions_.next_deadline();
+  if (!deadline) return arm_(std::nullopt);
+  const uint64_t t = now();
+  arm_(*deadline > t ? *deadline - t : 0);
 }
 
 Writer Device::begin_broadcast(UnconfirmedService service) {
@@ -109,7 +175,7 @@ DeviceReply Device::who_is(const DeviceRequest& req) {
   if (!req.who_is.range.contains(id.instance)) return {};
   // I-Am goes to everyone as a global broadcast (clause 16.10.2), whoever asked.
   Writer apdu = begin_broadcast(UnconfirmedService::kIAm);
-  encode_i_am(apdu, IAm{id, uint32_t(DeviceObjects::kMaxApdu), Segmentation::kNone,
+  encode_i_am(apdu, IAm{id, uint32_t(DeviceObjects::kMaxApdu), Segmentation::kTransmit,
                         objects_.vendor_identifier()});
   return finish(apdu, DeviceReply::To::kEveryone);
 }
@@ -131,16 +197,15 @@ DeviceReply Device::read_property(const DeviceRequest& req) {
   if (!object) return error(req, kUnknownObject);
   if (std::optional<ErrorPair> e = objects_.error_of(*object, ref.property)) return error(req, *e);
   ref.object = *object;  // the wildcard instance answered with the real one
-  Writer w = begin_complex_ack(req);
+  Writer w = begin_ack();
   encode_read_property_ack_begin(w, ref);
   objects_.put_value(w, *object, ref.property);
   encode_read_property_ack_end(w);
-  if (w.overflow()) return too_long(req);
-  return finish(w, DeviceReply::To::kRequester);
+  return complex_ack(req, w);
 }
 
 DeviceReply Device::read_property_multiple(const DeviceRequest& req) {
-  Writer w = begin_complex_ack(req);
+  Writer w = begin_ack();
   // One result for (object, ref): its value or its error (clause 15.7.2).
   auto result = [&](ObjectId object, const PropertyRef& ref) {
     if (std::optional<ErrorPair> e = objects_.error_of(object, ref)) {
@@ -179,8 +244,7 @@ DeviceReply Device::read_property_multiple(const DeviceRequest& req) {
   }
   if (requests.status() != Status::kOk)
     return reject(req, reject_reason(requests.status()));  // not reached: validated
-  if (w.overflow()) return too_long(req);
-  return finish(w, DeviceReply::To::kRequester);
+  return complex_ack(req, w);
 }
 
 DeviceReply Device::error(const DeviceRequest& req, ErrorPair e) {
@@ -200,10 +264,6 @@ DeviceReply Device::abort(const DeviceRequest& req, AbortReason reason) {
   Writer w = begin_reply(req, DeviceObjects::kMaxApdu);
   encode_abort(w, req.apdu.invoke_id, reason, true);
   return finish(w, DeviceReply::To::kRequester);
-}
-
-DeviceReply Device::too_long(const DeviceRequest& req) {
-  return abort(req, AbortReason::kSegmentationNotSupported);
 }
 
 }  // namespace bsc

@@ -18,7 +18,9 @@ namespace {
 constexpr uint32_t kDatabaseRevision = 1;
 // What a client should allow for the device's answers; the device sends no requests itself.
 constexpr uint32_t kApduTimeoutMs = 3000;
-constexpr uint32_t kApduRetries = 3;
+// The device transmits segments but takes none (segmented requests get an Abort), so it
+// accepts APDUs of one segment (docs/bacnet-device.md §15).
+constexpr uint32_t kMaxSegmentsAccepted = 1;
 
 // A BIT STRING of `bits` bits with the given positions set.
 template <size_t Octets>
@@ -59,9 +61,12 @@ void DeviceObjects::put_device_value(Writer& w, uint32_t property) const {
     case prop::kProtocolObjectTypesSupported:
       return put_bit_string(w, kObjectTypes.view(kObjectTypeBits));
     case prop::kMaxApduLengthAccepted: return put_unsigned(w, kMaxApdu);
-    case prop::kSegmentationSupported: return put_enumerated(w, uint32_t(Segmentation::kNone));
+    case prop::kSegmentationSupported:
+      return put_enumerated(w, uint32_t(Segmentation::kTransmit));
+    case prop::kMaxSegmentsAccepted: return put_unsigned(w, kMaxSegmentsAccepted);
+    case prop::kApduSegmentTimeout: return put_unsigned(w, config_.device_segment_timeout_ms);
     case prop::kApduTimeout: return put_unsigned(w, kApduTimeoutMs);
-    case prop::kNumberOfApduRetries: return put_unsigned(w, kApduRetries);
+    case prop::kNumberOfApduRetries: return put_unsigned(w, config_.device_apdu_retries);
     case prop::kDeviceAddressBinding: return;  // an empty list: the device binds no one
     case prop::kDatabaseRevision: return put_unsigned(w, kDatabaseRevision);
     case prop::kDescription: return put_character_string(w, config_.description);

@@ -19,8 +19,8 @@ constexpr uint16_t kDeviceType = uint16_t(ObjectType::kDevice);
 constexpr uint16_t kPortType = uint16_t(ObjectType::kNetworkPort);
 
 // The Device object (clause 12.11). Required: the properties the Std requires of every
-// device that does not segment (Max_Segments_Accepted and APDU_Segment_Timeout are required
-// only with segmentation).
+// device, and Max_Segments_Accepted and APDU_Segment_Timeout, required of a device that
+// segments (this one sends segmented responses).
 constexpr PropertySpec kDeviceProperties[] = {
     {prop::kObjectIdentifier, true},
     {prop::kObjectName, true},
@@ -38,6 +38,8 @@ constexpr PropertySpec kDeviceProperties[] = {
     {prop::kObjectList, true},
     {prop::kMaxApduLengthAccepted, true},
     {prop::kSegmentationSupported, true},
+    {prop::kMaxSegmentsAccepted, true},
+    {prop::kApduSegmentTimeout, true},
     {prop::kApduTimeout, true},
     {prop::kNumberOfApduRetries, true},
     {prop::kDeviceAddressBinding, true},

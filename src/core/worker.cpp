@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "core/connection.hpp"
+#include "core/device.hpp"
 #include "core/routing_map.hpp"
 #include "net/tls_reloader.hpp"
 #include "util/log.hpp"
@@ -36,8 +37,10 @@ Worker::Worker(uint32_t id, const Config& config, const TlsReloader* tls, Routin
   if (!mailbox_.init_wake(&loop_, on_inbox, this)) throw std::runtime_error("eventfd failed");
   uv_async_init(&loop_, &snapshot_async_, on_snapshot);
   uv_timer_init(&loop_, &shutdown_timer_);
+  uv_timer_init(&loop_, &device_timer_);
   check_.data = idle_.data = stop_async_.data = this;
-  snapshot_async_.data = shutdown_timer_.data = this;
+  snapshot_async_.data = shutdown_timer_.data = device_timer_.data = this;
+  uv_unref(reinterpret_cast<uv_handle_t*>(&device_timer_));
   uv_unref(reinterpret_cast<uv_handle_t*>(&stop_async_));
   uv_unref(reinterpret_cast<uv_handle_t*>(&snapshot_async_));
   uv_check_start(&check_, on_check);
@@ -130,6 +133,24 @@ void Worker::close_loop_handles() {
   uv_close(reinterpret_cast<uv_handle_t*>(&check_), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&idle_), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&shutdown_timer_), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&device_timer_), nullptr);
+}
+
+void Worker::attach_device(Device* device) {
+  device_ = device;
+  hub_.attach_device(device);
+  device->set_timer([this] { return now_ms(); },
+                    [this](std::optional<uint64_t> delay_ms) {
+                      auto* h = reinterpret_cast<uv_handle_t*>(&device_timer_);
+                      if (uv_is_closing(h)) return;  // shutting down: transactions lapse
+                      if (delay_ms) uv_timer_start(&device_timer_, on_device_timer, *delay_ms, 0);
+                      else uv_timer_stop(&device_timer_);
+                    });
+}
+
+void Worker::on_device_timer(uv_timer_t* h) {
+  auto* w = static_cast<Worker*>(h->data);
+  w->device_->on_timer();
 }
 
 Connection* Worker::new_connection(size_t* open) {

@@ -73,7 +73,7 @@ class DiscoveryTest(DeviceCase):
             npdu = bacnet.decode_npdu(m.payload)
             self.assertEqual(npdu.dnet, 0xFFFF, "I-Am is a global broadcast")
             i_am = bacnet.decode_i_am(bacnet.decode_apdu(npdu.apdu))
-            self.assertEqual(i_am, bacnet.IAm((bacnet.DEVICE, INSTANCE), 1476, 3, 260))
+            self.assertEqual(i_am, bacnet.IAm((bacnet.DEVICE, INSTANCE), 1476, 1, 260))
         await self.all_silent(asker, *others)
 
     async def test_who_is_with_a_range(self):

@@ -46,9 +46,10 @@ SC_CONNECT_WAIT_TIMEOUT = 4194308
 SC_DISCONNECT_WAIT_TIMEOUT = 4194314
 SC_HEARTBEAT_TIMEOUT = 4194323
 
-# Required properties of a Device object that does not segment (clause 12.11).
+# Required properties of a Device object that segments (clause 12.11): those of every device,
+# and Max_Segments_Accepted (167) and APDU_Segment_Timeout (10).
 DEVICE_REQUIRED = {75, 77, 79, 112, 121, 120, 70, 44, 12, 98, 139, 97, 96, 76, 62, 107, 11, 73,
-                   30, 155, 371}
+                   30, 155, 371, 167, 10}
 
 SERVICE_READ_PROPERTY = 12
 SERVICE_READ_PROPERTY_MULTIPLE = 14

@@ -2,6 +2,9 @@
 // against the vectors of docs/bacnet-device.md §12 where they exist.
 #include <doctest/doctest.h>
 
+#include <cstdio>
+#include <optional>
+
 #include "bsc/bacnet/services_read.hpp"
 #include "core/device.hpp"
 #include "core/routing_map.hpp"
@@ -15,6 +18,8 @@ using bsc::test::hex;
 using bsc::test::to_hex;
 
 namespace {
+
+const bsc::Vmac kRequester{{0x01, 0x02, 0x03, 0x04, 0x05, 0x06}};
 
 Config device_config() {
   Config c;
@@ -34,7 +39,7 @@ struct Rig {
   std::string reply(std::string_view request, DeviceReply::To want = DeviceReply::To::kRequester,
                     bool broadcast = false) {
     Bytes in = hex(request);
-    DeviceReply r = device.handle(in, broadcast);
+    DeviceReply r = device.handle(in, broadcast, kRequester);
     if (r.to == DeviceReply::To::kNobody) return "";
     CHECK(int(r.to) == int(want));
     return to_hex(r.npdu, " ");
@@ -47,10 +52,11 @@ std::string spaced(std::string_view h) { return to_hex(hex(h), " "); }
 
 TEST_CASE("device: Who-Is gets an I-Am to everyone, unless the range leaves the device out") {
   Rig rig;
+  // Segmentation supported: segmented-transmit (91 01).
   CHECK(rig.reply("01 20 FF FF 00 FF 10 08", DeviceReply::To::kEveryone, true) ==
-        spaced("01 20 FF FF 00 FF 10 00 C4 02 00 0F A0 22 05 C4 91 03 22 01 04"));
+        spaced("01 20 FF FF 00 FF 10 00 C4 02 00 0F A0 22 05 C4 91 01 22 01 04"));
   CHECK(rig.reply("01 00 10 08 0A 0F A0 1A 0F A0", DeviceReply::To::kEveryone) ==
-        spaced("01 20 FF FF 00 FF 10 00 C4 02 00 0F A0 22 05 C4 91 03 22 01 04"));
+        spaced("01 20 FF FF 00 FF 10 00 C4 02 00 0F A0 22 05 C4 91 01 22 01 04"));
   CHECK(rig.reply("01 20 FF FF 00 FF 10 08 0A 0F A1 1A 0F A2", DeviceReply::To::kNobody, true)
             .empty());
 }
@@ -157,14 +163,14 @@ TEST_CASE("device: ReadPropertyMultiple ALL, REQUIRED and OPTIONAL expand with n
     const char* which;
     size_t count;
   };
-  // Device: 21 required + 3 optional; Network Port: 10 required + 15 optional.
-  for (Case c : {Case{"0C 02 00 0F A0", "08", 24}, Case{"0C 02 00 0F A0", "69", 21},
+  // Device: 23 required + 3 optional; Network Port: 10 required + 15 optional.
+  for (Case c : {Case{"0C 02 00 0F A0", "08", 26}, Case{"0C 02 00 0F A0", "69", 23},
                  Case{"0C 02 00 0F A0", "50", 3}, Case{"0C 0E 00 00 01", "08", 25},
                  Case{"0C 0E 00 00 01", "69", 10}, Case{"0C 0E 00 00 01", "50", 15}}) {
     CAPTURE(c.object);
     CAPTURE(c.which);
     Bytes in = hex(std::string("01 04 02 05 05 0E ") + c.object + " 1E 09 " + c.which + " 1F");
-    DeviceReply r = rig.device.handle(in, false);
+    DeviceReply r = rig.device.handle(in, false, kRequester);
     REQUIRE(r.to == DeviceReply::To::kRequester);
     REQUIRE(r.npdu.size() > 5);
     CHECK(to_hex(r.npdu.first(5), " ") == "01 00 30 05 0E");
@@ -221,4 +227,126 @@ TEST_CASE("routing map: the hub's entry routes its VMAC to the device and stays 
         bsc::RoutingMap::Claim::kDuplicate);
   map.release(hub, uuid, bsc::ConnRef{0, 1, 1});  // a node's leaving never removes it
   CHECK(map.lookup(hub).has_value());
+}
+
+namespace {
+
+// RPM ALL of the Device object and the Network Port: more than one small APDU holds.
+constexpr std::string_view kRpmAll = "0C 02 00 0F A0 1E 09 08 1F 0C 0E 00 00 01 1E 09 08 1F";
+
+struct SegmentRig : Rig {
+  std::vector<Bytes> sent;
+  uint64_t now = 0;
+  std::optional<uint64_t> armed;
+  SegmentRig() {
+    device.set_send([this](const bsc::Vmac& to, std::span<const uint8_t> npdu) {
+      CHECK(to == kRequester);
+      sent.emplace_back(npdu.begin(), npdu.end());
+    });
+    device.set_timer([this] { return now; },
+                     [this](std::optional<uint64_t> delay) { armed = delay; });
+  }
+  DeviceReply handle(const std::string& request) {
+    Bytes in = hex(request);
+    return device.handle(in, false, kRequester);
+  }
+  // The ComplexACK service data of RPM ALL asked with max-APDU 1476, unsegmented.
+  Bytes whole_ack() {
+    Bytes in = hex("01 04 02 05 01 0E " + std::string(kRpmAll));
+    DeviceReply r = device.handle(in, false, kRequester);
+    REQUIRE(r.to == DeviceReply::To::kRequester);
+    REQUIRE(r.npdu.size() > 5);
+    CHECK(r.npdu[2] == 0x30);
+    return Bytes(r.npdu.begin() + 5, r.npdu.end());
+  }
+};
+
+}  // namespace
+
+TEST_CASE("device: an ACK above the requester's max-APDU goes in segments it acknowledges") {
+  for (uint8_t window : {uint8_t(1), uint8_t(4)}) {
+    SegmentRig rig;
+    const Bytes whole = rig.whole_ack();
+    // Segmented response accepted, more than 64 segments, max-APDU 128; invoke ID 9.
+    DeviceReply first = rig.handle("01 04 02 71 09 0E " + std::string(kRpmAll));
+    CHECK(first.to == DeviceReply::To::kNobody);
+    REQUIRE(rig.sent.size() == 1);
+    CHECK(rig.armed == rig.config.device_segment_timeout_ms);
+    Bytes joined;
+    size_t next = 0;
+    bool last = false;
+    while (!last) {
+      REQUIRE(!rig.sent.empty());
+      for (const Bytes& npdu : rig.sent) {
+        REQUIRE(npdu.size() <= 2 + 128);
+        // 01 00 | 3C/38 invoke seq window service | data
+        CHECK((npdu[2] & 0xF8) == 0x38);
+        CHECK(npdu[3] == 0x09);
+        CHECK(npdu[4] == uint8_t(next));
+        CHECK(npdu[5] == bsc::DeviceTransactions::kProposedWindow);
+        CHECK(npdu[6] == 0x0E);
+        joined.insert(joined.end(), npdu.begin() + 7, npdu.end());
+        last = (npdu[2] & 0x04) == 0;
+        ++next;
+      }
+      rig.sent.clear();
+      char ack[32];
+      std::snprintf(ack, sizeof ack, "01 00 40 09 %02X %02X", unsigned(next - 1),
+                    unsigned(window));
+      CHECK(rig.handle(ack).to == DeviceReply::To::kNobody);
+    }
+    CHECK(next > 3);
+    CHECK(joined == whole);
+    CHECK(rig.sent.empty());
+    CHECK(rig.device.transactions().size() == 0);
+    CHECK(rig.device.transactions().counters().completed == 1);
+    CHECK_FALSE(rig.armed.has_value());  // the timer stops with the last transaction
+  }
+}
+
+TEST_CASE("device: segments again on the timer, then the device gives up silently") {
+  SegmentRig rig;
+  rig.handle("01 04 02 71 09 0E " + std::string(kRpmAll));
+  REQUIRE(rig.sent.size() == 1);
+  const Bytes first = rig.sent[0];
+  // The same request again meanwhile: a duplicate, dropped.
+  CHECK(rig.handle("01 04 02 71 09 0E " + std::string(kRpmAll)).to == DeviceReply::To::kNobody);
+  CHECK(rig.sent.size() == 1);
+  for (uint32_t retry = 1; retry <= rig.config.device_apdu_retries; ++retry) {
+    rig.now += *rig.armed;
+    rig.device.on_timer();
+    REQUIRE(rig.sent.size() == retry + 1);
+    CHECK(rig.sent.back() == first);
+  }
+  rig.now += *rig.armed;
+  rig.device.on_timer();
+  CHECK(rig.sent.size() == rig.config.device_apdu_retries + 1);
+  CHECK_FALSE(rig.armed.has_value());
+  CHECK(rig.device.transactions().counters().timed_out == 1);
+}
+
+TEST_CASE("device: the Abort when segments cannot carry the ACK, and when the table is full") {
+  SegmentRig rig;
+  // No segmented response accepted: segmentation-not-supported (as before).
+  CHECK(to_hex(rig.handle("01 04 00 01 09 0E " + std::string(kRpmAll)).npdu, " ") ==
+        spaced("01 00 71 09 04"));
+  // Accepted, but at most 2 segments of 128: apdu-too-long.
+  CHECK(to_hex(rig.handle("01 04 02 11 09 0E " + std::string(kRpmAll)).npdu, " ") ==
+        spaced("01 00 71 09 0B"));
+  CHECK(rig.sent.empty());
+  // The requester's Abort ends its transaction.
+  rig.handle("01 04 02 71 01 0E " + std::string(kRpmAll));
+  CHECK(rig.device.transactions().size() == 1);
+  rig.handle("01 00 70 01 00");
+  CHECK(rig.device.transactions().size() == 0);
+  // kMaxTransactions in flight: one more gets out-of-resources.
+  for (size_t i = 0; i < bsc::DeviceTransactions::kMaxTransactions; ++i) {
+    char req[16];
+    std::snprintf(req, sizeof req, "01 04 02 71 %02X ", unsigned(0x20 + i));
+    CHECK(rig.handle(req + std::string("0E ") + std::string(kRpmAll)).to ==
+          DeviceReply::To::kNobody);
+  }
+  CHECK(to_hex(rig.handle("01 04 02 71 7F 0E " + std::string(kRpmAll)).npdu, " ") ==
+        spaced("01 00 71 7F 09"));
+  CHECK(rig.device.transactions().counters().refused == 1);
 }

@@ -449,7 +449,7 @@ constexpr const char* kRpObjectName = "01 04 00 05 01 0C 0C 02 00 0F A0 19 4D";
 constexpr const char* kAckObjectName =
     "01 00 30 01 0C 0C 02 00 0F A0 19 4D 3E 75 08 00 48 75 62 73 74 65 72 3F";
 constexpr const char* kWhoIs = "01 20 FF FF 00 FF 10 08";
-constexpr const char* kIAm = "01 20 FF FF 00 FF 10 00 C4 02 00 0F A0 22 05 C4 91 03 22 01 04";
+constexpr const char* kIAm = "01 20 FF FF 00 FF 10 00 C4 02 00 0F A0 22 05 C4 91 01 22 01 04";
 
 }  // namespace
 
@@ -522,6 +522,27 @@ TEST_CASE("HubFunction: frames from another worker reach the device; answers go 
   REQUIRE(a.sent.size() == 2);  // C's Who-Is, then the I-Am
   CHECK(to_hex(a.sent[1]) == i_am);
   CHECK(rig.w.stats().drop_stale_ref.load() == 0);
+}
+
+TEST_CASE("HubFunction: the device's segments reach the requester, its Segment-ACKs the device") {
+  DeviceRig rig(1);
+  FakeNode& a = rig.w.connect(kA, kUuidA);
+  FakeNode& b = rig.w.connect(kB, kUuidB);
+  // RPM ALL of both objects, segments accepted, max-APDU 128, invoke 9.
+  rig.w.receive(a, hex("01 04 00 03 92 7B F7 1A 96 A2 01 04 02 71 09 0E 0C 02 00 0F A0 1E 09 "
+                       "08 1F 0C 0E 00 00 01 1E 09 08 1F"));
+  // Segment 0 alone, from the hub's VMAC: 01 08 msgid(2) origin(6) | 01 00 | 3C 09 00 10 0E.
+  REQUIRE(a.sent.size() == 1);
+  CHECK(to_hex(std::span(a.sent[0]).subspan(2 + 2, 6)) == to_hex(kHub.bytes));
+  CHECK(to_hex(std::span(a.sent[0]).subspan(10, 7)) == "01003C0900100E");
+  CHECK(a.sent[0].size() <= 10 + 2 + 128);
+  // Its Segment-ACK (window 2) brings segments 1 and 2.
+  rig.w.receive(a, hex("01 04 00 04 92 7B F7 1A 96 A2 01 00 40 09 00 02"));
+  REQUIRE(a.sent.size() == 3);
+  CHECK(a.sent[1][14] == 0x01);
+  CHECK(a.sent[2][14] == 0x02);
+  CHECK(b.sent.empty());
+  CHECK(rig.device->transactions().size() == 1);
 }
 
 TEST_CASE("HubFunction: without a device the hub's VMAC is an unknown destination") {

@@ -52,6 +52,10 @@ struct Config {
   std::string model_name = "bschub";
   std::string description = "BACnet/SC hub";
   std::string location;
+  // Segmented responses (clause 5.4.5): the segment timer T_seg and the retries N_retry,
+  // reported as APDU_Segment_Timeout and Number_Of_APDU_Retries. Short timers are for tests.
+  uint32_t device_segment_timeout_ms = 2000;  // 10..60000
+  uint32_t device_apdu_retries = 3;           // 0..10
   static constexpr int64_t kNoDevice = -1;
   static constexpr int64_t kMaxDeviceInstance = 4194302;  // 4194303 means "this device"
   static constexpr size_t kMaxDeviceText = 255;  // octets of each of the strings above

@@ -4,20 +4,29 @@
 // I-Have (to everyone),
 // ReadProperty and ReadPropertyMultiple -> ACK or Error, other confirmed services -> Reject,
 // segmented requests -> Abort (the codec's bsc/bacnet/device_request.hpp decides which).
+// An ACK above the requester's max-APDU goes in segments when the request accepts them
+// (core/device_transactions.hpp; docs/bacnet-device.md §15), else it is an Abort.
 //
-// Pure request -> reply: it neither sends nor knows connections. The hub function
-// (core/hub_function_impl.hpp) hands it frames and sends its replies, from the hub's VMAC.
+// Request -> reply: it knows no connections. The hub function (core/hub_function_impl.hpp)
+// hands it frames and sends the reply handle() returns, from the hub's VMAC. Segments go
+// out through set_send()'s function, also the hub function's, during handle() or
+// on_timer(); the worker that runs the device gives it a clock and one timer (set_timer()).
 // Threads: one Device, owned by the Hub, used by worker 0's loop only ([owner]).
 #pragma once
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "bsc/bacnet/device_request.hpp"
+#include "bsc/vmac.hpp"
 #include "core/config.hpp"
 #include "core/device_objects.hpp"
+#include "core/device_transactions.hpp"
 
 namespace bsc {
 
@@ -35,12 +44,31 @@ class Device {
  public:
   // REQUIRES: config.device_enabled(), config validated; `config` outlives the Device.
   Device(const Config& config, std::string hub_uri);
+  Device(const Device&) = delete;  // its transactions call back into it
+  Device& operator=(const Device&) = delete;
 
-  // [owner] One NPDU from a node: the payload of an Encapsulated-NPDU addressed to the hub's
-  // VMAC, or broadcast (`broadcast`: a confirmed request sent that way is not answered).
-  DeviceReply handle(std::span<const uint8_t> npdu, bool broadcast);
+  // [startup] Where segments go: a unicast NPDU to the requester at a VMAC.
+  void set_send(DeviceTransactions::Send send) { send_ = std::move(send); }
+  // [startup] The loop's clock (milliseconds), and the timer: arm(delay) asks for on_timer()
+  // after `delay` ms, arm(nullopt) stops it. Without them time stands still at 0 (tests).
+  using Clock = std::function<uint64_t()>;
+  using Arm = std::function<void(std::optional<uint64_t> delay_ms)>;
+  void set_timer(Clock now, Arm arm);
+
+  // [owner] One NPDU from `from` (a node's VMAC): the payload of an Encapsulated-NPDU
+  // addressed to the hub's VMAC, or broadcast (`broadcast`: a confirmed request sent that
+  // way is not answered).
+  DeviceReply handle(std::span<const uint8_t> npdu, bool broadcast, const Vmac& from);
+  // [owner] The timer armed through set_timer() fired.
+  void on_timer();
 
   const DeviceObjects& objects() const { return objects_; }
+  const DeviceTransactions& transactions() const { return transactions_; }
+
+  // The most service data one ACK may carry, and in how many segments at most (the
+  // sequence number is one octet). A larger ACK is an Abort.
+  static constexpr size_t kMaxAckData = 64 * 1024;
+  static constexpr size_t kMaxSegmentsSent = 256;
 
  private:
   // The NPDU header of a reply to `req` (its priority; to its SNET/SADR if it has one), and
@@ -48,8 +76,10 @@ class Device {
   bacnet::Writer begin_reply(const bacnet::DeviceRequest& req, size_t limit);
   DeviceReply finish(const bacnet::Writer& apdu, DeviceReply::To to) const;
 
-  // The NPDU and APDU headers of a ComplexACK to `req`, with room for the rest.
-  bacnet::Writer begin_complex_ack(const bacnet::DeviceRequest& req);
+  // A writer for the service data of a ComplexACK (after the APDU header); complex_ack()
+  // then sends it whole, in segments, or as the Abort that says why it cannot.
+  bacnet::Writer begin_ack();
+  DeviceReply complex_ack(const bacnet::DeviceRequest& req, const bacnet::Writer& ack);
   // The NPDU and APDU headers of an unsolicited global broadcast (I-Am, I-Have).
   bacnet::Writer begin_broadcast(bacnet::UnconfirmedService service);
   DeviceReply who_is(const bacnet::DeviceRequest& req);
@@ -59,13 +89,18 @@ class Device {
   DeviceReply error(const bacnet::DeviceRequest& req, bacnet::ErrorPair e);
   DeviceReply reject(const bacnet::DeviceRequest& req, bacnet::RejectReason reason);
   DeviceReply abort(const bacnet::DeviceRequest& req, bacnet::AbortReason reason);
-  // A ComplexACK that did not fit the requester's max-APDU (or the device's): the device
-  // does not segment, so it is the Abort of clause 5.4.5.
-  DeviceReply too_long(const bacnet::DeviceRequest& req);
-  // The largest APDU both sides accept for an answer to `req`.
-  size_t apdu_limit(const bacnet::DeviceRequest& req) const;
+  // A Segment-ACK or a requester's Abort, for a segmented response in flight.
+  void segment_pdu(const bacnet::DeviceRequest& req);
+  uint64_t now() const { return now_ ? now_() : 0; }
+  void rearm();  // the timer, for the next deadline of a transaction in flight (or stopped)
 
   DeviceObjects objects_;
+  DeviceTransactions::Send send_;
+  Clock now_;
+  Arm arm_;
+  DeviceTransactions transactions_;
+  Vmac from_{};  // the requester of the request being answered
+  std::vector<uint8_t> ack_;  // kMaxAckData: the service data of the ACK being built
   // NPDU header (at most 2 + DNET/DLEN/DADR 3 + 255 + hop count 1) + the largest APDU.
   static constexpr size_t kMaxNpci = 2 + 3 + 255 + 1;
   std::array<uint8_t, kMaxNpci + DeviceObjects::kMaxApdu> out_{};

@@ -39,8 +39,9 @@ class BasicHubFunction {
   void deliver_batch(const Batch& batch);
   // [startup] Worker 0's only, when the hub is a BACnet device: frames addressed to the
   // hub's VMAC (routed to kDeviceRef, core/conn_ref.hpp) and one copy of every broadcast go
-  // to `device`, and its replies leave from the hub's VMAC.
-  void attach_device(Device* device) { device_ = device; }
+  // to `device`, and its replies (and the segments of its segmented responses) leave from
+  // the hub's VMAC.
+  void attach_device(Device* device);
 
  private:
   void on_connect_request(N& c, const Message& m, const uint8_t* data);

@@ -389,12 +389,23 @@ void BasicHubFunction<W, N>::deliver_batch(const Batch& batch) {
 }
 
 template <class W, class N>
+void BasicHubFunction<W, N>::attach_device(Device* device) {
+  device_ = device;
+  // Segments leave like the reply handle() returns: during handle() or the device's timer,
+  // never while scratch_ holds another frame.
+  device_->set_send([this](const Vmac& to, std::span<const uint8_t> npdu) {
+    send_device_reply(to, DeviceReply{DeviceReply::To::kRequester, npdu});
+  });
+}
+
+template <class W, class N>
 void BasicHubFunction<W, N>::to_device(const Vmac& source, const Message& m,
                                        const uint8_t* data, bool broadcast) {
   // The device speaks BACnet: an NPDU. Anything else for the hub's VMAC is dropped, as it
   // was before the hub had a device.
   if (m.function != uint8_t(Function::kEncapsulatedNpdu)) return;
-  DeviceReply reply = device_->handle({data + m.payload.offset, m.payload.length}, broadcast);
+  DeviceReply reply =
+      device_->handle({data + m.payload.offset, m.payload.length}, broadcast, source);
   if (reply.to != DeviceReply::To::kNobody) send_device_reply(source, reply);
 }
 

@@ -47,6 +47,7 @@
 namespace bsc {
 
 class Connection;
+class Device;
 class RoutingMap;
 class SourceLimiter;
 class TlsContext;
@@ -83,6 +84,9 @@ class Worker {
   const WorkerStats& stats_view() const { return stats_; }
   // [startup] Waits for the thread.
   void join();
+  // [startup] This worker (worker 0) runs the hub's device: the hub function hands it its
+  // frames, and its segment timer runs on this loop.
+  void attach_device(Device* device);
 
   // ---- [owner] services for connections and the hub function ----------------------
   uint32_t id() const { return id_; }
@@ -139,6 +143,7 @@ class Worker {
   static void on_inbox(void* self);
   static void on_snapshot(uv_async_t* h);
   static void on_shutdown_deadline(uv_timer_t* h);
+  static void on_device_timer(uv_timer_t* h);
   // For the Acceptor: a new connection in a free slot, counted in `*open` (all workers).
   Connection* new_connection(size_t* open);
   // For the Acceptor: no place for another TLS handshake (accepting pauses).
@@ -172,6 +177,10 @@ class Worker {
   // worker thread has ended, so a late signal from a peer never meets a closed handle.
   uv_async_t snapshot_async_;  // same lifetime rule as the mailbox's wake-up
   uv_timer_t shutdown_timer_;  // hard end of the graceful shutdown
+  // The device's segment timer: running only while a segmented response is in flight;
+  // unref'd, so a transaction never holds the loop open at shutdown.
+  uv_timer_t device_timer_;
+  Device* device_ = nullptr;
   std::thread thread_;
   // Snapshot hand-off to the ops thread: it bumps asked, the loop answers with that number.
   std::mutex snap_mu_;

@@ -17,6 +17,7 @@ constexpr uint32_t kOptional = 80;
 constexpr uint32_t kRequired = 105;
 // Device object (12.11).
 constexpr uint32_t kApplicationSoftwareVersion = 12;
+constexpr uint32_t kApduSegmentTimeout = 10;
 constexpr uint32_t kApduTimeout = 11;
 constexpr uint32_t kDescription = 28;
 constexpr uint32_t kDeviceAddressBinding = 30;
@@ -41,6 +42,7 @@ constexpr uint32_t kVendorIdentifier = 120;
 constexpr uint32_t kVendorName = 121;
 constexpr uint32_t kProtocolRevision = 139;
 constexpr uint32_t kDatabaseRevision = 155;
+constexpr uint32_t kMaxSegmentsAccepted = 167;
 constexpr uint32_t kPropertyList = 371;
 constexpr uint32_t kDeviceUuid = 507;
 // Network Port object (12.56), and its BACnet/SC block.

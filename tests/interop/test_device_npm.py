@@ -66,7 +66,7 @@ def expected_reads(hub):
         (DEVICE, bacnet.OBJECT_LIST, 0): [2],
         (DEVICE, bacnet.DEVICE_UUID, None): [HUB_UUID],
         (DEVICE, bacnet.MAX_APDU_LENGTH_ACCEPTED, None): [1476],
-        (DEVICE, bacnet.SEGMENTATION_SUPPORTED, None): [3],  # no-segmentation
+        (DEVICE, bacnet.SEGMENTATION_SUPPORTED, None): [1],  # segmented-transmit
         (DEVICE, bacnet.PROTOCOL_SERVICES_SUPPORTED, None): [SERVICES],
         (PORT, bacnet.OBJECT_NAME, None): ["SC hub port"],
         (PORT, bacnet.NETWORK_TYPE, None): [11],  # secure-connect
@@ -189,7 +189,7 @@ class NpmDecoderTest(nodes.HubTestCase):
         self.assertEqual(a["npdu"]["destination"]["net"], 0xFFFF, "a global broadcast")
         s = a["service"]
         got = (s["deviceId"], s["maxApdu"], s["segmentation"], s["vendorId"])
-        self.assertEqual(got, (INSTANCE, 1476, 3, VENDOR_ID))
+        self.assertEqual(got, (INSTANCE, 1476, 1, VENDOR_ID))  # segmented-transmit
         i_am = bacnet.decode_i_am(own)
         self.assertEqual(bytes.fromhex(a["request"]), bacnet.who_is())
         self.assertEqual(got, (i_am.device[1], i_am.max_apdu, i_am.segmentation, i_am.vendor))

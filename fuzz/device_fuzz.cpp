@@ -1,7 +1,8 @@
 // libFuzzer target: the hub's BACnet device (bsc::Device::handle, core/device.hpp) on
 // arbitrary NPDUs, as unicast and as broadcast: whatever it answers must be one well-formed
-// NPDU whose APDU is of a kind the device may send (an I-Am or I-Have to everyone; a ComplexACK,
-// Error, Reject or Abort to the requester), within the largest APDU.
+// NPDU whose APDU is of a kind the device may send (an I-Am or I-Have to everyone; a
+// SimpleACK, ComplexACK, Error, Reject or Abort to the requester), within the largest APDU.
+// A fresh device per input: a DeviceCommunicationControl must not silence the next input.
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -46,15 +47,16 @@ void check(const bsc::DeviceReply& r) {
                h.service_choice == uint8_t(UnconfirmedService::kIHave));
     return;
   }
-  FUZZ_CHECK(h.type == PduType::kComplexAck || h.type == PduType::kError ||
-             h.type == PduType::kReject || h.type == PduType::kAbort);
+  FUZZ_CHECK(h.type == PduType::kSimpleAck || h.type == PduType::kComplexAck ||
+             h.type == PduType::kError || h.type == PduType::kReject ||
+             h.type == PduType::kAbort);
 }
 
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  static bsc::Device device(config(), "wss://127.0.0.1:4443");
   std::span<const uint8_t> in(data, size);
+  bsc::Device device(config(), "wss://127.0.0.1:4443");
   check(device.handle(in, false));
   check(device.handle(in, true));
   return 0;

@@ -4,6 +4,7 @@
 
 #include "bsc/bacnet/services_read.hpp"
 #include "core/device.hpp"
+#include "core/device_test_config.hpp"
 #include "core/routing_map.hpp"
 #include "test_bytes.hpp"
 
@@ -11,20 +12,11 @@ using bsc::Config;
 using bsc::Device;
 using bsc::DeviceReply;
 using bsc::test::Bytes;
+using bsc::test::device_config;
 using bsc::test::hex;
 using bsc::test::to_hex;
 
 namespace {
-
-Config device_config() {
-  Config c;
-  c.hub_vmac = *bsc::Vmac::parse("42:A1:B2:C3:D4:E5");
-  c.hub_uuid = *bsc::Uuid::parse("00112233-4455-6677-8899-aabbccddeeff");
-  c.device_instance = 4000;
-  c.device_name = "Hubster";
-  c.vendor_identifier = 260;
-  return c;
-}
 
 struct Rig {
   Config config = device_config();

@@ -48,8 +48,9 @@ struct ItemRange {
 // 0, selects nothing.
 ItemRange by_position(uint32_t size, uint32_t reference, int16_t count) {
   if (count == 0 || reference < 1 || reference > size) return {};
-  if (count > 0) return {reference, uint32_t(std::min<int64_t>(size, int64_t(reference) + count - 1))};
-  return {uint32_t(std::max<int64_t>(1, int64_t(reference) + count + 1)), reference};
+  const int64_t ref = reference;
+  if (count > 0) return {reference, uint32_t(std::min<int64_t>(size, ref + count - 1))};
+  return {uint32_t(std::max<int64_t>(1, ref + count + 1)), reference};
 }
 
 }  // namespace
@@ -301,19 +302,25 @@ DeviceReply Device::read_range(const DeviceRequest& req) {
 
 DeviceReply Device::communication_control(const DeviceRequest& req) {
   const DccRequest& q = req.dcc;
-  // With a password configured the request must carry it (clause 16.1.3.1); without one,
-  // any password or none is accepted.
+  const Clock::time_point now = now_();
+  const bool log = dcc_logs_.allow(
+      uint64_t(std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch())
+                   .count()),
+      "device_communication");
+  // With a password configured the request must carry it (clause 16.1); without one, any
+  // password or none is accepted.
   if (!dcc_password_.empty() && (!q.has_password || q.password != dcc_password_)) {
-    LOG_WARN("device_communication", "why=\"password failure\"");
+    if (log) LOG_WARN("device_communication", "why=\"password failure\"");
     return error(req, kPasswordFailure);
   }
   communication_ = q.state;
   // A duration (minutes) ends disable and disable-initiation; none, or 0, is indefinite.
   enable_at_.reset();
   if (q.state != EnableDisable::kEnable && q.has_duration && q.duration_minutes > 0)
-    enable_at_ = now_() + std::chrono::minutes(q.duration_minutes);
-  LOG_INFO("device_communication", "state=%s minutes=%u", state_name(q.state),
-           enable_at_ ? unsigned(q.duration_minutes) : 0u);
+    enable_at_ = now + std::chrono::minutes(q.duration_minutes);
+  if (log)
+    LOG_INFO("device_communication", "state=%s minutes=%u", state_name(q.state),
+             enable_at_ ? unsigned(q.duration_minutes) : 0u);
   return simple_ack(req);
 }
 

@@ -22,6 +22,7 @@
 #include "bsc/bacnet/device_request.hpp"
 #include "core/config.hpp"
 #include "core/device_objects.hpp"
+#include "util/log_limiter.hpp"
 
 namespace bsc {
 
@@ -43,7 +44,8 @@ class Device {
   using Now = Clock::time_point (*)();
 
   // REQUIRES: config.device_enabled(), config validated; `config` outlives the Device.
-  Device(const Config& config, std::string hub_uri, Now now = &Clock::now);
+  Device(const Config& config, std::string hub_uri, Now now = &steady_now);
+  static Clock::time_point steady_now() { return Clock::now(); }
 
   // [owner] One NPDU from a node: the payload of an Encapsulated-NPDU addressed to the hub's
   // VMAC, or broadcast (`broadcast`: a confirmed request sent that way is not answered).
@@ -88,6 +90,7 @@ class Device {
   Now now_;
   bacnet::EnableDisable communication_ = bacnet::EnableDisable::kEnable;
   std::optional<Clock::time_point> enable_at_;  // when a DCC duration ends
+  LogLimiter dcc_logs_;  // any node may send DCCs: their log lines are capped
   // NPDU header (at most 2 + DNET/DLEN/DADR 3 + 255 + hop count 1) + the largest APDU.
   static constexpr size_t kMaxNpci = 2 + 3 + 255 + 1;
   std::array<uint8_t, kMaxNpci + DeviceObjects::kMaxApdu> out_{};

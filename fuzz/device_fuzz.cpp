@@ -1,12 +1,14 @@
 // libFuzzer target: the hub's BACnet device (bsc::Device::handle, core/device.hpp) on
 // arbitrary NPDUs, as unicast and as broadcast: whatever it answers must be one well-formed
-// NPDU whose APDU is of a kind the device may send (an I-Am or I-Have to everyone; a ComplexACK,
-// Error, Reject or Abort to the requester), within the largest APDU. Segments of segmented
-// responses must be segmented ComplexACKs; the clock moves one second per input, so
-// transactions opened by one input meet the Segment-ACKs and Aborts of the next ones, and
-// time out.
+// NPDU whose APDU is of a kind the device may send (an I-Am or I-Have to everyone; a
+// SimpleACK, ComplexACK, Error, Reject or Abort to the requester), within the largest APDU.
+// Segments of segmented responses must be segmented ComplexACKs; the clock moves one second
+// per input, so transactions opened by one input meet the Segment-ACKs and Aborts of the
+// next ones, and time out. A DeviceCommunicationControl that silenced the device ends it:
+// the next input meets a fresh one.
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 
 #include "bsc/bacnet/apdu.hpp"
@@ -49,8 +51,9 @@ void check(const bsc::DeviceReply& r) {
                h.service_choice == uint8_t(UnconfirmedService::kIHave));
     return;
   }
-  FUZZ_CHECK(h.type == PduType::kComplexAck || h.type == PduType::kError ||
-             h.type == PduType::kReject || h.type == PduType::kAbort);
+  FUZZ_CHECK(h.type == PduType::kSimpleAck || h.type == PduType::kComplexAck ||
+             h.type == PduType::kError || h.type == PduType::kReject ||
+             h.type == PduType::kAbort);
 }
 
 void check_segment(std::span<const uint8_t> npdu) {
@@ -68,18 +71,17 @@ uint64_t g_now = 0;
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  static bsc::Device d(config(), "wss://127.0.0.1:4443");
-  static const bool wired = [] {
-    d.set_send([](const bsc::Vmac&, std::span<const uint8_t> npdu) { check_segment(npdu); });
-    d.set_timer([] { return g_now; }, [](std::optional<uint64_t>) {});
-    return true;
-  }();
-  (void)wired;
+  static std::optional<bsc::Device> d;
+  if (!d || d->communication() != EnableDisable::kEnable) {
+    d.emplace(config(), "wss://127.0.0.1:4443");
+    d->set_send([](const bsc::Vmac&, std::span<const uint8_t> npdu) { check_segment(npdu); });
+    d->set_timer([] { return g_now; }, [](std::optional<uint64_t>) {});
+  }
   static const bsc::Vmac from{{0x01, 0x02, 0x03, 0x04, 0x05, 0x06}};
   std::span<const uint8_t> in(data, size);
-  check(d.handle(in, false, from));
-  check(d.handle(in, true, from));
+  check(d->handle(in, false, from));
+  check(d->handle(in, true, from));
   g_now += 1000;
-  d.on_timer();
+  d->on_timer();
   return 0;
 }

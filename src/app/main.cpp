@@ -125,8 +125,8 @@ int main(int argc, char** argv) {
   // The BACnet device at the hub's VMAC (docs/bacnet-device.md §14).
   app.add_option("--device-instance", cfg.device_instance,
                  "0..4194302: the hub is also a BACnet device with this instance, reached at "
-                 "the hub's VMAC (Who-Is, Who-Has, ReadProperty, ReadPropertyMultiple); absent: no "
-                 "device");
+                 "the hub's VMAC (Who-Is, Who-Has, ReadProperty, ReadPropertyMultiple, "
+                 "ReadRange, DeviceCommunicationControl); absent: no device");
   app.add_option("--device-name", cfg.device_name,
                  "the device's Object_Name (default: bschub-HOSTNAME)");
   app.add_option("--network-number", cfg.network_number,
@@ -151,6 +151,13 @@ int main(int argc, char** argv) {
                  "0..10: how often the device sends a window again before it gives a "
                  "segmented response up (Number_Of_APDU_Retries)")
       ->capture_default_str();
+  app.add_option("--dcc-password", cfg.dcc_password,
+                 "1..20 characters a DeviceCommunicationControl request must carry (default: "
+                 "none asked; prefer the config file, the command line is visible to ps)");
+  app.add_option("--accept-uri", cfg.accept_uris,
+                 "wss://HOST[:PORT][/PATH] nodes use to reach the hub, listed in "
+                 "SC_Hub_Function_Accept_URIs instead of the --listen URI; repeatable, up to 4")
+      ->allow_extra_args(false);
   // Add new options above: the config file accepts every option registered on `app`.
   std::string config_path, check_path;
   auto* config_opt = app.add_option(

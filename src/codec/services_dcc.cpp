@@ -14,6 +14,11 @@ size_t utf8_chars(std::string_view s) {
 
 }  // namespace
 
+bool valid_dcc_password_length(std::string_view password) noexcept {
+  const size_t chars = utf8_chars(password);
+  return chars >= 1 && chars <= kMaxDccPasswordChars;
+}
+
 Status decode_dcc(std::span<const uint8_t> data, DccRequest& out) noexcept {
   Reader r(data);
   out = DccRequest{};
@@ -31,8 +36,7 @@ Status decode_dcc(std::span<const uint8_t> data, DccRequest& out) noexcept {
   if (s == Status::kOk && r.next_is(ctx(2))) {
     out.has_password = true;
     s = get_character_string(r, out.password, ctx(2));
-    const size_t chars = utf8_chars(out.password);
-    if (s == Status::kOk && (chars == 0 || chars > kMaxDccPasswordChars)) s = Status::kOutOfRange;
+    if (s == Status::kOk && !valid_dcc_password_length(out.password)) s = Status::kOutOfRange;
   }
   return expect_end(r, s);
 }

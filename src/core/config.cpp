@@ -4,9 +4,11 @@
 #include <unistd.h>
 
 #include <random>
+#include <string_view>
 #include <utility>
 #include <vector>
 
+#include "bsc/bacnet/services_dcc.hpp"
 #include "core/conn_ref.hpp"
 #include "net/tls_context.hpp"
 
@@ -46,6 +48,32 @@ bool valid_utf8(const std::string& s) {
     i += n + 1;
   }
   return true;
+}
+
+// wss://HOST[:PORT][/PATH]: printable ASCII without spaces, a host, a port 1..65535 if one
+// is given. The hub does not resolve it: nodes use it to reach the hub from where they are.
+bool valid_accept_uri(const std::string& uri) {
+  constexpr std::string_view kScheme = "wss://";
+  if (uri.size() > Config::kMaxAcceptUriOctets || !uri.starts_with(kScheme)) return false;
+  for (char c : uri)
+    if (c <= ' ' || c > '~') return false;
+  std::string_view rest = std::string_view(uri).substr(kScheme.size());
+  std::string_view authority = rest.substr(0, rest.find('/'));
+  size_t colon = authority.rfind(':');
+  // An IPv6 literal is in brackets: a colon inside them is no port separator.
+  if (colon != std::string_view::npos && authority.find(']', colon) != std::string_view::npos)
+    colon = std::string_view::npos;
+  std::string_view host = authority.substr(0, colon);
+  if (host.empty() || host == "[]") return false;
+  if (colon == std::string_view::npos) return true;
+  std::string_view port = authority.substr(colon + 1);
+  if (port.empty() || port.size() > 5) return false;
+  unsigned n = 0;
+  for (char c : port) {
+    if (c < '0' || c > '9') return false;
+    n = n * 10 + unsigned(c - '0');
+  }
+  return n >= 1 && n <= 65535;
 }
 
 // Written so that NaN (which "nan" on the command line or in the file parses to) fails.
@@ -117,6 +145,16 @@ std::string Config::validate_device() const {
              " octets";
     if (!valid_utf8(*text)) return std::string(option) + " must be UTF-8 text";
   }
+  if (!dcc_password.empty() &&
+      (!valid_utf8(dcc_password) || !bacnet::valid_dcc_password_length(dcc_password)))
+    return "--dcc-password must be UTF-8 text of 1.." +
+           std::to_string(bacnet::kMaxDccPasswordChars) + " characters";
+  if (accept_uris.size() > kMaxAcceptUris)
+    return "--accept-uri may be given at most " + std::to_string(kMaxAcceptUris) + " times";
+  for (const std::string& uri : accept_uris)
+    if (!valid_accept_uri(uri))
+      return "--accept-uri wants wss://HOST[:PORT][/PATH] of at most " +
+             std::to_string(kMaxAcceptUriOctets) + " octets, not '" + uri + "'";
   return "";
 }
 

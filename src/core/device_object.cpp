@@ -1,5 +1,5 @@
-// The values of the hub device's Device object (clause 12.11). Array properties
-// (Object_List, Property_List) are written by device_objects.cpp.
+// The values of the hub device's Device object (clause 12.11). Array and list properties
+// (Object_List, Property_List, Device_Address_Binding) are written by device_objects.cpp.
 #include <array>
 #include <initializer_list>
 
@@ -34,10 +34,12 @@ struct Bits {
   }
 };
 
-// The services the device executes (DS-RP-B, DS-RPM-B, DM-DDB-B, DM-DOB-B).
+// The services the device executes (DS-RP-B, DS-RPM-B, DM-DDB-B, DM-DOB-B, DM-DCC-B, and
+// ReadRange by position).
 constexpr Bits<(service_bit::kCount + 7) / 8> kServices{
-    service_bit::kReadProperty, service_bit::kReadPropertyMultiple, service_bit::kWhoHas,
-    service_bit::kWhoIs};
+    service_bit::kReadProperty, service_bit::kReadPropertyMultiple,
+    service_bit::kDeviceCommunicationControl, service_bit::kWhoHas, service_bit::kWhoIs,
+    service_bit::kReadRange};
 constexpr Bits<(kObjectTypeBits + 7) / 8> kObjectTypes{unsigned(ObjectType::kDevice),
                                                       unsigned(ObjectType::kNetworkPort)};
 
@@ -67,7 +69,6 @@ void DeviceObjects::put_device_value(Writer& w, uint32_t property) const {
     case prop::kApduSegmentTimeout: return put_unsigned(w, config_.device_segment_timeout_ms);
     case prop::kApduTimeout: return put_unsigned(w, kApduTimeoutMs);
     case prop::kNumberOfApduRetries: return put_unsigned(w, config_.device_apdu_retries);
-    case prop::kDeviceAddressBinding: return;  // an empty list: the device binds no one
     case prop::kDatabaseRevision: return put_unsigned(w, kDatabaseRevision);
     case prop::kDescription: return put_character_string(w, config_.description);
     case prop::kLocation: return put_character_string(w, config_.location);

@@ -163,7 +163,8 @@ std::optional<uint32_t> DeviceObjects::array_size(ObjectId object, uint32_t prop
     case prop::kObjectList:
       return object.type == kDeviceType ? std::optional<uint32_t>(2) : std::nullopt;
     case prop::kScHubFunctionAcceptUris:
-      return object.type == kPortType ? std::optional<uint32_t>(1) : std::nullopt;
+      if (object.type != kPortType) return std::nullopt;
+      return uint32_t(config_.accept_uris.empty() ? 1 : config_.accept_uris.size());
     default:
       return std::nullopt;
   }
@@ -186,8 +187,8 @@ void DeviceObjects::put_value(Writer& w, ObjectId object, const PropertyRef& ref
     else put_element(w, object, ref.property, ref.index);
     return;
   }
-  if (std::optional<uint32_t> size = array_size(object, ref.property)) {
-    for (uint32_t i = 1; i <= *size; ++i) put_element(w, object, ref.property, i);
+  if (std::optional<uint32_t> size = list_size(object, ref.property)) {
+    for (uint32_t i = 1; i <= *size; ++i) put_list_element(w, object, ref.property, i);
     return;
   }
   if (object.type == kDeviceType) put_device_value(w, ref.property);
@@ -204,11 +205,38 @@ void DeviceObjects::put_element(Writer& w, ObjectId object, uint32_t property,
       put_object_id(w, index == 1 ? device_id() : ObjectId{kPortType, kNetworkPortInstance});
       return;
     case prop::kScHubFunctionAcceptUris:
-      put_character_string(w, hub_uri_);
+      // --accept-uri replaces the listen URI: nodes are told where to connect from outside.
+      put_character_string(w, config_.accept_uris.empty() ? std::string_view(hub_uri_)
+                                                          : config_.accept_uris[index - 1]);
       return;
     default:
       return;
   }
+}
+
+std::optional<uint32_t> DeviceObjects::list_length(ObjectId object, uint32_t property) const {
+  switch (property) {
+    case prop::kDeviceAddressBinding:  // empty: the device binds no one
+      return object.type == kDeviceType ? std::optional<uint32_t>(0) : std::nullopt;
+    default:
+      return std::nullopt;
+  }
+}
+
+void DeviceObjects::put_list_entry(Writer&, ObjectId, uint32_t, uint32_t) const {
+  // No list has entries yet (Device_Address_Binding is empty).
+}
+
+std::optional<uint32_t> DeviceObjects::list_size(ObjectId object, uint32_t property) const {
+  if (!has_property(object, property)) return std::nullopt;
+  if (std::optional<uint32_t> n = array_size(object, property)) return n;
+  return list_length(object, property);
+}
+
+void DeviceObjects::put_list_element(Writer& w, ObjectId object, uint32_t property,
+                                     uint32_t index) const {
+  if (array_size(object, property)) put_element(w, object, property, index);
+  else put_list_entry(w, object, property, index);
 }
 
 }  // namespace bsc

@@ -304,7 +304,8 @@ class DeviceConfigTest(unittest.TestCase):
         self.assertEqual(self.check('device-instance = 4194302\ndevice-name = "Hub Süd"\n'
                                     'network-number = 65534\nvendor-identifier = 65535\n'
                                     'vendor-name = "v"\nmodel-name = "m"\ndescription = "d"\n'
-                                    'location = "l"\n'),
+                                    'location = "l"\ndcc-password = "12345678901234567890"\n'
+                                    'accept-uri = ["wss://hub.example.com", "wss://[::1]:1"]\n'),
                          (0, "FILE: OK\n", ""))
 
     def test_bad_values_name_the_option(self):
@@ -315,6 +316,12 @@ class DeviceConfigTest(unittest.TestCase):
             ("vendor-identifier = 65536\n", (), "FILE:3: --vendor-identifier must be 0..65535"),
             ('location = "' + "x" * 256 + '"\n', (),
              "FILE:3: --location must be at most 255 octets"),
+            ('dcc-password = "' + "p" * 21 + '"\n', (),
+             "FILE:3: --dcc-password must be UTF-8 text of 1..20 characters"),
+            ('accept-uri = ["ws://hub"]\n', (), "FILE:3: --accept-uri wants "
+             "wss://HOST[:PORT][/PATH] of at most 255 octets, not 'ws://hub'"),
+            ("", ("--accept-uri", "wss://hub:0"), "--accept-uri wants "
+             "wss://HOST[:PORT][/PATH] of at most 255 octets, not 'wss://hub:0'"),
         ]
         for text, args, message in cases:
             with self.subTest(message=message):

@@ -46,8 +46,9 @@ HUB_ARGS = ("--workers", "2", "--device-instance", str(INSTANCE), "--device-name
 DEVICE = (bacnet.DEVICE, INSTANCE)
 PORT = (bacnet.NETWORK_PORT, 1)
 UNKNOWN_DEVICE = (bacnet.DEVICE, INSTANCE + 1)
-# BACnetServicesSupported bits: readProperty 12, readPropertyMultiple 14, who-Has 33, who-Is 34.
-SERVICES = tuple(i in (12, 14, 33, 34) for i in range(49))
+# BACnetServicesSupported bits: readProperty 12, readPropertyMultiple 14,
+# deviceCommunicationControl 17, who-Has 33, who-Is 34, readRange 35.
+SERVICES = tuple(i in (12, 14, 17, 33, 34, 35) for i in range(49))
 ARRAY_ALL = 0xFFFFFFFF  # the library's "no array index"
 PDU_TYPE_MASK = 0xF0
 

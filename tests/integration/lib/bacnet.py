@@ -3,7 +3,8 @@
 Written from ASHRAE 135 clauses 6.2 (NPDU), 20.1 (APDU headers) and 20.2 (tags and values)
 as summarised in docs/bacnet-device.md; no code is shared with the C++ codec, so it checks
 what the hub's device sends independently. Only what the tests need: Who-Is, Who-Has, ReadProperty,
-ReadPropertyMultiple, a WriteProperty to be refused, and the answers to them.
+ReadPropertyMultiple, ReadRange (clause 15.8), DeviceCommunicationControl (clause 16.1), a
+WriteProperty to be refused, and the answers to them.
 """
 
 import struct
@@ -33,6 +34,7 @@ SC_HUB_FUNCTION_ENABLE = 4194322
 SC_HUB_FUNCTION_ACCEPT_URIS = 4194319
 SC_HUB_FUNCTION_BINDING = 4194320
 PRESENT_VALUE = 85
+DEVICE_ADDRESS_BINDING = 30
 LOCATION = 58
 MAX_APDU_LENGTH_ACCEPTED = 62
 PROTOCOL_SERVICES_SUPPORTED = 97
@@ -54,6 +56,8 @@ DEVICE_REQUIRED = {75, 77, 79, 112, 121, 120, 70, 44, 12, 98, 139, 97, 96, 76, 6
 SERVICE_READ_PROPERTY = 12
 SERVICE_READ_PROPERTY_MULTIPLE = 14
 SERVICE_WRITE_PROPERTY = 15
+SERVICE_DCC = 17
+SERVICE_READ_RANGE = 26
 SERVICE_I_AM = 0
 SERVICE_I_HAVE = 1
 SERVICE_WHO_HAS = 7
@@ -62,8 +66,11 @@ SERVICE_WHO_IS = 8
 PDU_CONFIRMED, PDU_UNCONFIRMED, PDU_SIMPLE_ACK, PDU_COMPLEX_ACK = 0, 1, 2, 3
 PDU_SEGMENT_ACK, PDU_ERROR, PDU_REJECT, PDU_ABORT = 4, 5, 6, 7
 
-ERROR_CLASS_OBJECT, ERROR_CLASS_PROPERTY = 1, 2
+ERROR_CLASS_OBJECT, ERROR_CLASS_PROPERTY, ERROR_CLASS_SECURITY, ERROR_CLASS_SERVICES = 1, 2, 4, 5
 UNKNOWN_OBJECT, UNKNOWN_PROPERTY = 31, 32
+PROPERTY_IS_NOT_A_LIST, PROPERTY_IS_NOT_AN_ARRAY = 22, 50
+PASSWORD_FAILURE, OPTIONAL_FUNCTIONALITY_NOT_SUPPORTED = 26, 45
+DCC_ENABLE, DCC_DISABLE, DCC_DISABLE_INITIATION = 0, 1, 2
 REJECT_UNRECOGNIZED_SERVICE = 9
 ABORT_SEGMENTATION_NOT_SUPPORTED = 4
 
@@ -167,6 +174,30 @@ def write_property_name(invoke: int, instance: int, name: str) -> bytes:
     data = (ctx_object_id(0, DEVICE, instance) + ctx_unsigned(1, OBJECT_NAME) + opening(3)
             + _tag(7, False, len(text)) + text + closing(3))
     return confirmed(invoke, SERVICE_WRITE_PROPERTY, data)
+
+
+def read_range(invoke: int, obj_type: int, instance: int, prop: int,
+               position: Optional[Tuple[int, int]] = None,
+               sequence: Optional[Tuple[int, int]] = None, **kw) -> bytes:
+    """ReadRange of a whole list, or by position / by sequence number (reference, count)."""
+    data = ctx_object_id(0, obj_type, instance) + ctx_unsigned(1, prop)
+    for number, rng in ((3, position), (6, sequence)):
+        if rng is not None:
+            ref, count = rng
+            c = count.to_bytes(1 if -128 <= count < 128 else 2, "big", signed=True)
+            data += (opening(number) + _tag(2, False, len(_uint_octets(ref)))
+                     + _uint_octets(ref) + _tag(3, False, len(c)) + c + closing(number))
+    return confirmed(invoke, SERVICE_READ_RANGE, data, **kw)
+
+
+def device_communication_control(invoke: int, state: int, minutes: Optional[int] = None,
+                                 password: Optional[str] = None) -> bytes:
+    data = b"" if minutes is None else ctx_unsigned(0, minutes)
+    data += _tag(1, True, 1) + bytes([state])
+    if password is not None:
+        text = b"\x00" + password.encode()
+        data += _tag(2, True, len(text)) + text
+    return confirmed(invoke, SERVICE_DCC, data)
 
 
 def segmented_read_property(invoke: int, instance: int) -> bytes:
@@ -431,3 +462,37 @@ def decode_rpm_ack(apdu: Apdu):
                 results.append(RpmResult(prop, index, error=tuple(app_values(err))))
         out.append(((raw >> 22, raw & 0x3FFFFF), results))
     return out
+
+
+@dataclass
+class RangeAck:
+    obj: Tuple[int, int]
+    prop: int
+    first_item: bool
+    last_item: bool
+    more_items: bool
+    item_count: int
+    values: list
+
+
+def decode_read_range_ack(apdu: Apdu) -> RangeAck:
+    if (apdu.pdu_type, apdu.service) != (PDU_COMPLEX_ACK, SERVICE_READ_RANGE):
+        raise DecodeError(f"not a ReadRange-ACK: {apdu}")
+    buf = apdu.data
+    raw, off = ctx_uint(buf, 0, 0)
+    prop, off = ctx_uint(buf, off, 1)
+    if peek_ctx(buf, off, 2):
+        raise DecodeError("an array index the request did not have")
+    flags, off = read_tag(buf, off)
+    if not flags.context or flags.number != 3 or len(flags.content) != 2 or flags.content[0] != 5:
+        raise DecodeError("expected [3] result flags, a BIT STRING of 3 bits")
+    count, off = ctx_uint(buf, off, 4)
+    items, off = enclosed(buf, off, 5)
+    if off != len(buf):
+        raise DecodeError("octets after the items (a first sequence number by position?)")
+    values = app_values(items)
+    if len(values) != count:
+        raise DecodeError(f"item count {count} but {len(values)} items")
+    f = flags.content[1]
+    return RangeAck((raw >> 22, raw & 0x3FFFFF), prop, bool(f & 0x80), bool(f & 0x40),
+                    bool(f & 0x20), count, values)

@@ -31,6 +31,7 @@ struct Cli {
     app.add_flag("--no-tls", no_tls);
     app.add_option("--log-level", level)->check(CLI::IsMember({"debug", "info", "warn"}));
     app.add_option("--config", config_path);
+    app.add_option("--accept-uri", cfg.accept_uris)->allow_extra_args(false);
   }
 
   ~Cli() {
@@ -247,6 +248,51 @@ TEST_CASE("validate(): the BACnet device's options") {
     CHECK(c.validate() == "--device-name must be UTF-8 text");
   }
   CHECK(bsc::default_device_name().rfind("bschub", 0) == 0);
+}
+
+TEST_CASE("validate(): --dcc-password and --accept-uri") {
+  bsc::Config cfg;
+  cfg.tls = false;
+  cfg.hub_vmac = bsc::random_vmac();
+  cfg.device_instance = 4000;
+  bsc::Config c = cfg;
+  // 20 characters pass, in octets more (UTF-8); 21 do not, nor a bad UTF-8 sequence.
+  c.dcc_password = std::string(20, 'p');
+  CHECK(c.validate() == "");
+  c.dcc_password = "\xC3\xBC" + std::string(19, 'p');
+  CHECK(c.validate() == "");
+  for (std::string bad : {std::string(21, 'p'), std::string("ab\xC3")}) {
+    c.dcc_password = bad;
+    CHECK(c.validate() == "--dcc-password must be UTF-8 text of 1..20 characters");
+  }
+  c = cfg;
+  for (const char* ok : {"wss://hub.example.com", "wss://hub.example.com:443/bacnet",
+                         "wss://10.0.0.1:4443", "wss://[2001:db8::1]:443", "wss://[::1]"}) {
+    c.accept_uris = {ok};
+    CHECK(c.validate() == "");
+  }
+  for (const char* bad : {"ws://hub:443", "wss://", "wss://:443", "wss://hub:0", "wss://hub:65536",
+                          "wss://hub:44x", "wss://hub name", "https://hub", "wss://hub:"}) {
+    c.accept_uris = {bad};
+    CHECK(c.validate() == std::string("--accept-uri wants wss://HOST[:PORT][/PATH] of at most "
+                                      "255 octets, not '") + bad + "'");
+  }
+  c.accept_uris = {"wss://" + std::string(250, 'h')};
+  CHECK(c.validate() != "");
+  c.accept_uris.assign(5, "wss://hub");
+  CHECK(c.validate() == "--accept-uri may be given at most 4 times");
+}
+
+TEST_CASE("--accept-uri repeats on the command line and is an array in the file") {
+  Cli c;
+  REQUIRE(c.run("--accept-uri wss://a:1 --accept-uri wss://b", "") == "");
+  CHECK(c.cfg.accept_uris == std::vector<std::string>{"wss://a:1", "wss://b"});
+  Cli f;
+  REQUIRE(f.run("", "accept-uri = [\"wss://a:1\", \"wss://b\"]\n") == "");
+  CHECK(f.cfg.accept_uris == std::vector<std::string>{"wss://a:1", "wss://b"});
+  Cli one;
+  REQUIRE(one.run("", "accept-uri = \"wss://a\"\n") == "");
+  CHECK(one.cfg.accept_uris == std::vector<std::string>{"wss://a"});
 }
 
 TEST_CASE("a range message naming several options is not blamed on one file line") {

@@ -7,6 +7,7 @@
 
 #include "bsc/bacnet/services_read.hpp"
 #include "core/device.hpp"
+#include "core/device_test_config.hpp"
 #include "core/routing_map.hpp"
 #include "test_bytes.hpp"
 
@@ -14,22 +15,13 @@ using bsc::Config;
 using bsc::Device;
 using bsc::DeviceReply;
 using bsc::test::Bytes;
+using bsc::test::device_config;
 using bsc::test::hex;
 using bsc::test::to_hex;
 
 namespace {
 
 const bsc::Vmac kRequester{{0x01, 0x02, 0x03, 0x04, 0x05, 0x06}};
-
-Config device_config() {
-  Config c;
-  c.hub_vmac = *bsc::Vmac::parse("42:A1:B2:C3:D4:E5");
-  c.hub_uuid = *bsc::Uuid::parse("00112233-4455-6677-8899-aabbccddeeff");
-  c.device_instance = 4000;
-  c.device_name = "Hubster";
-  c.vendor_identifier = 260;
-  return c;
-}
 
 struct Rig {
   Config config = device_config();
@@ -93,10 +85,11 @@ TEST_CASE("device: ReadProperty of the Device object") {
   // The wildcard instance answers as this device, with its real identifier.
   CHECK(rig.reply("01 04 00 05 03 0C 0C 02 3F FF FF 19 4B") ==
         spaced("01 00 30 03 0C 0C 02 00 0F A0 19 4B 3E C4 02 00 0F A0 3F"));
-  // Protocol_Services_Supported: RP, RPM, Who-Has, Who-Is of 49 bits (the doc's vector);
-  // object types Device and Network Port of 65.
+  // Protocol_Services_Supported: RP, RPM, DCC, Who-Has, Who-Is, ReadRange of 49 bits (the
+  // doc's vector with DCC 17 and ReadRange 35 added); object types Device and Network Port
+  // of 65.
   CHECK(rig.reply("01 04 00 05 04 0C 0C 02 00 0F A0 19 61") ==
-        spaced("01 00 30 04 0C 0C 02 00 0F A0 19 61 3E 85 08 07 00 0A 00 00 60 00 00 3F"));
+        spaced("01 00 30 04 0C 0C 02 00 0F A0 19 61 3E 85 08 07 00 0A 40 00 70 00 00 3F"));
   CHECK(rig.reply("01 04 00 05 05 0C 0C 02 00 0F A0 19 60") ==
         spaced("01 00 30 05 0C 0C 02 00 0F A0 19 60 3E 85 0A 07 00 80 00 00 00 00 00 80 00 3F"));
   // Device_UUID = the hub's UUID; Device_Address_Binding an empty list.

@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "bsc/vmac.hpp"
 
@@ -56,6 +57,13 @@ struct Config {
   // reported as APDU_Segment_Timeout and Number_Of_APDU_Retries. Short timers are for tests.
   uint32_t device_segment_timeout_ms = 2000;  // 10..60000
   uint32_t device_apdu_retries = 3;           // 0..10
+  // DeviceCommunicationControl password (clause 16.1; at most 20 characters); "": none asked.
+  std::string dcc_password;
+  // SC_Hub_Function_Accept_URIs: the wss:// URIs nodes use to reach the hub, when they are
+  // not the one it listens on (a NAT, a proxy, a DNS name). Empty: the listen URI.
+  std::vector<std::string> accept_uris;
+  static constexpr size_t kMaxAcceptUris = 4;      // they must fit one APDU together
+  static constexpr size_t kMaxAcceptUriOctets = 255;
   static constexpr int64_t kNoDevice = -1;
   static constexpr int64_t kMaxDeviceInstance = 4194302;  // 4194303 means "this device"
   static constexpr size_t kMaxDeviceText = 255;  // octets of each of the strings above

@@ -2,10 +2,12 @@
 // It takes the NPDU of every Encapsulated-NPDU addressed to the hub's VMAC and of every
 // broadcast, and answers as a node with the hub's VMAC would: Who-Is -> I-Am and Who-Has ->
 // I-Have (to everyone),
-// ReadProperty and ReadPropertyMultiple -> ACK or Error, other confirmed services -> Reject,
+// ReadProperty, ReadPropertyMultiple and ReadRange -> ACK or Error,
+// DeviceCommunicationControl -> SimpleACK or Error, other confirmed services -> Reject,
 // segmented requests -> Abort (the codec's bsc/bacnet/device_request.hpp decides which).
 // An ACK above the requester's max-APDU goes in segments when the request accepts them
 // (core/device_transactions.hpp; docs/bacnet-device.md §15), else it is an Abort.
+// DeviceCommunicationControl silences the device only; the hub function routes on.
 //
 // Request -> reply: it knows no connections. The hub function (core/hub_function_impl.hpp)
 // hands it frames and sends the reply handle() returns, from the hub's VMAC. Segments go
@@ -27,6 +29,7 @@
 #include "core/config.hpp"
 #include "core/device_objects.hpp"
 #include "core/device_transactions.hpp"
+#include "util/log_limiter.hpp"
 
 namespace bsc {
 
@@ -49,8 +52,9 @@ class Device {
 
   // [startup] Where segments go: a unicast NPDU to the requester at a VMAC.
   void set_send(DeviceTransactions::Send send) { send_ = std::move(send); }
-  // [startup] The loop's clock (milliseconds), and the timer: arm(delay) asks for on_timer()
-  // after `delay` ms, arm(nullopt) stops it. Without them time stands still at 0 (tests).
+  // [startup] The loop's clock (milliseconds; segment timeouts and DCC durations), and the
+  // timer: arm(delay) asks for on_timer() after `delay` ms, arm(nullopt) stops it. Without
+  // them time stands still at 0 (tests).
   using Clock = std::function<uint64_t()>;
   using Arm = std::function<void(std::optional<uint64_t> delay_ms)>;
   void set_timer(Clock now, Arm arm);
@@ -69,6 +73,9 @@ class Device {
   // sequence number is one octet). A larger ACK is an Abort.
   static constexpr size_t kMaxAckData = 64 * 1024;
   static constexpr size_t kMaxSegmentsSent = 256;
+  // [owner] The DeviceCommunicationControl state in force (a duration that ran out is
+  // applied by the next handle()).
+  bacnet::EnableDisable communication() const { return communication_; }
 
  private:
   // The NPDU header of a reply to `req` (its priority; to its SNET/SADR if it has one), and
@@ -80,12 +87,21 @@ class Device {
   // then sends it whole, in segments, or as the Abort that says why it cannot.
   bacnet::Writer begin_ack();
   DeviceReply complex_ack(const bacnet::DeviceRequest& req, const bacnet::Writer& ack);
+  // The most service data complex_ack() can send to `req`'s requester, whole or in segments
+  // (ReadRange returns fewer items rather than more than this).
+  size_t ack_capacity(const bacnet::DeviceRequest& req) const;
   // The NPDU and APDU headers of an unsolicited global broadcast (I-Am, I-Have).
   bacnet::Writer begin_broadcast(bacnet::UnconfirmedService service);
   DeviceReply who_is(const bacnet::DeviceRequest& req);
   DeviceReply who_has(const bacnet::DeviceRequest& req);
   DeviceReply read_property(const bacnet::DeviceRequest& req);
   DeviceReply read_property_multiple(const bacnet::DeviceRequest& req);
+  DeviceReply read_range(const bacnet::DeviceRequest& req);
+  DeviceReply communication_control(const bacnet::DeviceRequest& req);
+  // Whether DeviceCommunicationControl lets the device answer `req` (clause 16.1.2): after
+  // a duration ran out, communication is enabled again.
+  bool may_answer(const bacnet::DeviceRequest& req);
+  DeviceReply simple_ack(const bacnet::DeviceRequest& req);
   DeviceReply error(const bacnet::DeviceRequest& req, bacnet::ErrorPair e);
   DeviceReply reject(const bacnet::DeviceRequest& req, bacnet::RejectReason reason);
   DeviceReply abort(const bacnet::DeviceRequest& req, bacnet::AbortReason reason);
@@ -101,6 +117,10 @@ class Device {
   DeviceTransactions transactions_;
   Vmac from_{};  // the requester of the request being answered
   std::vector<uint8_t> ack_;  // kMaxAckData: the service data of the ACK being built
+  const std::string& dcc_password_;  // "": any password (or none) is accepted
+  bacnet::EnableDisable communication_ = bacnet::EnableDisable::kEnable;
+  std::optional<uint64_t> enable_at_;  // now() when a DCC duration ends
+  LogLimiter dcc_logs_;  // any node may send DCCs: their log lines are capped
   // NPDU header (at most 2 + DNET/DLEN/DADR 3 + 255 + hop count 1) + the largest APDU.
   static constexpr size_t kMaxNpci = 2 + 3 + 255 + 1;
   std::array<uint8_t, kMaxNpci + DeviceObjects::kMaxApdu> out_{};

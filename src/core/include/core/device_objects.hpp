@@ -59,6 +59,20 @@ class DeviceObjects {
   void put_value(bacnet::Writer& w, bacnet::ObjectId object,
                  const bacnet::PropertyRef& ref) const;
 
+  // Element-wise access, for ReadRange (clause 15.8 reads a BACnetLIST or a BACnetARRAY by
+  // position). A list property plugs in here: its size in list_size(), its entries in
+  // put_list_element(); put_value() then writes the whole list from these two.
+  // The number of items of a list or an array property of a resolved object, or nullopt if
+  // the property is neither (or the object does not have it).
+  std::optional<uint32_t> list_size(bacnet::ObjectId object, uint32_t property) const;
+  // Writes item `index` (1-based). REQUIRES: 1 <= index <= *list_size(object, property).
+  void put_list_element(bacnet::Writer& w, bacnet::ObjectId object, uint32_t property,
+                        uint32_t index) const;
+  // Whether the property is a BACnetARRAY (takes an array index) rather than a BACnetLIST.
+  bool is_array(bacnet::ObjectId object, uint32_t property) const {
+    return array_size(object, property).has_value();
+  }
+
  private:
   bool has_property(bacnet::ObjectId object, uint32_t property) const;
   // Elements of an array property, or nullopt if the property is not an array.
@@ -66,6 +80,11 @@ class DeviceObjects {
   // REQUIRES: index 1..array_size().
   void put_element(bacnet::Writer& w, bacnet::ObjectId object, uint32_t property,
                    uint32_t index) const;
+  // Entries of a BACnetLIST property, or nullopt if the property is not a list.
+  std::optional<uint32_t> list_length(bacnet::ObjectId object, uint32_t property) const;
+  // REQUIRES: index 1..list_length().
+  void put_list_entry(bacnet::Writer& w, bacnet::ObjectId object, uint32_t property,
+                      uint32_t index) const;
   // The values of the two objects (device_object.cpp, network_port_object.cpp).
   void put_device_value(bacnet::Writer& w, uint32_t property) const;
   void put_port_value(bacnet::Writer& w, uint32_t property) const;

@@ -71,8 +71,10 @@ constexpr uint32_t kScHeartbeatTimeout = 4194323;
 namespace service_bit {
 constexpr unsigned kReadProperty = 12;
 constexpr unsigned kReadPropertyMultiple = 14;
+constexpr unsigned kDeviceCommunicationControl = 17;
 constexpr unsigned kWhoHas = 33;
 constexpr unsigned kWhoIs = 34;
+constexpr unsigned kReadRange = 35;
 // The string's length at Protocol_Revision 24..28.
 constexpr unsigned kCount = 49;
 }  // namespace service_bit

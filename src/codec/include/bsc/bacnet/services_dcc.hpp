@@ -13,6 +13,8 @@ namespace bsc::bacnet {
 enum class EnableDisable : uint8_t { kEnable = 0, kDisable = 1, kDisableInitiation = 2 };
 
 constexpr size_t kMaxDccPasswordChars = 20;  // CharacterString SIZE(1..20)
+// Whether `password` (UTF-8) has 1..20 characters, counted as characters, not octets.
+bool valid_dcc_password_length(std::string_view password) noexcept;
 
 struct DccRequest {
   bool has_duration = false;

@@ -21,6 +21,11 @@ Device::Device(const Config& config, std::string hub_uri)
 
 DeviceReply Device::handle(std::span<const uint8_t> npdu, bool broadcast) {
   DeviceRequest req = decode_device_request(npdu);
+  // One gathered view of the connection lists for everything this request reads.
+  if (req.action == RequestAction::kServe &&
+      (req.service == DeviceService::kReadProperty ||
+       req.service == DeviceService::kReadPropertyMultiple))
+    objects_.begin_request();
   bool confirmed = req.apdu.type == PduType::kConfirmedRequest;
   if (req.action != RequestAction::kIgnore)
     LOG_DEBUG("device_request", "service=%u action=%u why=\"%s\"", unsigned(req.service),

@@ -49,9 +49,8 @@ constexpr PropertySpec kDeviceProperties[] = {
 };
 
 // The Network Port object of the SC port (clause 12.56, Addendum 135-2020cc). The SC block
-// is optional in the Std's table; a hub port has these with truthful values. The connection
-// lists (SC_Hub_Function_Connection_Status, SC_Failed_Connection_Requests) come with the
-// connection history.
+// is optional in the Std's table; a hub port has these with truthful values. The two
+// connection lists are written by port_connection_lists.cpp.
 constexpr PropertySpec kPortProperties[] = {
     {prop::kObjectIdentifier, true},
     {prop::kObjectName, true},
@@ -76,6 +75,8 @@ constexpr PropertySpec kPortProperties[] = {
     {prop::kScHubFunctionEnable, false},
     {prop::kScHubFunctionAcceptUris, false},
     {prop::kScHubFunctionBinding, false},
+    {prop::kScHubFunctionConnectionStatus, false},
+    {prop::kScFailedConnectionRequests, false},
     {prop::kScDirectConnectInitiateEnable, false},
     {prop::kScDirectConnectAcceptEnable, false},
 };
@@ -172,7 +173,8 @@ std::optional<ErrorPair> DeviceObjects::error_of(ObjectId object, const Property
     return property_error(bacnet::ErrorCode::kUnknownProperty);
   if (!ref.has_index) return std::nullopt;
   std::optional<uint32_t> size = array_size(object, ref.property);
-  // A BACnetLIST (Device_Address_Binding) takes no index either (docs/bacnet-device.md §7).
+  // A BACnetLIST (Device_Address_Binding, the SC connection lists) takes no index either
+  // (docs/bacnet-device.md §7).
   if (!size) return property_error(bacnet::ErrorCode::kPropertyIsNotAnArray);
   if (ref.index > *size) return property_error(bacnet::ErrorCode::kInvalidArrayIndex);
   return std::nullopt;
@@ -186,6 +188,12 @@ void DeviceObjects::put_value(Writer& w, ObjectId object, const PropertyRef& ref
   }
   if (std::optional<uint32_t> size = array_size(object, ref.property)) {
     for (uint32_t i = 1; i <= *size; ++i) put_element(w, object, ref.property, i);
+    return;
+  }
+  if (std::optional<uint32_t> size = list_size(object, ref.property)) {
+    // Stops early once the reply is too long (the Writer overflowed): it becomes an Abort.
+    for (uint32_t i = 1; i <= *size && !w.overflow(); ++i)
+      put_list_element(w, object, ref.property, i);
     return;
   }
   if (object.type == kDeviceType) put_device_value(w, ref.property);

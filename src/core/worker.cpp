@@ -3,6 +3,7 @@
 #include <cassert>
 #include <stdexcept>
 
+#include "bsc/bacnet/enums.hpp"
 #include "core/connection.hpp"
 #include "core/routing_map.hpp"
 #include "net/tls_reloader.hpp"
@@ -22,6 +23,7 @@ Worker::Worker(uint32_t id, const Config& config, const TlsReloader* tls, Routin
       routing_(routing),
       open_connections_(open_connections),
       hub_(*this),
+      history_(HistoryBounds{config.history_size, int64_t(config.history_age_s * 1000)}),
       // Each worker gets its share of the open-handshake bound (at least one).
       gate_((config.max_handshakes + config.workers - 1) / config.workers,
             uint64_t(config.handshake_budget_ms * 1e6)),
@@ -118,7 +120,8 @@ void Worker::on_shutdown_deadline(uv_timer_t* h) {
   size_t left = 0;
   w->table_.for_each([&left](Connection& c) {
     ++left;
-    c.close(ws_close::kGoingAway, "shutdown deadline passed (no Disconnect-ACK)");
+    c.close(ws_close::kGoingAway, "shutdown deadline passed (no Disconnect-ACK)",
+            uint16_t(bacnet::ErrorCode::kTimeout));
   });
   w->drain();  // the Close frames go out with this write, before TCP is cut
   w->table_.for_each([](Connection& c) { c.abort("shutdown deadline passed"); });
@@ -186,6 +189,7 @@ void Worker::on_check(uv_check_t* h) {
   // Forwarding first; then handshake steps within the budget; then their output.
   auto* w = static_cast<Worker*>(h->data);
   w->drain();
+  if (w->history_.dirty()) w->publish_history();
   if (w->gate_.empty()) return;
   w->run_handshakes();
   if (w->table_.has_dirty()) w->drain();

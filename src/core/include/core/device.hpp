@@ -14,6 +14,8 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "bsc/bacnet/device_request.hpp"
 #include "core/config.hpp"
@@ -41,6 +43,10 @@ class Device {
   DeviceReply handle(std::span<const uint8_t> npdu, bool broadcast);
 
   const DeviceObjects& objects() const { return objects_; }
+  // [startup] The workers' connection histories (the Network Port's connection lists).
+  void set_history(std::vector<const ConnectionHistory*> sources) {
+    objects_.set_history(std::move(sources));
+  }
 
  private:
   // The NPDU header of a reply to `req` (its priority; to its SNET/SADR if it has one), and

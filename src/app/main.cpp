@@ -118,6 +118,13 @@ int main(int argc, char** argv) {
   app.add_option("--metrics", metrics,
                  "serve GET /metrics (Prometheus) and /status (JSON) on [HOST:]PORT; "
                  "HOST defaults to 127.0.0.1 (off by default)");
+  app.add_option("--history-size", cfg.history_size,
+                 "departed nodes, and refused connection requests, kept per worker for the "
+                 "connection history (/status, the device's Network Port lists)")
+      ->capture_default_str();
+  app.add_option("--history-age", cfg.history_age_s,
+                 "seconds departed nodes and refused connection requests stay in the history")
+      ->capture_default_str();
   app.add_option("--shutdown-timeout", cfg.shutdown_timeout_s,
                  "on SIGTERM/SIGINT, seconds to wait for Disconnect-ACKs before cutting "
                  "the remaining connections")

@@ -104,6 +104,8 @@ std::string Config::validate() const {
   if (!in_range(disconnect_wait_s, 0.1, 300)) return "--disconnect-wait must be 0.1..300 s";
   if (!in_range(slow_reader_timeout_s, 0.1, 3600))
     return "--slow-reader-timeout must be 0.1..3600 s";
+  if (history_size > 100000) return "--history-size must be 0..100000";
+  if (!in_range(history_age_s, 1, 31536000)) return "--history-age must be 1..31536000 s";
   if (max_pending_output < 16384 || max_pending_output > (size_t(1) << 30))
     return "--max-pending-output must be 16384..1073741824";
   if (max_handshakes < 1 || max_handshakes > 1000000)

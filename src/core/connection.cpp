@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "bsc/bacnet/enums.hpp"
 #include "core/tls_failure.hpp"
 #include "core/worker.hpp"
 #include "net/tls_context.hpp"
@@ -10,6 +11,8 @@
 
 namespace bsc {
 namespace {
+
+using BacnetError = bacnet::ErrorCode;
 
 // How long an orderly close may take to flush its Close frame before TCP is cut.
 constexpr double kCloseLingerSeconds = 2.0;
@@ -157,6 +160,10 @@ void Connection::advance_tls() {
     if (worker_->log_allowed(FloodLog::kTlsFailed))
       LOG_WARN("tls_handshake_failed", "peer=%s reason=\"%s\"", peer_.c_str(),
                tls->failure_reason().c_str());
+    bool cert = tls->failure_kind() == TlsSession::Failure::kCertificateRejected ||
+                tls->failure_kind() == TlsSession::Failure::kNoClientCertificate;
+    note_refused(uint16_t(cert ? BacnetError::kTlsClientCertificateError : BacnetError::kTlsError),
+                 nullptr, nullptr, tls->failure_reason().c_str());
     begin_linger();  // the alert mbedTLS queued goes out, then TCP closes
     return;
   }
@@ -193,6 +200,8 @@ void Connection::advance_upgrade() {
     if (worker_->log_allowed(FloodLog::kUpgradeRefused))
       LOG_WARN("upgrade_refused", "peer=%s status=%d reason=\"%s\"", peer_.c_str(),
                upgrade_->status(), upgrade_->reason().c_str());
+    note_refused(uint16_t(BacnetError::kHttpUpgradeError), nullptr, nullptr,
+                 upgrade_->reason().c_str());
     begin_linger();
     return;
   }
@@ -210,7 +219,8 @@ void Connection::advance_websocket() {
   if (!websocket_open()) return;  // a message handler closed or aborted us
   if (!ok) {
     bump(worker_->stats().ws_rejected);
-    close(ws_close::kProtocolError, "WebSocket protocol error");
+    close(ws_close::kProtocolError, "WebSocket protocol error",
+          uint16_t(BacnetError::kWebsocketProtocolError));
     return;
   }
   if (ws_->ended()) {
@@ -226,7 +236,11 @@ void Connection::advance_websocket() {
       LOG_INFO("ws_failed", "peer=%s vmac=%s reason=\"WebSocket protocol error or rejected "
                "data; Close sent\"", peer_.c_str(), registered_ ? vmac_.to_string().c_str() : "-");
     }
-    leave_routing();
+    if (ws_->close_received())
+      leave_routing(uint16_t(BacnetError::kWebsocketClosedByPeer),
+                    "WebSocket Close without Disconnect-Request");
+    else
+      leave_routing(uint16_t(BacnetError::kWebsocketProtocolError), "WebSocket protocol error");
     begin_linger();
   }
 }
@@ -254,17 +268,60 @@ void Connection::ws_rejected(const char* why) {
 
 void Connection::mark_dirty() { worker_->mark_dirty(this); }
 
-void Connection::leave_routing() {
+void Connection::leave_routing(uint16_t error_code, const char* why) {
+  if (routable()) {
+    NodeRecord r;
+    r.connect_unix_ms = connected_unix_ms_;
+    r.disconnect_unix_ms = unix_now_ms();
+    r.peer = peer_address_record();
+    r.vmac = vmac_;
+    r.uuid = uuid_;
+    if (clean_end_) {
+      r.state = HistoryState::kNotConnected;
+    } else {
+      r.state = HistoryState::kDisconnectedWithErrors;
+      r.has_error = true;
+      r.error = HistoryError{uint16_t(bacnet::ErrorClass::kCommunication), error_code, why};
+    }
+    worker_->history().departed(std::move(r));
+  }
   if (state_ == State::kConnected) worker_->remove_connected(this);
   worker_->hub().on_leaving(*this);
 }
 
-void Connection::close(uint16_t ws_code, const char* why) {
+void Connection::note_refused(uint16_t error_code, const Vmac* vmac, const Uuid* uuid,
+                              const char* details) {
+  FailedRecord r;
+  r.unix_ms = unix_now_ms();
+  r.peer = peer_address_record();
+  if ((r.has_vmac = vmac != nullptr)) r.vmac = *vmac;
+  if ((r.has_uuid = uuid != nullptr)) r.uuid = *uuid;
+  r.error = HistoryError{uint16_t(bacnet::ErrorClass::kCommunication), error_code, details};
+  worker_->history().failed(std::move(r));
+}
+
+PeerAddress Connection::peer_address_record() const {
+  PeerAddress a;
+  if (peer_addr_.ss_family == AF_INET) {
+    auto* in = reinterpret_cast<const sockaddr_in*>(&peer_addr_);
+    a.ip_len = 4;
+    std::memcpy(a.ip.data(), &in->sin_addr, 4);
+    a.port = ntohs(in->sin_port);
+  } else if (peer_addr_.ss_family == AF_INET6) {
+    auto* in6 = reinterpret_cast<const sockaddr_in6*>(&peer_addr_);
+    a.ip_len = 16;
+    std::memcpy(a.ip.data(), &in6->sin6_addr, 16);
+    a.port = ntohs(in6->sin6_port);
+  }
+  return a;
+}
+
+void Connection::close(uint16_t ws_code, const char* why, uint16_t error_code) {
   if (state_ == State::kClosing) return;
   LOG_INFO("node_disconnected", "peer=%s vmac=%s uuid=%s reason=\"%s\"", peer_.c_str(),
            registered_ ? vmac_.to_string().c_str() : "-",
            registered_ ? uuid_.to_string().c_str() : "-", why);
-  leave_routing();
+  leave_routing(error_code, why);
   if (ws_) ws_->close(ws_code, nullptr);
   begin_linger();
 }
@@ -285,7 +342,8 @@ void Connection::abort(const char* why) {
              registered_ ? vmac_.to_string().c_str() : "-",
              registered_ ? uuid_.to_string().c_str() : "-", why);
   }
-  leave_routing();
+  // An end without the close handshake: TCP closed or reset, a TLS or write failure.
+  leave_routing(uint16_t(BacnetError::kWebsocketClosedAbnormally), why);
   state_ = State::kClosing;
   close_handles();
 }

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstring>
 
+#include "bsc/bacnet/enums.hpp"
 #include "core/connection.hpp"
 #include "core/tls_failure.hpp"
 #include "core/worker.hpp"
@@ -23,6 +24,7 @@ void Connection::set_state(State s) {
       connected_unix_ms_ = std::chrono::duration_cast<std::chrono::milliseconds>(
                                std::chrono::system_clock::now().time_since_epoch()).count();
       probe_sent_ = false;
+      worker_->history().connected_changed();
       arm_connected_timer();
       break;
     case State::kDisconnecting:
@@ -61,7 +63,8 @@ void Connection::note_output_full() {
     bump(worker_->stats().slow_reader_closed);
     LOG_WARN("slow_reader", "peer=%s vmac=%s pending=%zu", peer_.c_str(),
              vmac_.to_string().c_str(), pending_output());
-    close(ws_close::kPolicyViolation, "output stayed full: not reading");
+    close(ws_close::kPolicyViolation, "output stayed full: not reading",
+          uint16_t(bacnet::ErrorCode::kWebsocketDataNotAccepted));
   }
 }
 
@@ -108,10 +111,12 @@ void Connection::on_timer() {
     case State::kAwaitingRequest:
       bump(worker_->stats().connect_wait_timeouts);
       LOG_WARN("connect_wait_expired", "peer=%s", peer_.c_str());
+      note_refused(uint16_t(bacnet::ErrorCode::kTimeout), nullptr, nullptr,
+                   "no Connect-Request in time");
       close(ws_close::kNormal, "no Connect-Request in time");
       return;
     case State::kDisconnecting:
-      close(ws_close::kNormal, "no Disconnect-ACK in time");
+      close(ws_close::kNormal, "no Disconnect-ACK in time", uint16_t(bacnet::ErrorCode::kTimeout));
       return;
     case State::kConnected: {
       // Lazy liveness: the timer is not re-armed per message; we look at last_rx_ms_ here.
@@ -119,7 +124,8 @@ void Connection::on_timer() {
       uint64_t idle = worker_->now_ms() - last_rx_ms_;
       if (probe_sent_ && idle >= uint64_t(cfg.connect_wait_s * 1000)) {
         bump(worker_->stats().liveness_timeouts);
-        close(ws_close::kNormal, "no answer to the liveness probe");
+        close(ws_close::kNormal, "no answer to the liveness probe",
+              uint16_t(bacnet::ErrorCode::kTimeout));
       } else if (idle >= limit) {
         // Std AB.5.3.1 (2024): probe before closing a silent node.
         probe_sent_ = true;

@@ -86,6 +86,12 @@ DeviceReply Device::handle(std::span<const uint8_t> npdu, bool broadcast, const 
   if (confirmed && transactions_.size() != 0 &&
       transactions_.in_flight({from, &req.npdu}, req.apdu.invoke_id))
     return {};
+  // One gathered view of the connection lists for everything this request reads.
+  if (req.action == RequestAction::kServe &&
+      (req.service == DeviceService::kReadProperty ||
+       req.service == DeviceService::kReadPropertyMultiple ||
+       req.service == DeviceService::kReadRange))
+    objects_.begin_request();
   switch (req.action) {
     case RequestAction::kIgnore:
       return {};

@@ -51,9 +51,8 @@ constexpr PropertySpec kDeviceProperties[] = {
 };
 
 // The Network Port object of the SC port (clause 12.56, Addendum 135-2020cc). The SC block
-// is optional in the Std's table; a hub port has these with truthful values. The connection
-// lists (SC_Hub_Function_Connection_Status, SC_Failed_Connection_Requests) come with the
-// connection history.
+// is optional in the Std's table; a hub port has these with truthful values. The two
+// connection lists are written by port_connection_lists.cpp.
 constexpr PropertySpec kPortProperties[] = {
     {prop::kObjectIdentifier, true},
     {prop::kObjectName, true},
@@ -78,6 +77,8 @@ constexpr PropertySpec kPortProperties[] = {
     {prop::kScHubFunctionEnable, false},
     {prop::kScHubFunctionAcceptUris, false},
     {prop::kScHubFunctionBinding, false},
+    {prop::kScHubFunctionConnectionStatus, false},
+    {prop::kScFailedConnectionRequests, false},
     {prop::kScDirectConnectInitiateEnable, false},
     {prop::kScDirectConnectAcceptEnable, false},
 };
@@ -175,7 +176,8 @@ std::optional<ErrorPair> DeviceObjects::error_of(ObjectId object, const Property
     return property_error(bacnet::ErrorCode::kUnknownProperty);
   if (!ref.has_index) return std::nullopt;
   std::optional<uint32_t> size = array_size(object, ref.property);
-  // A BACnetLIST (Device_Address_Binding) takes no index either (docs/bacnet-device.md §7).
+  // A BACnetLIST (Device_Address_Binding, the SC connection lists) takes no index either
+  // (docs/bacnet-device.md §7).
   if (!size) return property_error(bacnet::ErrorCode::kPropertyIsNotAnArray);
   if (ref.index > *size) return property_error(bacnet::ErrorCode::kInvalidArrayIndex);
   return std::nullopt;
@@ -188,7 +190,9 @@ void DeviceObjects::put_value(Writer& w, ObjectId object, const PropertyRef& ref
     return;
   }
   if (std::optional<uint32_t> size = list_size(object, ref.property)) {
-    for (uint32_t i = 1; i <= *size; ++i) put_list_element(w, object, ref.property, i);
+    // Stops early once the reply is too long (the Writer overflowed): it becomes an Abort.
+    for (uint32_t i = 1; i <= *size && !w.overflow(); ++i)
+      put_list_element(w, object, ref.property, i);
     return;
   }
   if (object.type == kDeviceType) put_device_value(w, ref.property);
@@ -219,12 +223,14 @@ std::optional<uint32_t> DeviceObjects::list_length(ObjectId object, uint32_t pro
     case prop::kDeviceAddressBinding:  // empty: the device binds no one
       return object.type == kDeviceType ? std::optional<uint32_t>(0) : std::nullopt;
     default:
-      return std::nullopt;
+      return object.type == kPortType ? port_list_length(property) : std::nullopt;
   }
 }
 
-void DeviceObjects::put_list_entry(Writer&, ObjectId, uint32_t, uint32_t) const {
-  // No list has entries yet (Device_Address_Binding is empty).
+void DeviceObjects::put_list_entry(Writer& w, ObjectId object, uint32_t property,
+                                   uint32_t index) const {
+  // Device_Address_Binding is empty: only the port's lists have entries.
+  if (object.type == kPortType) put_port_list_entry(w, property, index);
 }
 
 std::optional<uint32_t> DeviceObjects::list_size(ObjectId object, uint32_t property) const {

@@ -192,7 +192,12 @@ int Hub::run(HubHooks hooks) {
     workers_.push_back(
         std::make_unique<Worker>(i, config_, tls_.get(), *routing_, open_connections_));
   }
-  if (device_) workers_[0]->attach_device(device_.get());
+  if (device_) {
+    std::vector<const ConnectionHistory*> histories;
+    for (auto& w : workers_) histories.push_back(&w->history_view());
+    device_->set_history(std::move(histories));
+    workers_[0]->attach_device(device_.get());
+  }
   std::vector<Worker*> peers;
   for (auto& w : workers_) peers.push_back(w.get());
   for (auto& w : workers_) {

@@ -3,6 +3,7 @@
 #include <cassert>
 #include <stdexcept>
 
+#include "bsc/bacnet/enums.hpp"
 #include "core/connection.hpp"
 #include "core/device.hpp"
 #include "core/routing_map.hpp"
@@ -23,6 +24,7 @@ Worker::Worker(uint32_t id, const Config& config, const TlsReloader* tls, Routin
       routing_(routing),
       open_connections_(open_connections),
       hub_(*this),
+      history_(HistoryBounds{config.history_size, int64_t(config.history_age_s * 1000)}),
       // Each worker gets its share of the open-handshake bound (at least one).
       gate_((config.max_handshakes + config.workers - 1) / config.workers,
             uint64_t(config.handshake_budget_ms * 1e6)),
@@ -121,7 +123,8 @@ void Worker::on_shutdown_deadline(uv_timer_t* h) {
   size_t left = 0;
   w->table_.for_each([&left](Connection& c) {
     ++left;
-    c.close(ws_close::kGoingAway, "shutdown deadline passed (no Disconnect-ACK)");
+    c.close(ws_close::kGoingAway, "shutdown deadline passed (no Disconnect-ACK)",
+            uint16_t(bacnet::ErrorCode::kTimeout));
   });
   w->drain();  // the Close frames go out with this write, before TCP is cut
   w->table_.for_each([](Connection& c) { c.abort("shutdown deadline passed"); });
@@ -207,10 +210,13 @@ void Worker::on_check(uv_check_t* h) {
   // Forwarding first; then handshake steps within the budget; then their output.
   auto* w = static_cast<Worker*>(h->data);
   w->drain();
-  if (w->gate_.empty()) return;
-  w->run_handshakes();
-  if (w->table_.has_dirty()) w->drain();
-  if (!w->gate_.empty()) uv_idle_start(&w->idle_, on_idle);  // no sleeping while steps wait
+  if (!w->gate_.empty()) {
+    w->run_handshakes();
+    if (w->table_.has_dirty()) w->drain();
+    if (!w->gate_.empty()) uv_idle_start(&w->idle_, on_idle);  // no sleeping while steps wait
+  }
+  // Last: what this iteration's handshake steps recorded is in it.
+  if (w->history_.dirty()) w->publish_history();
 }
 
 void Worker::on_idle(uv_idle_t* h) {

@@ -1,4 +1,5 @@
-// Worker::snapshot: the ops thread's one door into a worker. The worker builds the copy on
+// Worker::snapshot: the ops thread's one door into a worker's connections (the history's
+// published views are the other, core/connection_history.hpp). The worker builds the copy on
 // its own loop, so connections stay [owner]-only and the forwarding path takes no lock;
 // the cost (one walk over the slots) is paid per scrape, not per frame.
 #include <chrono>
@@ -31,6 +32,22 @@ void Worker::on_snapshot(uv_async_t* h) {
   w->snap_ = std::move(s);
   w->snap_done_ = w->snap_asked_;
   w->snap_cv_.notify_all();
+}
+
+// At most once per loop iteration, and only after a connect, departure or refusal.
+void Worker::publish_history() {
+  std::vector<NodeRecord> connected;
+  table_.for_each([&connected](const Connection& c) {
+    if (!c.routable()) return;
+    NodeRecord r;
+    r.state = HistoryState::kConnected;
+    r.connect_unix_ms = c.connected_unix_ms();
+    r.peer = c.peer_address_record();
+    r.vmac = c.vmac();
+    r.uuid = c.uuid();
+    connected.push_back(r);
+  });
+  history_.publish(std::move(connected), unix_now_ms());
 }
 
 void Worker::fill_snapshot(WorkerSnapshot* out) {

@@ -1,4 +1,5 @@
 // /status: the hub's connection table as JSON, and OpsView::gather() behind both endpoints.
+#include <arpa/inet.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -25,6 +26,54 @@ std::string iso8601_utc(int64_t unix_ms) {
   return text;
 }
 
+// "ip:port" / "[ip6]:port" of a history entry's peer; "?" if not known.
+std::string peer_text(const PeerAddress& a) {
+  char host[64];
+  int family = a.ip_len == 4 ? AF_INET : AF_INET6;
+  if ((a.ip_len != 4 && a.ip_len != 16) || !inet_ntop(family, a.ip.data(), host, sizeof host))
+    return "?";
+  char text[80];
+  std::snprintf(text, sizeof text, a.ip_len == 16 ? "[%s]:%u" : "%s:%u", host, unsigned(a.port));
+  return text;
+}
+
+void put_error(nlohmann::json& j, const HistoryError& e) {
+  j["error_class"] = e.error_class;
+  j["error_code"] = e.error_code;
+  j["error"] = history_error_name(e.error_code);
+  j["error_details"] = e.details;
+}
+
+// The same entries as the device's SC_Hub_Function_Connection_Status and
+// SC_Failed_Connection_Requests (core/connection_history.hpp), readable.
+nlohmann::json history_json(const GatheredHistory& h) {
+  nlohmann::json connections = nlohmann::json::array();
+  for (size_t i = 0; i < h.connection_count(); ++i) {
+    const NodeRecord& r = h.connection(i);
+    nlohmann::json j = {{"state", history_state_name(r.state)},
+                        {"vmac", r.vmac.to_string()},
+                        {"uuid", r.uuid.to_string()},
+                        {"peer_address", peer_text(r.peer)},
+                        {"connect_time", iso8601_utc(r.connect_unix_ms)},
+                        {"disconnect_time", r.disconnect_unix_ms
+                                                ? nlohmann::json(iso8601_utc(r.disconnect_unix_ms))
+                                                : nlohmann::json(nullptr)}};
+    if (r.has_error) put_error(j, r.error);
+    connections.push_back(std::move(j));
+  }
+  nlohmann::json failed = nlohmann::json::array();
+  for (size_t i = 0; i < h.failed_count(); ++i) {
+    const FailedRecord& r = h.failed(i);
+    nlohmann::json j = {{"time", iso8601_utc(r.unix_ms)},
+                        {"peer_address", peer_text(r.peer)},
+                        {"vmac", r.has_vmac ? nlohmann::json(r.vmac.to_string()) : nullptr},
+                        {"uuid", r.has_uuid ? nlohmann::json(r.uuid.to_string()) : nullptr}};
+    put_error(j, r.error);
+    failed.push_back(std::move(j));
+  }
+  return {{"connections", connections}, {"failed_requests", failed}};
+}
+
 }  // namespace
 
 OpsView::Gathered OpsView::gather() const {
@@ -33,6 +82,9 @@ OpsView::Gathered OpsView::gather() const {
   g.answered.resize(workers.size());
   for (size_t i = 0; i < workers.size(); ++i)
     g.answered[i] = workers[i]->snapshot(&g.snapshots[i], kSnapshotTimeoutMs);
+  std::vector<const ConnectionHistory*> histories;
+  for (Worker* w : workers) histories.push_back(&w->history_view());
+  g.history = GatheredHistory(histories, unix_now_ms());
   return g;
 }
 
@@ -67,7 +119,8 @@ std::string render_status(const OpsView& v, const OpsView::Gathered& g) {
         {"start_time", iso8601_utc(v.hub.started_unix_ms)}}},
       {"complete", missing.empty()},  // false: some worker did not answer in time
       {"workers_missing", missing},
-      {"connections", table}};
+      {"connections", table},
+      {"history", history_json(g.history)}};
   return doc.dump(2) + "\n";
 }
 

@@ -38,12 +38,6 @@ def tearDownModule():
     nodes.cleanup_pki()
 
 
-def ctl_binary():
-    path = os.environ.get("BSCHUB_CTL") or os.path.join(
-        os.path.dirname(hubproc.find_binary()), "bschub-ctl")
-    return os.path.abspath(path)
-
-
 def ops_hub(*extra_args, **kw):
     """nodes.start_hub() as these tests want it: debug log, the ops listener on, and
     --workers 2 unless extra_args name a number."""
@@ -110,8 +104,8 @@ class OpsCase(unittest.IsolatedAsyncioTestCase):
     async def ctl(self, *args):
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(None, lambda: subprocess.run(
-            [ctl_binary(), *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-            timeout=30))
+            [hubproc.ctl_binary(), *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            text=True, timeout=30))
 
 
 # --- metrics ----------------------------------------------------------------------------
@@ -343,7 +337,9 @@ class StatusTest(OpsCase):
         self.assertEqual(p.returncode, 0, p.stderr)
         lines = p.stdout.splitlines()
         header = next(i for i, ln in enumerate(lines) if ln.startswith("VMAC"))
-        rows = lines[header + 1:]
+        # The node table ends at the blank line before the connection history's tables.
+        end = lines.index("", header) if "" in lines[header:] else len(lines)
+        rows = lines[header + 1:end]
         self.assertEqual(len(rows), 2, p.stdout)
         col = lines[header].index("PEER")
         for n in (a, b):

@@ -108,6 +108,11 @@ def plan(reads):
 
 # --- both decoders' values in one form ---------------------------------------------------
 
+# The Network Port's connection lists: BACnetSC* constructed types, which the library leaves
+# as raw context-tagged octets (device-js shows it); test_device_history decodes them.
+SC_LISTS = (bacnet.SC_HUB_FUNCTION_CONNECTION_STATUS, bacnet.SC_FAILED_CONNECTION_REQUESTS)
+
+
 def npm_value(v):
     """A value as @bacnet-js/client decodes it ({type: application tag, value}) -> the form
     of lib/bacnet.py's values (bit strings as tuples of booleans)."""
@@ -233,6 +238,8 @@ class NpmDecoderTest(nodes.HubTestCase):
             for r, theirs in zip(o["values"], results):
                 with self.subTest(obj=obj, prop=r["id"]):
                     self.assertIsNone(theirs.error)
+                    if r["id"] in SC_LISTS:
+                        continue  # context-tagged SC types: the library has no decoder for them
                     got = [npm_value(v) for v in r["value"]]
                     self.assertTrue(len(got) == len(theirs.values) and
                                     all(map(same, got, map(own_value, theirs.values))),

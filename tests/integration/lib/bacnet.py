@@ -4,7 +4,9 @@ Written from ASHRAE 135 clauses 6.2 (NPDU), 20.1 (APDU headers) and 20.2 (tags a
 as summarised in docs/bacnet-device.md; no code is shared with the C++ codec, so it checks
 what the hub's device sends independently. Only what the tests need: Who-Is, Who-Has, ReadProperty,
 ReadPropertyMultiple, ReadRange (clause 15.8), DeviceCommunicationControl (clause 16.1), a
-WriteProperty to be refused, and the answers to them.
+WriteProperty to be refused, and the answers to them; and the SC Network Port's two
+connection lists (BACnetSCHubFunctionConnection and BACnetSCFailedConnectionRequest,
+docs/bacnet-device.md §4.2), written from that ASN.1.
 """
 
 import struct
@@ -33,6 +35,8 @@ NETWORK_TYPE = 427
 SC_HUB_FUNCTION_ENABLE = 4194322
 SC_HUB_FUNCTION_ACCEPT_URIS = 4194319
 SC_HUB_FUNCTION_BINDING = 4194320
+SC_HUB_FUNCTION_CONNECTION_STATUS = 4194321
+SC_FAILED_CONNECTION_REQUESTS = 4194315
 PRESENT_VALUE = 85
 DEVICE_ADDRESS_BINDING = 30
 LOCATION = 58
@@ -285,6 +289,10 @@ def app_value(tag: Tag):
         unused = c[0]
         bits = [bool(c[1 + i // 8] & (0x80 >> (i % 8))) for i in range((len(c) - 1) * 8 - unused)]
         return BitString(bits)
+    if n in (10, 11):  # Date, Time: four octets each (0xFF: unspecified)
+        if len(c) != 4:
+            raise DecodeError("Date/Time is not 4 octets")
+        return tuple(c)
     if n == 12:
         v = int.from_bytes(c, "big")
         return (v >> 22, v & 0x3FFFFF)
@@ -417,6 +425,12 @@ def decode_i_have(apdu: Apdu):
 
 def decode_read_property_ack(apdu: Apdu):
     """(object, property, index or None, [values])"""
+    obj, prop, index, value = decode_read_property_ack_raw(apdu)
+    return obj, prop, index, app_values(value)
+
+
+def decode_read_property_ack_raw(apdu: Apdu):
+    """(object, property, index or None, the value's octets) for constructed values."""
     if (apdu.pdu_type, apdu.service) != (PDU_COMPLEX_ACK, SERVICE_READ_PROPERTY):
         raise DecodeError(f"not a ReadProperty-ACK: {apdu}")
     buf = apdu.data
@@ -428,7 +442,7 @@ def decode_read_property_ack(apdu: Apdu):
     value, off = enclosed(buf, off, 3)
     if off != len(buf):
         raise DecodeError("octets after the ReadProperty-ACK")
-    return (raw >> 22, raw & 0x3FFFFF), prop, index, app_values(value)
+    return (raw >> 22, raw & 0x3FFFFF), prop, index, value
 
 
 @dataclass
@@ -437,6 +451,7 @@ class RpmResult:
     index: Optional[int]
     values: list = field(default_factory=list)
     error: Optional[Tuple[int, int]] = None
+    raw: bytes = b""  # the value's octets (values is None when they are not primitives)
 
 
 def decode_rpm_ack(apdu: Apdu):
@@ -456,7 +471,11 @@ def decode_rpm_ack(apdu: Apdu):
             tag, _ = read_tag(inner, i)
             if tag.kind == "open" and tag.number == 4:
                 value, i = enclosed(inner, i, 4)
-                results.append(RpmResult(prop, index, app_values(value)))
+                try:
+                    values = app_values(value)
+                except DecodeError:
+                    values = None  # constructed (e.g. the SC connection lists): see raw
+                results.append(RpmResult(prop, index, values, raw=value))
             else:
                 err, i = enclosed(inner, i, 5)
                 results.append(RpmResult(prop, index, error=tuple(app_values(err))))
@@ -496,3 +515,143 @@ def decode_read_range_ack(apdu: Apdu) -> RangeAck:
     f = flags.content[1]
     return RangeAck((raw >> 22, raw & 0x3FFFFF), prop, bool(f & 0x80), bool(f & 0x40),
                     bool(f & 0x20), count, values)
+
+
+# --- the SC Network Port's connection lists (docs/bacnet-device.md §4.2) ------------------
+
+SC_NOT_CONNECTED, SC_CONNECTED, SC_DISCONNECTED_WITH_ERRORS, SC_FAILED_TO_CONNECT = 0, 1, 2, 3
+ERROR_CLASS_COMMUNICATION = 7
+UNSPECIFIED_DATE_TIME = ((0xFF,) * 4, (0xFF,) * 4)
+
+
+@dataclass
+class HostNPort:
+    ip: Optional[bytes]    # 4 or 16 octets; None for none/name
+    name: Optional[str]
+    port: int
+
+
+@dataclass
+class ScHubFunctionConnection:
+    state: int
+    connect: tuple         # (date octets, time octets)
+    disconnect: tuple
+    peer: HostNPort
+    vmac: bytes
+    uuid: bytes
+    error: Optional[Tuple[int, int]] = None
+    details: Optional[str] = None
+
+
+@dataclass
+class ScFailedConnectionRequest:
+    timestamp: tuple
+    peer: HostNPort
+    vmac: Optional[bytes]
+    uuid: Optional[bytes]
+    error: Tuple[int, int]
+    details: Optional[str] = None
+
+
+def _ctx_primitive(buf: bytes, off: int, number: int) -> Tuple[bytes, int]:
+    tag, off = read_tag(buf, off)
+    if not tag.context or tag.number != number or tag.kind != "primitive":
+        raise DecodeError(f"expected context tag {number}")
+    return tag.content, off
+
+
+def _ctx_octets(buf: bytes, off: int, number: int, size: int) -> Tuple[bytes, int]:
+    c, off = _ctx_primitive(buf, off, number)
+    if len(c) != size:
+        raise DecodeError(f"context tag {number}: {len(c)} octets, expected {size}")
+    return bytes(c), off
+
+
+def _ctx_text(buf: bytes, off: int, number: int) -> Tuple[str, int]:
+    c, off = _ctx_primitive(buf, off, number)
+    if not c or c[0] != 0:
+        raise DecodeError("CharacterString not in UTF-8 (set 0)")
+    return c[1:].decode("utf-8"), off
+
+
+def _date_time(buf: bytes, off: int, number: int) -> Tuple[tuple, int]:
+    inner, off = enclosed(buf, off, number)
+    values = app_values(inner)
+    if len(values) != 2 or not all(isinstance(v, tuple) for v in values):
+        raise DecodeError(f"[{number}] is not a BACnetDateTime")
+    return (values[0], values[1]), off
+
+
+def _host_n_port(buf: bytes, off: int, number: int) -> Tuple[HostNPort, int]:
+    inner, off = enclosed(buf, off, number)
+    host, i = enclosed(inner, 0, 0)
+    tag, _ = read_tag(host, 0) if host else (None, 0)
+    ip = name = None
+    if tag is None:
+        raise DecodeError("BACnetHostAddress without a choice")
+    if tag.number == 1:
+        ip, _ = _ctx_primitive(host, 0, 1)
+        if len(ip) not in (4, 16):
+            raise DecodeError(f"host ip-address of {len(ip)} octets (text?)")
+        ip = bytes(ip)
+    elif tag.number == 2:
+        name, _ = _ctx_text(host, 0, 2)
+    elif tag.number != 0:
+        raise DecodeError("unknown BACnetHostAddress choice")
+    port, i = ctx_uint(inner, i, 1)
+    if i != len(inner):
+        raise DecodeError("octets after BACnetHostNPort's port")
+    return HostNPort(ip, name, port), off
+
+
+def _error(buf: bytes, off: int, number: int) -> Tuple[Tuple[int, int], int]:
+    """The Std's constructed Error: [n] { class ENUMERATED, code ENUMERATED }."""
+    inner, off = enclosed(buf, off, number)
+    values = app_values(inner)
+    if len(values) != 2:
+        raise DecodeError(f"[{number}] Error is not class and code")
+    return (values[0], values[1]), off
+
+
+def _at_opening(buf: bytes, off: int, number: int) -> bool:
+    if off >= len(buf):
+        return False
+    tag, _ = read_tag(buf, off)
+    return tag.context and tag.number == number and tag.kind == "open"
+
+
+def decode_sc_hub_function_connections(buf: bytes) -> List[ScHubFunctionConnection]:
+    """A BACnetLIST of BACnetSCHubFunctionConnection (the whole value)."""
+    out, off = [], 0
+    while off < len(buf):
+        state, off = ctx_uint(buf, off, 0)
+        connect, off = _date_time(buf, off, 1)
+        disconnect, off = _date_time(buf, off, 2)
+        peer, off = _host_n_port(buf, off, 3)
+        vmac, off = _ctx_octets(buf, off, 4, 6)
+        uuid, off = _ctx_octets(buf, off, 5, 16)
+        e = ScHubFunctionConnection(state, connect, disconnect, peer, vmac, uuid)
+        if _at_opening(buf, off, 6):
+            e.error, off = _error(buf, off, 6)
+        if peek_ctx(buf, off, 7):
+            e.details, off = _ctx_text(buf, off, 7)
+        out.append(e)
+    return out
+
+
+def decode_sc_failed_connection_requests(buf: bytes) -> List[ScFailedConnectionRequest]:
+    """A BACnetLIST of BACnetSCFailedConnectionRequest (the whole value)."""
+    out, off = [], 0
+    while off < len(buf):
+        timestamp, off = _date_time(buf, off, 0)
+        peer, off = _host_n_port(buf, off, 1)
+        vmac = uuid = details = None
+        if peek_ctx(buf, off, 2):
+            vmac, off = _ctx_octets(buf, off, 2, 6)
+        if peek_ctx(buf, off, 3):
+            uuid, off = _ctx_octets(buf, off, 3, 16)
+        error, off = _error(buf, off, 4)  # mandatory
+        if peek_ctx(buf, off, 5):
+            details, off = _ctx_text(buf, off, 5)
+        out.append(ScFailedConnectionRequest(timestamp, peer, vmac, uuid, error, details))
+    return out

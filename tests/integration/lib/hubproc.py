@@ -40,6 +40,13 @@ def load_binary() -> str:
     return os.path.abspath(os.environ.get("BSCHUB_LOAD") or DEFAULT_LOAD_BINARY)
 
 
+def ctl_binary() -> str:
+    """bschub-ctl: BSCHUB_CTL, else next to the hub binary."""
+    path = os.environ.get("BSCHUB_CTL") or os.path.join(os.path.dirname(find_binary()),
+                                                        "bschub-ctl")
+    return os.path.abspath(path)
+
+
 class HubStartError(RuntimeError):
     pass
 

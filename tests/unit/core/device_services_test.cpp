@@ -103,8 +103,8 @@ TEST_CASE("ReadRange by position: forwards, backwards, flags, out of range") {
 
 TEST_CASE("ReadRange of the Network Port's Property_List and Accept URIs") {
   Rig rig;
-  // Property_List: 21 items (25 properties but the four every object has).
-  bsc::bacnet::ReadRangeAck a = rig.range("0C 0E 00 00 01 1A 01 73 3E 21 15 31 FF 3F");
+  // Property_List: 23 items (27 properties but the four every object has).
+  bsc::bacnet::ReadRangeAck a = rig.range("0C 0E 00 00 01 1A 01 73 3E 21 17 31 FF 3F");
   CHECK(a.item_count == 1);
   CHECK(a.flags == bsc::bacnet::ResultFlags{false, true, false});
   CHECK(to_hex(a.items, " ") == "93 40 00 05");  // SC_Direct_Connect_Accept_Enable
@@ -117,17 +117,17 @@ TEST_CASE("ReadRange that does not fit returns fewer items with more-items") {
   Rig rig;
   size_t size = 0;
   // Forwards from 1 at max-APDU 50: the first items, first-item and more-items.
-  bsc::bacnet::ReadRangeAck a = rig.range("0C 0E 00 00 01 1A 01 73 3E 21 01 31 15 3F", '0', &size);
+  bsc::bacnet::ReadRangeAck a = rig.range("0C 0E 00 00 01 1A 01 73 3E 21 01 31 17 3F", '0', &size);
   CHECK(size <= 50);
   CHECK(a.item_count > 3);
-  CHECK(a.item_count < 21);
+  CHECK(a.item_count < 23);
   CHECK(a.flags == bsc::bacnet::ResultFlags{true, false, true});
   CHECK(to_hex(a.items.first(2), " ") == "91 6F");  // Status_Flags (111), the first
-  // Backwards from 21: the items nearest the reference, last-item and more-items.
-  a = rig.range("0C 0E 00 00 01 1A 01 73 3E 21 15 31 EB 3F", '0', &size);
+  // Backwards from 23: the items nearest the reference, last-item and more-items.
+  a = rig.range("0C 0E 00 00 01 1A 01 73 3E 21 17 31 E9 3F", '0', &size);
   CHECK(size <= 50);
   CHECK(a.item_count > 3);
-  CHECK(a.item_count < 21);
+  CHECK(a.item_count < 23);
   CHECK(a.flags == bsc::bacnet::ResultFlags{false, true, true});
   CHECK(to_hex(a.items.last(4), " ") == "93 40 00 05");
   // No range at max-APDU 50: as forwards.

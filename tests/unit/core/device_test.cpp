@@ -3,9 +3,13 @@
 #include <doctest/doctest.h>
 
 #include <cstdio>
+#include <cstdlib>
+#include <ctime>
 #include <optional>
+#include <string>
 
 #include "bsc/bacnet/services_read.hpp"
+#include "core/connection_history.hpp"
 #include "core/device.hpp"
 #include "core/device_test_config.hpp"
 #include "core/routing_map.hpp"
@@ -156,10 +160,10 @@ TEST_CASE("device: ReadPropertyMultiple ALL, REQUIRED and OPTIONAL expand with n
     const char* which;
     size_t count;
   };
-  // Device: 23 required + 3 optional; Network Port: 10 required + 15 optional.
+  // Device: 23 required + 3 optional; Network Port: 10 required + 17 optional.
   for (Case c : {Case{"0C 02 00 0F A0", "08", 26}, Case{"0C 02 00 0F A0", "69", 23},
-                 Case{"0C 02 00 0F A0", "50", 3}, Case{"0C 0E 00 00 01", "08", 25},
-                 Case{"0C 0E 00 00 01", "69", 10}, Case{"0C 0E 00 00 01", "50", 15}}) {
+                 Case{"0C 02 00 0F A0", "50", 3}, Case{"0C 0E 00 00 01", "08", 27},
+                 Case{"0C 0E 00 00 01", "69", 10}, Case{"0C 0E 00 00 01", "50", 17}}) {
     CAPTURE(c.object);
     CAPTURE(c.which);
     Bytes in = hex(std::string("01 04 02 05 05 0E ") + c.object + " 1E 09 " + c.which + " 1F");
@@ -179,6 +183,64 @@ TEST_CASE("device: ReadPropertyMultiple ALL, REQUIRED and OPTIONAL expand with n
     CHECK(acks.status() == bsc::bacnet::Status::kOk);
     CHECK(results == c.count);
   }
+}
+
+TEST_CASE("device: the connection lists, from the workers' published histories") {
+  // Timestamps are the hub's local time: pin the zone so the doc's vectors apply.
+  std::string old_tz = getenv("TZ") ? getenv("TZ") : "";
+  bool had_tz = getenv("TZ") != nullptr;
+  setenv("TZ", "UTC", 1);
+  tzset();
+  constexpr int64_t kMay17 = 1715941800000;  // 2024-05-17 (Fri) 10:30:00.00 UTC
+  bsc::ConnectionHistory history(bsc::HistoryBounds{10, int64_t(20) * 365 * 86400000});
+  Rig rig;
+  rig.device.set_history({&history});
+  // Empty lists before anything is published (docs/bacnet-device.md §4.3).
+  CHECK(rig.reply("01 04 00 05 03 0C 0C 0E 00 00 01 1B 40 00 11") ==
+        spaced("01 00 30 03 0C 0C 0E 00 00 01 1B 40 00 11 3E 3F"));
+
+  bsc::NodeRecord e1;  // §4.3 E1: connected, disconnect unspecified
+  e1.connect_unix_ms = kMay17;
+  e1.peer.ip_len = 4;
+  e1.peer.ip = {192, 168, 1, 109};
+  e1.peer.port = 50222;
+  e1.vmac = *bsc::Vmac::parse("F2:6C:E3:7A:66:2A");
+  e1.uuid = *bsc::Uuid::parse("00112233-4455-6677-8899-aabbccddeeff");
+  bsc::FailedRecord fcr1;  // §4.3 FCR1: duplicate VMAC, no details
+  fcr1.unix_ms = kMay17;
+  fcr1.peer.ip_len = 4;
+  fcr1.peer.ip = {10, 0, 0, 9};
+  fcr1.peer.port = 40000;
+  fcr1.has_vmac = fcr1.has_uuid = true;
+  fcr1.vmac = *bsc::Vmac::parse("42:A1:B2:C3:D4:E5");
+  fcr1.uuid = e1.uuid;
+  fcr1.error = bsc::HistoryError{7, 151, ""};
+  history.failed(fcr1);
+  history.publish({e1}, bsc::unix_now_ms());
+
+  const std::string kE1 =
+      "09 01 1E A4 7C 05 11 05 B4 0A 1E 00 00 1F 2E A4 FF FF FF FF B4 FF FF FF FF 2F 3E 0E 1C "
+      "C0 A8 01 6D 0F 1A C4 2E 3F 4D 06 F2 6C E3 7A 66 2A 5D 10 00 11 22 33 44 55 66 77 88 99 "
+      "AA BB CC DD EE FF";
+  CHECK(rig.reply("01 04 00 05 03 0C 0C 0E 00 00 01 1B 40 00 11") ==
+        spaced("01 00 30 03 0C 0C 0E 00 00 01 1B 40 00 11 3E " + kE1 + " 3F"));
+  CHECK(rig.reply("01 04 00 05 03 0C 0C 0E 00 00 01 1B 40 00 0B") ==
+        spaced("01 00 30 03 0C 0C 0E 00 00 01 1B 40 00 0B 3E 0E A4 7C 05 11 05 B4 0A 1E 00 00 "
+               "0F 1E 0E 1C 0A 00 00 09 0F 1A 9C 40 1F 2D 06 42 A1 B2 C3 D4 E5 3D 10 00 11 22 "
+               "33 44 55 66 77 88 99 AA BB CC DD EE FF 4E 91 07 91 97 4F 3F"));
+  // A list takes no index (property / property-is-not-an-array).
+  CHECK(rig.reply("01 04 00 05 03 0C 0C 0E 00 00 01 1B 40 00 11 29 00") ==
+        spaced("01 00 50 03 0C 91 02 91 32"));
+  // One element at a time, as ReadRange will write them.
+  const bsc::DeviceObjects& objects = rig.device.objects();
+  bsc::bacnet::ObjectId port{56, 1};
+  CHECK(objects.list_size(port, 4194321) == 1u);
+  CHECK(objects.list_size(port, 4194315) == 1u);
+  CHECK_FALSE(objects.list_size(port, 77).has_value());
+
+  if (had_tz) setenv("TZ", old_tz.c_str(), 1);
+  else unsetenv("TZ");
+  tzset();
 }
 
 TEST_CASE("device: Reject, Abort, and what it leaves unanswered") {

@@ -47,6 +47,8 @@ struct FakeNode {
   bool closed = false;
   uint16_t close_code = 0;
   std::string close_why;
+  bool clean_end = false;            // end_cleanly() was called
+  uint16_t refused_code = UINT16_MAX;  // note_refused()'s error code, if called
 
   ConnRef ref() const { return ref_; }
   NodeState state() const { return state_; }
@@ -75,6 +77,8 @@ struct FakeNode {
     return sent.back().data();
   }
   void set_last_error(const char* why) { last_error_ = why; }
+  void end_cleanly() { clean_end = true; }
+  void note_refused(uint16_t code, const Vmac*, const Uuid*, const char*) { refused_code = code; }
   void close(uint16_t code, const char* why);
 };
 
@@ -222,6 +226,8 @@ TEST_CASE("HubFunction: a duplicate VMAC gets the Std's NAK and is closed") {
   CHECK_FALSE(b.registered());
   CHECK(w.stats().duplicate_vmac.load() == 1);
   CHECK(w.stats().naks_sent.load() == 1);
+  CHECK(b.refused_code == 151);  // a failed connection request: node-duplicate-vmac
+  CHECK_FALSE(b.clean_end);
   // The first holder keeps its VMAC.
   CHECK(*w.routing().lookup(kA) == a.ref());
   CHECK(w.connected() == std::vector<FakeNode*>{&a});
@@ -380,6 +386,7 @@ TEST_CASE("HubFunction: Disconnect-Request gets Disconnect-ACK and the node leav
   w.receive(a, hex("08000203"));                                // V5
   CHECK(sent_hex(a) == std::vector<std::string>{"09000203"});  // V6
   CHECK(a.closed);
+  CHECK(a.clean_end);  // the history lists it not-connected, without error
   CHECK(a.close_code == ws_close::kNormal);
   CHECK_FALSE(a.registered());
   CHECK_FALSE(w.routing().lookup(kA).has_value());

@@ -39,6 +39,10 @@ struct Config {
   std::string tls_groups;  // key exchange groups accepted, in preference order; "": tls_default_groups()
   // TLS 1.3 cipher suites allowed, in the hub's preference order (it wins over the client's).
   std::string tls_ciphersuites = "chacha20,aes128,aes256";
+  // Connection history (core/connection_history.hpp): departed nodes and refused
+  // connection requests kept per worker, each list up to this many and for this long.
+  size_t history_size = 100;
+  double history_age_s = 86400;
   double shutdown_timeout_s = 5;      // SIGTERM: Disconnect-ACKs awaited this long, then cut
   bool metrics = false;               // --metrics: HTTP listener for /metrics and /status
   std::string metrics_host = "127.0.0.1";

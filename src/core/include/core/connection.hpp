@@ -18,6 +18,7 @@
 
 #include "bsc/vmac.hpp"
 #include "core/conn_ref.hpp"
+#include "core/connection_history.hpp"
 #include "core/hub_ports.hpp"
 #include "net/http_upgrade.hpp"
 #include "net/stream_transport.hpp"
@@ -84,8 +85,18 @@ class Connection final : public WsSession::IO, private StreamTransport::Events {
   const std::string& last_error() const { return last_error_; }
   void set_last_error(const char* why) { last_error_ = why; }
 
-  // Orderly end: WebSocket close with `code`, flush, then close TCP. `why` is logged.
-  void close(uint16_t ws_code, const char* why);
+  // Connection history (core/connection_history.hpp). The hub function says how the
+  // session ends before it closes it: end_cleanly() for the BVLC Disconnect handshake (the
+  // node is then listed not-connected, without error), note_refused() for a refused
+  // Connect-Request (a failed connection request; `vmac`/`uuid` nullptr if not known;
+  // `error_code` a BACnet ErrorCode of class communication).
+  void end_cleanly() { clean_end_ = true; }
+  void note_refused(uint16_t error_code, const Vmac* vmac, const Uuid* uuid, const char* details);
+
+  // Orderly end: WebSocket close with `code`, flush, then close TCP. `why` is logged and,
+  // for a connected node, kept in the history with `error_code` (a BACnet ErrorCode of
+  // class communication) unless it ends cleanly.
+  void close(uint16_t ws_code, const char* why, uint16_t error_code = 0);
   // Immediate end without a close handshake (peer vanished, fatal error).
   void abort(const char* why);
 
@@ -123,7 +134,9 @@ class Connection final : public WsSession::IO, private StreamTransport::Events {
   void arm_connected_timer();
   bool idle_trim_due(uint64_t idle_ms) const;
   void note_input_after_trim();
-  void leave_routing();
+  // Leaves the routing map; a connected node's departure goes into the history.
+  void leave_routing(uint16_t error_code, const char* why);
+  PeerAddress peer_address_record() const;
   void close_handles();
   void handle_closed();
   TlsSession* tls() { return transport_.tls(); }
@@ -145,6 +158,7 @@ class Connection final : public WsSession::IO, private StreamTransport::Events {
   bool idle_trimmed_ = false;     // buffers released since the last input (--idle-trim)
   bool closing_reads_ = false;     // reading only to see the peer's Close reply
   bool in_handshake_ = false;      // holds a place in the worker's HandshakeGate
+  bool clean_end_ = false;         // ends with the BVLC Disconnect handshake
   bool handshake_queued_ = false;  // waits in the gate's queue for a step
   Vmac vmac_;
   Uuid uuid_;

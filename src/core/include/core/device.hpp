@@ -22,6 +22,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "bsc/bacnet/device_request.hpp"
@@ -76,6 +77,10 @@ class Device {
   // [owner] The DeviceCommunicationControl state in force (a duration that ran out is
   // applied by the next handle()).
   bacnet::EnableDisable communication() const { return communication_; }
+  // [startup] The workers' connection histories (the Network Port's connection lists).
+  void set_history(std::vector<const ConnectionHistory*> sources) {
+    objects_.set_history(std::move(sources));
+  }
 
  private:
   // The NPDU header of a reply to `req` (its priority; to its SNET/SADR if it has one), and

@@ -5,18 +5,26 @@
 //
 // Reading is two steps so a ReadPropertyMultiple can open a result before it writes the
 // value: error_of() says whether a property can be read, put_value() writes it.
-// Threads: built at [startup]; then read-only, used by the device's worker ([owner]).
+//
+// The two BACnetLIST properties of the port, SC_Hub_Function_Connection_Status and
+// SC_Failed_Connection_Requests, come from the connection history of every worker
+// (core/connection_history.hpp). begin_request() gathers it once; every value written until
+// the next begin_request() comes from that one view, so a whole reply is consistent.
+// list_size() and put_list_element() give a list's elements one by one (for ReadRange).
+// Threads: built at [startup]; then used by the device's worker only ([owner]).
 #pragma once
 #include <cstdint>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "bsc/bacnet/apdu.hpp"
 #include "bsc/bacnet/asn1_values.hpp"
 #include "bsc/bacnet/services_read.hpp"
 #include "core/config.hpp"
+#include "core/connection_history.hpp"
 
 namespace bsc {
 
@@ -36,6 +44,13 @@ class DeviceObjects {
   // `hub_uri`: the URI the hub function accepts on (SC_Hub_Function_Accept_URIs), with the
   // port actually bound. REQUIRES: config.device_enabled(), config validated.
   DeviceObjects(const Config& config, std::string hub_uri);
+
+  // [startup] The workers' histories the list properties read (none: the lists are empty).
+  void set_history(std::vector<const ConnectionHistory*> sources) {
+    history_sources_ = std::move(sources);
+  }
+  // [owner] Gathers the history for the request about to be answered.
+  void begin_request();
 
   bacnet::ObjectId device_id() const;
   uint16_t vendor_identifier() const { return uint16_t(config_.vendor_identifier); }
@@ -85,11 +100,17 @@ class DeviceObjects {
   // REQUIRES: index 1..list_length().
   void put_list_entry(bacnet::Writer& w, bacnet::ObjectId object, uint32_t property,
                       uint32_t index) const;
+  // The Network Port's history lists, from the view begin_request() gathered
+  // (port_connection_lists.cpp): entries, or nullopt for another property.
+  std::optional<uint32_t> port_list_length(uint32_t property) const;
+  void put_port_list_entry(bacnet::Writer& w, uint32_t property, uint32_t index) const;
   // The values of the two objects (device_object.cpp, network_port_object.cpp).
   void put_device_value(bacnet::Writer& w, uint32_t property) const;
   void put_port_value(bacnet::Writer& w, uint32_t property) const;
 
   const Config& config_;
+  std::vector<const ConnectionHistory*> history_sources_;
+  GatheredHistory history_;  // of the request being answered
   const std::string hub_uri_;
   const std::string binding_;  // SC_Hub_Function_Binding: HOST:PORT as bound
 };

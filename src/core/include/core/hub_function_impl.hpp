@@ -4,6 +4,7 @@
 #include <cstring>
 #include <optional>
 
+#include "bsc/bacnet/enums.hpp"
 #include "core/device.hpp"
 #include "core/hub_function.hpp"
 #include "core/hub_ports.hpp"
@@ -69,7 +70,10 @@ void BasicHubFunction<W, N>::on_message(N& from, const uint8_t* data, size_t len
     send_nak(from, e.message_id, e.has_origin ? &e.origin : nullptr, e.function,
              e.error_marker, e.code, e.why);
     // A Connect-Request we cannot accept ends the connection (docs/protocol.md §8 item 7).
-    if (awaiting) from.close(ws_close::kNormal, "malformed Connect-Request");
+    if (awaiting) {
+      from.note_refused(uint16_t(bacnet::ErrorCode::kOther), nullptr, nullptr, e.why);
+      from.close(ws_close::kNormal, "malformed Connect-Request");
+    }
     return;
   }
   const Message& m = r.msg;
@@ -83,8 +87,11 @@ void BasicHubFunction<W, N>::on_message(N& from, const uint8_t* data, size_t len
       if (awaiting && fn != Function::kConnectRequest) return;
       send_nak(from, m.message_id, m.has_origin ? &m.origin : nullptr, m.function, mk,
                ErrorCode::kHeaderNotUnderstood, "must-understand option not understood");
-      if (awaiting)
+      if (awaiting) {
+        from.note_refused(uint16_t(bacnet::ErrorCode::kOther), nullptr, nullptr,
+                          "must-understand option not understood");
         from.close(ws_close::kNormal, "Connect-Request with a must-understand option");
+      }
       return;
     }
   }
@@ -111,10 +118,12 @@ void BasicHubFunction<W, N>::on_message(N& from, const uint8_t* data, size_t len
       return;  // second Connect-Request on a live connection: dropped (docs/protocol.md §5)
     case Function::kDisconnectRequest:
       send_simple(from, Function::kDisconnectAck, m.message_id);
+      from.end_cleanly();
       from.close(ws_close::kNormal, "Disconnect-Request");
       return;
     case Function::kDisconnectAck:
       // Asked for (we are disconnecting it) or not (a confused peer): either way it ends.
+      if (from.state() == NodeState::kDisconnecting) from.end_cleanly();
       from.close(ws_close::kNormal, from.state() == NodeState::kDisconnecting
                            ? "Disconnect-ACK"
                            : "unsolicited Disconnect-ACK");
@@ -125,8 +134,10 @@ void BasicHubFunction<W, N>::on_message(N& from, const uint8_t* data, size_t len
         if (from.state() == NodeState::kDisconnecting) {
           ResultPayload p = decode_result_payload(
               {data + m.payload.offset, m.payload.length});
-          if (p.for_function == uint8_t(Function::kDisconnectRequest))
+          if (p.for_function == uint8_t(Function::kDisconnectRequest)) {
+            from.end_cleanly();
             from.close(ws_close::kNormal, "Disconnect-Request NAKed");
+          }
         }
         return;  // consumed silently, never NAKed
       }
@@ -144,6 +155,8 @@ void BasicHubFunction<W, N>::on_connect_request(N& c, const Message& m, const ui
   if (p.vmac.is_unset() || p.vmac.is_broadcast()) {
     send_nak(c, m.message_id, nullptr, m.function, 0, ErrorCode::kParameterOutOfRange,
              "reserved VMAC");
+    c.note_refused(uint16_t(bacnet::ErrorCode::kValueOutOfRange), &p.vmac, &p.uuid,
+                   "reserved VMAC");
     c.close(ws_close::kNormal, "reserved VMAC in Connect-Request");
     return;
   }
@@ -153,6 +166,7 @@ void BasicHubFunction<W, N>::on_connect_request(N& c, const Message& m, const ui
     // Only reachable if tombstones fill the table (see routing_map.hpp); never silently.
     LOG_ERROR("routing_map_full", "peer=%s vmac=%s", c.peer().c_str(), p.vmac.to_string().c_str());
     send_nak(c, m.message_id, nullptr, m.function, 0, ErrorCode::kOutOfMemory, "");
+    c.note_refused(uint16_t(bacnet::ErrorCode::kOther), &p.vmac, &p.uuid, "routing map full");
     c.close(ws_close::kNormal, "routing map full");
     return;
   }
@@ -163,6 +177,8 @@ void BasicHubFunction<W, N>::on_connect_request(N& c, const Message& m, const ui
     // No Error Details: the exact bytes of the Std's NAK (docs/protocol.md §7 V7), which some
     // nodes compare whole.
     send_nak(c, m.message_id, nullptr, m.function, 0, ErrorCode::kNodeDuplicateVmac, "");
+    c.note_refused(uint16_t(bacnet::ErrorCode::kNodeDuplicateVmac), &p.vmac, &p.uuid,
+                   "VMAC in use by another node (another UUID)");
     c.close(ws_close::kNormal, "duplicate VMAC");
     return;
   }

@@ -50,6 +50,11 @@ concept HubNode = requires(N& n, const N& cn, const uint8_t* data, size_t len, c
   { n.send_broadcast_copy(data, len) } -> std::same_as<bool>;
   { n.reserve_frame(len) } -> std::same_as<uint8_t*>;
   n.set_last_error(why);
+  // For the connection history: the next close ends the BVLC Disconnect handshake; or the
+  // Connect-Request is refused (a BACnet error code of class communication; VMAC/UUID
+  // nullptr when not known).
+  n.end_cleanly();
+  n.note_refused(u16, &vmac, &uuid, why);
   // Orderly end; calls the hub function's on_leaving() before it returns.
   n.close(u16, why);
 };

@@ -17,6 +17,8 @@
 //   Mailbox         (core/mailbox.hpp)           batches to and from the other workers
 //   HandshakeGate   (core/handshake_gate.hpp)    TLS handshake scheduling
 //   HubFunction     (core/hub_function.hpp)      BVLC-SC state machine and routing
+//   ConnectionHistory (core/connection_history.hpp) departures and refusals, published
+//                                                for the device and /status once per change
 #pragma once
 #include <uv.h>
 
@@ -34,6 +36,7 @@
 #include "core/batch.hpp"
 #include "core/config.hpp"
 #include "core/conn_ref.hpp"
+#include "core/connection_history.hpp"
 #include "core/connection_table.hpp"
 #include "core/flood_log.hpp"
 #include "core/handshake_gate.hpp"
@@ -78,6 +81,8 @@ class Worker {
   // [any thread but the owner] Asks the loop for its gauges and status table and waits up
   // to `timeout_ms` for them. False on timeout (the loop is stuck or has ended).
   bool snapshot(WorkerSnapshot* out, int timeout_ms);
+  // [any thread] The connection history this worker publishes (latest() only).
+  const ConnectionHistory& history_view() const { return history_; }
   // [any thread] Batches queued in this worker's inbox (approximate, moodycamel).
   size_t inbox_depth() const { return mailbox_.depth(); }
   // [any thread] Counters are relaxed atomics written by the owner only.
@@ -96,6 +101,13 @@ class Worker {
   RoutingMap& routing() { return routing_; }
   HubFunction& hub() { return hub_; }
   WorkerStats& stats() { return stats_; }
+  // [owner] The history to record in. A change is published by the next check phase; the
+  // caller may be a close callback or a handshake step, which run after this iteration's
+  // publish, so the idle handle keeps the loop from sleeping on an unpublished change.
+  ConnectionHistory& history() {
+    if (!uv_is_closing(reinterpret_cast<uv_handle_t*>(&idle_))) uv_idle_start(&idle_, on_idle);
+    return history_;
+  }
   uv_loop_t* loop() { return &loop_; }
   uint64_t now_ms() const { return uv_now(const_cast<uv_loop_t*>(&loop_)); }
   uint8_t* read_buffer() { return read_buf_.data(); }
@@ -149,6 +161,7 @@ class Worker {
   // For the Acceptor: no place for another TLS handshake (accepting pauses).
   bool handshakes_full() const { return tls_ && gate_.full(); }
   void fill_snapshot(WorkerSnapshot* out);
+  void publish_history();
   void run_handshakes();
   void drain();
   void run();
@@ -162,6 +175,7 @@ class Worker {
   std::atomic<size_t>& open_connections_;  // across all workers, for --max-connections
   OwnerThread owner_;
   HubFunction hub_;
+  ConnectionHistory history_;
   WorkerStats stats_;
   HandshakeGate gate_;
   ConnectionTable<Connection> table_;

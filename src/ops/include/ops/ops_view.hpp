@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "core/connection_history.hpp"
 #include "core/snapshot.hpp"
 
 namespace bsc {
@@ -28,6 +29,7 @@ struct OpsView {
   struct Gathered {
     std::vector<WorkerSnapshot> snapshots;
     std::vector<bool> answered;
+    GatheredHistory history;  // the workers' published connection histories
   };
   Gathered gather() const;
 };

@@ -60,6 +60,7 @@ constexpr uint32_t kScConnectWaitTimeout = 4194308;
 constexpr uint32_t kScDirectConnectAcceptEnable = 4194309;
 constexpr uint32_t kScDirectConnectInitiateEnable = 4194313;
 constexpr uint32_t kScDisconnectWaitTimeout = 4194314;
+constexpr uint32_t kScFailedConnectionRequests = 4194315;
 constexpr uint32_t kScHubFunctionAcceptUris = 4194319;
 constexpr uint32_t kScHubFunctionBinding = 4194320;
 constexpr uint32_t kScHubFunctionConnectionStatus = 4194321;
@@ -143,7 +144,13 @@ enum class ErrorCode : uint16_t {
   kOptionalFunctionalityNotSupported = 45,
   kPropertyIsNotAnArray = 50,
   kNodeDuplicateVmac = 151,
+  kHttpUpgradeError = 162,
+  kWebsocketClosedByPeer = 169,
+  kWebsocketProtocolError = 171,
+  kWebsocketDataNotAccepted = 172,
   kWebsocketClosedAbnormally = 173,
+  kTlsClientCertificateError = 180,
+  kTlsError = 188,
 };
 
 // BACnetRejectReason (18.9; 21).

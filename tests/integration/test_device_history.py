@@ -16,6 +16,7 @@ import time
 import unittest
 
 from lib import bacnet, bvlc, hubproc, nodes
+from lib import bacnet_segments as seg
 from lib.bvlc import Message
 from lib.metrics import http_request
 from lib.nodes import HUB_VMAC, HubTestCase, client_ctx, open_ws
@@ -245,6 +246,49 @@ class BoundsTest(HistoryCase):
         history = (await self.status())["history"]
         self.assertEqual([c["vmac"] for c in history["connections"]], [bvlc.vmac_str(reader.vmac)])
         self.assertEqual(history["failed_requests"], [])
+
+
+
+class LargeListTest(HistoryCase):
+    """300 connected nodes: the connection list is about 19 KB, far above one APDU."""
+    HUB_ARGS = ("--workers", "2", "--device-instance", str(INSTANCE), "--source-rate", "0")
+    NODES = 300
+
+    async def connect_many(self):
+        for first in range(0, self.NODES, 25):  # 25 handshakes at a time
+            batch = await asyncio.gather(*(nodes.connect_node(
+                self.hub, cert_index=i, name=f"n{i}") for i in range(first, first + 25)))
+            self.nodes.extend(batch)
+        return self.nodes
+
+    def read_list(self, invoke, accepted):
+        data = bacnet.read_property(invoke, bacnet.NETWORK_PORT, 1,
+                                    bacnet.SC_HUB_FUNCTION_CONNECTION_STATUS)[6:]
+        return seg.confirmed_segmented(invoke, bacnet.SERVICE_READ_PROPERTY, data,
+                                       bacnet.MAX_APDU_1476, seg.MAX_SEGMENTS_MORE, accepted)
+
+    async def test_segmented_to_a_requester_that_takes_segments_abort_to_one_that_does_not(self):
+        many = await self.connect_many()
+        vmacs = sorted(n.vmac for n in many)
+        requester = seg.SegmentedRequester(many[0], HUB_VMAC, window=8, timeout=10.0)
+
+        async def read_all():
+            apdu = await requester.request_when_free(self.read_list(1, True))
+            self.assertEqual(apdu.pdu_type, bacnet.PDU_COMPLEX_ACK)
+            _, _, _, raw = bacnet.decode_read_property_ack_raw(apdu)
+            return bacnet.decode_sc_hub_function_connections(raw)
+
+        entries = await self.poll(read_all, lambda e: len(e) == self.NODES, "300 connected")
+        self.assertGreater(len(requester.transcript.segments), 10)
+        # Connected nodes come sorted by VMAC, each with its UUID, all connected.
+        self.assertEqual([e.vmac for e in entries], vmacs)
+        uuids = {n.vmac: n.uuid for n in many}
+        self.assertTrue(all(e.state == bacnet.SC_CONNECTED and e.uuid == uuids[e.vmac]
+                            and e.peer.ip == LOCALHOST for e in entries))
+        # Without segments accepted: the Abort clients fall back on (segmentation-not-supported).
+        apdu = await seg.SegmentedRequester(many[1], HUB_VMAC).request(self.read_list(2, False))
+        self.assertEqual((apdu.pdu_type, apdu.invoke, apdu.reason),
+                         (bacnet.PDU_ABORT, 2, bacnet.ABORT_SEGMENTATION_NOT_SUPPORTED))
 
 
 if __name__ == "__main__":

@@ -68,8 +68,12 @@ void ConnectionHistory::publish(std::vector<NodeRecord> connected, int64_t now_u
   view->connected = std::move(connected);
   view->departed.assign(departed_.begin(), departed_.end());
   view->failed.assign(failed_.begin(), failed_.end());
-  published_.store(std::move(view));
-  dirty_ = false;
+  std::shared_ptr<const HistoryView> old;
+  {
+    std::lock_guard<std::mutex> lock(published_mutex_);
+    old = std::exchange(published_, std::move(view));
+  }
+  dirty_ = false;  // `old` is freed after the lock (or by its last reader)
 }
 
 GatheredHistory::GatheredHistory(const std::vector<const ConnectionHistory*>& sources,

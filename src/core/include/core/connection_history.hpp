@@ -9,9 +9,12 @@
 //   - Once per loop iteration with a change, the worker publishes an immutable HistoryView
 //     (its connected nodes, read from its connection table, plus copies of the two bounded
 //     lists) with publish() ([owner]).
-//   - Any thread takes the latest view with latest() (an atomic shared_ptr load): the
-//     device on worker 0's loop, the ops thread for /status. A view never changes once
-//     published; a reader holds it as long as it needs.
+//   - Any thread takes the latest view with latest(): the device on worker 0's loop, the
+//     ops thread for /status. It copies a shared_ptr under a mutex that the worker takes
+//     only to swap in a new view (an iteration with a change, never per frame), so no
+//     frame ever waits on it. (libstdc++ 12's std::atomic<shared_ptr> drew ThreadSanitizer
+//     data-race reports from its internals; a plain mutex is what the sanitizer can check.)
+//     A view never changes once published; a reader holds it as long as it needs.
 // GatheredHistory puts the latest views of every worker together, once per request, so one
 // reply is built from one consistent set of entries.
 //
@@ -20,11 +23,11 @@
 // Connected nodes are always all listed (--max-connections bounds them).
 #pragma once
 #include <array>
-#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -104,7 +107,10 @@ class ConnectionHistory {
   void publish(std::vector<NodeRecord> connected, int64_t now_unix_ms);
 
   // [any thread] The latest published view (never null: an empty one before the first).
-  std::shared_ptr<const HistoryView> latest() const { return published_.load(); }
+  std::shared_ptr<const HistoryView> latest() const {
+    std::lock_guard<std::mutex> lock(published_mutex_);
+    return published_;
+  }
   const HistoryBounds& bounds() const { return bounds_; }
 
  private:
@@ -114,7 +120,8 @@ class ConnectionHistory {
   std::deque<NodeRecord> departed_;  // oldest first
   std::deque<FailedRecord> failed_;
   bool dirty_ = true;
-  std::atomic<std::shared_ptr<const HistoryView>> published_;
+  mutable std::mutex published_mutex_;
+  std::shared_ptr<const HistoryView> published_;  // guarded by published_mutex_
 };
 
 // The latest views of several workers, put together for one reply. Entries older than the

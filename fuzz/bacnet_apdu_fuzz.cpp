@@ -12,11 +12,7 @@
 #include "bsc/bacnet/device_request.hpp"
 #include "bsc/bacnet/sc_types.hpp"
 #include "bsc/bacnet/segmentation.hpp"
-
-#define FUZZ_CHECK(cond)           \
-  do {                             \
-    if (!(cond)) __builtin_trap(); \
-  } while (0)
+#include "fuzz_check.hpp"
 
 namespace {
 

@@ -9,11 +9,7 @@
 #include <vector>
 
 #include "bsc/bvlc.hpp"
-
-#define FUZZ_CHECK(cond)           \
-  do {                             \
-    if (!(cond)) __builtin_trap(); \
-  } while (0)
+#include "fuzz_check.hpp"
 
 namespace {
 

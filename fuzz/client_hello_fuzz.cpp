@@ -8,11 +8,7 @@
 #include <cstdint>
 
 #include "net/client_hello.hpp"
-
-#define FUZZ_CHECK(cond)           \
-  do {                             \
-    if (!(cond)) __builtin_trap(); \
-  } while (0)
+#include "fuzz_check.hpp"
 
 namespace {
 

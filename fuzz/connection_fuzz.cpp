@@ -37,11 +37,7 @@
 #include "core/routing_map.hpp"
 #include "core/worker.hpp"
 #include "util/log.hpp"
-
-#define FUZZ_CHECK(cond)           \
-  do {                             \
-    if (!(cond)) __builtin_trap(); \
-  } while (0)
+#include "fuzz_check.hpp"
 
 namespace {
 

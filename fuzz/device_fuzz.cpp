@@ -15,11 +15,7 @@
 #include "bsc/bacnet/npdu.hpp"
 #include "core/config.hpp"
 #include "core/device.hpp"
-
-#define FUZZ_CHECK(cond)           \
-  do {                             \
-    if (!(cond)) __builtin_trap(); \
-  } while (0)
+#include "fuzz_check.hpp"
 
 namespace {
 

@@ -8,11 +8,7 @@
 #include <string_view>
 
 #include "net/http_upgrade.hpp"
-
-#define FUZZ_CHECK(cond)           \
-  do {                             \
-    if (!(cond)) __builtin_trap(); \
-  } while (0)
+#include "fuzz_check.hpp"
 
 namespace {
 

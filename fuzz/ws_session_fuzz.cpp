@@ -13,11 +13,7 @@
 
 #include "bsc/bvlc.hpp"
 #include "net/ws_session.hpp"
-
-#define FUZZ_CHECK(cond)           \
-  do {                             \
-    if (!(cond)) __builtin_trap(); \
-  } while (0)
+#include "fuzz_check.hpp"
 
 namespace {
 

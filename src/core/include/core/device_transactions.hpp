@@ -28,6 +28,22 @@ struct SegmentTiming {
   uint32_t retries;
 };
 
+// One segmented response in flight (a DeviceTransactions slot). At namespace scope, not
+// nested: clang 14 judges a nested struct with member initializers not default-constructible
+// while the enclosing class is incomplete, so std::optional<Transaction>::emplace() failed.
+struct SegmentedTransaction {
+  Vmac vmac;
+  std::vector<uint8_t> source;  // the request's SNET/SADR as key octets (empty: local)
+  bacnet::ApduHeader request;   // invoke ID, service choice
+  bacnet::AckPlan plan;
+  std::vector<uint8_t> npci;  // the reply's NPDU header
+  std::vector<uint8_t> data;  // the whole ACK's service data
+  size_t initial = 0;         // InitialSequenceNumber, as a segment index
+  uint8_t window = 1;         // ActualWindowSize
+  uint32_t retry_count = 0;   // SegmentRetryCount
+  uint64_t deadline = 0;      // SegmentTimer expiry
+};
+
 class DeviceTransactions {
  public:
   // At most this many segmented responses in flight; one more request that needs segments
@@ -83,18 +99,7 @@ class DeviceTransactions {
   const Counters& counters() const { return counters_; }
 
  private:
-  struct Transaction {
-    Vmac vmac;
-    std::vector<uint8_t> source;  // the request's SNET/SADR as key octets (empty: local)
-    bacnet::ApduHeader request;   // invoke ID, service choice
-    bacnet::AckPlan plan;
-    std::vector<uint8_t> npci;  // the reply's NPDU header
-    std::vector<uint8_t> data;  // the whole ACK's service data
-    size_t initial = 0;         // InitialSequenceNumber, as a segment index
-    uint8_t window = 1;         // ActualWindowSize
-    uint32_t retry_count = 0;   // SegmentRetryCount
-    uint64_t deadline = 0;      // SegmentTimer expiry
-  };
+  using Transaction = SegmentedTransaction;
 
   static std::vector<uint8_t> source_key(const bacnet::Npdu& npdu);
   Transaction* find(const Peer& peer, uint8_t invoke_id);

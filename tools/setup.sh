@@ -35,6 +35,7 @@ PKGS=(
   build-essential pkg-config meson ninja-build
   libuv1-dev libwslay-dev libllhttp-dev libcli11-dev
   libconcurrentqueue-dev libbenchmark-dev doctest-dev libtomlplusplus-dev nlohmann-json3-dev
+  libsqlite3-dev sqlite3
   openssl python3 python3-websockets
   # field interop suite (tests/interop): a libwebsockets node, a Java node, a Node.js node
   libwebsockets-dev libssl-dev openjdk-17-jdk-headless

@@ -1,7 +1,6 @@
 #include "core/connection_history.hpp"
 
 #include <algorithm>
-#include <chrono>
 #include <utility>
 
 #include "bsc/bacnet/enums.hpp"
@@ -30,14 +29,9 @@ const char* history_state_name(HistoryState s) {
     case HistoryState::kNotConnected: return "not-connected";
     case HistoryState::kConnected: return "connected";
     case HistoryState::kDisconnectedWithErrors: return "disconnected-with-errors";
+    case HistoryState::kFailedToConnect: return "failed-to-connect";
   }
   return "?";
-}
-
-int64_t unix_now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 ConnectionHistory::ConnectionHistory(HistoryBounds bounds)

@@ -3,7 +3,6 @@
 // Disconnect-ACK deadlines, liveness, idle trim, close linger). The byte pipeline and the
 // close sequence are in connection.cpp.
 #include <algorithm>
-#include <chrono>
 #include <cstring>
 
 #include "bsc/bacnet/enums.hpp"
@@ -11,6 +10,7 @@
 #include "core/tls_failure.hpp"
 #include "core/worker.hpp"
 #include "util/log.hpp"
+#include "util/unix_time.hpp"
 
 namespace bsc {
 
@@ -21,8 +21,7 @@ void Connection::set_state(State s) {
   state_ = s;
   switch (s) {
     case State::kConnected:
-      connected_unix_ms_ = std::chrono::duration_cast<std::chrono::milliseconds>(
-                               std::chrono::system_clock::now().time_since_epoch()).count();
+      connected_unix_ms_ = unix_now_ms();
       probe_sent_ = false;
       worker_->history().connected_changed();
       arm_connected_timer();

@@ -47,7 +47,7 @@ HostNPort host_n_port(const PeerAddress& a) {
 
 void put_connection(Writer& w, const NodeRecord& r) {
   ScHubFunctionConnection v;
-  v.state = ScConnectionState(uint8_t(r.state));
+  v.state = r.state;
   v.connect = local_date_time(r.connect_unix_ms);
   v.disconnect = local_date_time(r.disconnect_unix_ms);
   v.peer = host_n_port(r.peer);

@@ -1,11 +1,11 @@
 #include "ops/ops_endpoint.hpp"
 
-#include <chrono>
 #include <cstdio>
 
 #include "core/hub.hpp"
 #include "ops/http_server.hpp"
 #include "ops/ops_view.hpp"
+#include "util/unix_time.hpp"
 
 namespace bsc {
 
@@ -19,8 +19,7 @@ std::string OpsEndpoint::start(const Hub& hub) {
   view->hub.vmac = config.hub_vmac.to_string();
   view->hub.uuid = config.hub_uuid.to_string();
   view->hub.version = BSCHUB_VERSION;
-  view->hub.started_unix_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                                  std::chrono::system_clock::now().time_since_epoch()).count();
+  view->hub.started_unix_ms = unix_now_ms();
   view->workers = hub.workers();
   view->tls = hub.tls();
   server_ = std::make_unique<OpsHttpServer>([view](const std::string& path) {

@@ -31,16 +31,16 @@
 #include <string>
 #include <vector>
 
+#include "bsc/bacnet/sc_types.hpp"
 #include "bsc/vmac.hpp"
+#include "util/unix_time.hpp"
 
 namespace bsc {
 
-// BACnetSCConnectionState values as the history uses them.
-enum class HistoryState : uint8_t {
-  kNotConnected = 0,            // left after a Disconnect-Request/ACK
-  kConnected = 1,
-  kDisconnectedWithErrors = 2,  // left any other way (TCP reset, timeout, protocol error)
-};
+// BACnetSCConnectionState. The history uses three of its values: connected, not-connected
+// (left after a Disconnect-Request/ACK) and disconnected-with-errors (left any other way:
+// TCP reset, timeout, protocol error). A hub only accepts, so never failed-to-connect.
+using HistoryState = bacnet::ScConnectionState;
 
 // The peer's IP (4 or 16 octets, network order) and TCP port; ip_len 0 if not known.
 struct PeerAddress {
@@ -149,7 +149,5 @@ class GatheredHistory {
 const char* history_error_name(uint16_t error_code);
 const char* history_state_name(HistoryState s);
 
-// Wall-clock milliseconds since the Unix epoch.
-int64_t unix_now_ms();
 
 }  // namespace bsc

@@ -14,12 +14,12 @@ using bsc::DeviceReply;
 using bsc::test::Bytes;
 using bsc::test::device_config;
 using bsc::test::hex;
+using bsc::test::kRequester;
 using bsc::test::to_hex;
 
 namespace {
 
 uint64_t g_now = 0;  // the device's clock, in milliseconds
-const bsc::Vmac kRequester{{0x01, 0x02, 0x03, 0x04, 0x05, 0x06}};
 
 struct Rig {
   Config config = device_config();

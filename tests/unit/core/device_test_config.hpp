@@ -15,4 +15,7 @@ inline Config device_config() {
   return c;
 }
 
+// The node the tests' requests come from.
+inline const Vmac kRequester{{0x01, 0x02, 0x03, 0x04, 0x05, 0x06}};
+
 }  // namespace bsc::test

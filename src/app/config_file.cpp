@@ -188,8 +188,10 @@ std::string check_config(const Config& config) {
   std::string err = config.validate();
   if (!err.empty() || !config.tls) return err;
   TlsContext tls;
+  TlsOptions options;
+  options.crl_files = config.crl_files;  // the CRLs' checks too (issuer, signature)
   if (!tls.init(TlsContext::Role::kServer, config.cert_file, config.key_file, config.ca_file,
-                &err))
+                &err, options))
     return err;
   return "";
 }

@@ -47,6 +47,12 @@ int main(int argc, char** argv) {
   app.add_option("--ca", cfg.ca_file,
                  "issuer certificate(s) (PEM); node certificates must chain to these, "
                  "no system trust store is used");
+  app.add_option("--crl", cfg.crl_files,
+                 "certificate revocation list (PEM or DER) issued by one of the --ca "
+                 "certificates; node certificates it lists are refused; repeatable, up to 16; "
+                 "re-read on SIGHUP; a CRL past its next-update still applies and is logged "
+                 "as crl_stale")
+      ->allow_extra_args(false);
   app.add_option("--workers", cfg.workers, "worker threads, each an event loop owning a shard of connections (default: CPUs)")
       ->capture_default_str();
   app.add_option("--vmac", vmac_text, "hub VMAC, XX:XX:XX:XX:XX:XX (default: random)");
@@ -177,7 +183,8 @@ int main(int argc, char** argv) {
       ->excludes(config_opt);
   app.footer("Prints 'bschub listening on URI' once it accepts connections. "
              "SIGTERM/SIGINT: Disconnect-Request to every node, exit 0; SIGHUP: reload "
-             "--cert/--key/--ca for new connections. Bad options, certificates or port: "
+             "--cert/--key/--ca/--crl for new connections. Bad options, certificates, CRLs "
+             "or port: "
              "exit 2.");
 
   try {

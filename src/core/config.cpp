@@ -87,6 +87,12 @@ std::string Config::validate() const {
            listen_host;
   if (tls && (cert_file.empty() || key_file.empty() || ca_file.empty()))
     return "--cert, --key and --ca are required (or --no-tls on loopback)";
+  if (!tls && !crl_files.empty())
+    return "--crl revokes TLS client certificates and cannot go with --no-tls";
+  if (crl_files.size() > kMaxCrlFiles)
+    return "--crl may be given at most " + std::to_string(kMaxCrlFiles) + " times";
+  for (const std::string& f : crl_files)
+    if (f.empty()) return "--crl wants a file name, not an empty string";
   if (workers < 1 || workers > kMaxWorkers)
     return "--workers must be 1.." + std::to_string(kMaxWorkers);
   // The upper bounds also catch "-1", which CLI11 2.1 wraps to a huge unsigned value.

@@ -146,6 +146,7 @@ std::string Hub::prepare() {
     if (!config_.tls_groups.empty())
       parse_tls_groups(config_.tls_groups, &opts.groups);  // checked by validate()
     parse_tls_ciphersuites(config_.tls_ciphersuites, &opts.ciphersuites);  // likewise
+    opts.crl_files = config_.crl_files;
     tls_ = std::make_unique<TlsReloader>(config_.cert_file, config_.key_file, config_.ca_file,
                                          opts);
     err = tls_->load();

@@ -170,6 +170,7 @@ TlsContext::~TlsContext() {
   if (!initialised_) return;
   if (tickets_) mbedtls_ssl_ticket_free(&ticket_);
   mbedtls_pk_free(&key_);
+  mbedtls_x509_crl_free(&crl_);
   mbedtls_x509_crt_free(&ca_);
   mbedtls_x509_crt_free(&cert_);
   mbedtls_ctr_drbg_free(&drbg_);
@@ -184,6 +185,7 @@ bool TlsContext::init(Role role, const std::string& cert_file, const std::string
   mbedtls_ctr_drbg_init(&drbg_);
   mbedtls_x509_crt_init(&cert_);
   mbedtls_x509_crt_init(&ca_);
+  mbedtls_x509_crl_init(&crl_);
   mbedtls_pk_init(&key_);
   initialised_ = true;
 
@@ -222,6 +224,7 @@ bool TlsContext::init(Role role, const std::string& cert_file, const std::string
     *error = "bad CA certificate " + ca_file + ": " + tls_error_text(rc);
     return false;
   }
+  if (!load_crls(options.crl_files, error)) return false;
 
   if (options.session_tickets && role == Role::kServer) {
     if (options.ticket_lifetime_s < 1 || options.ticket_lifetime_s > 604800) {
@@ -367,7 +370,8 @@ bool TlsContext::configure(mbedtls_ssl_config* conf, const int* suites, bool alp
   // and the node would read "bad record mac" instead of why it was refused.
   mbedtls_ssl_conf_authmode(conf, role_ == Role::kServer ? MBEDTLS_SSL_VERIFY_OPTIONAL
                                                          : MBEDTLS_SSL_VERIFY_REQUIRED);
-  mbedtls_ssl_conf_ca_chain(conf, &ca_, nullptr);
+  // Revocation: mbedTLS checks the peer's certificate against the CRLs of its issuer.
+  mbedtls_ssl_conf_ca_chain(conf, &ca_, crl_info_.empty() ? nullptr : &crl_);
   mbedtls_ssl_conf_rng(conf, mbedtls_ctr_drbg_random, &drbg_);
   mbedtls_ssl_conf_ciphersuites(conf, suites);
   mbedtls_ssl_conf_groups(conf, groups_.data());

@@ -1,5 +1,7 @@
 #include "net/tls_reloader.hpp"
 
+#include <ctime>
+
 #include "net/tls_context.hpp"
 #include "util/log.hpp"
 
@@ -12,10 +14,32 @@ TlsReloader::TlsReloader(std::string cert_file, std::string key_file, std::strin
       ca_file_(std::move(ca_file)),
       options_(std::move(options)) {}
 
+namespace {
+
+// A stale CRL refuses no one by itself (kStaleCrlFlags), so the only sign of a CRL that
+// stopped being refreshed is this line, at start and at every reload, and the gauge.
+void log_stale_crls(const TlsContext& ctx) {
+  const int64_t now = int64_t(std::time(nullptr));
+  for (const CrlInfo& crl : ctx.crls()) {
+    if (!crl.stale(now)) continue;
+    char when[32];
+    const std::time_t t = std::time_t(crl.next_update);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    LOG_ERROR("crl_stale", "file=%s issuer=\"%s\" next_update=%s revoked=%zu action=\"still "
+              "applied; refuses only what it lists; publish a fresh CRL and send SIGHUP\"",
+              crl.file.c_str(), crl.issuer.c_str(), when, crl.revoked);
+  }
+}
+
+}  // namespace
+
 std::shared_ptr<const TlsContext> TlsReloader::build(std::string* error) const {
   auto ctx = std::make_shared<TlsContext>();
   if (!ctx->init(TlsContext::Role::kServer, cert_file_, key_file_, ca_file_, error, options_))
     return nullptr;
+  log_stale_crls(*ctx);
   return ctx;
 }
 
@@ -45,8 +69,8 @@ bool TlsReloader::reload() {
   }
   reloads_ok_.fetch_add(1, std::memory_order_relaxed);
   // `ctx` now holds the old config; it is freed here unless live sessions still use it.
-  LOG_INFO("reloaded", "cert=%s key=%s ca=%s scope=\"new connections\"", cert_file_.c_str(),
-           key_file_.c_str(), ca_file_.c_str());
+  LOG_INFO("reloaded", "cert=%s key=%s ca=%s crls=%zu scope=\"new connections\"",
+           cert_file_.c_str(), key_file_.c_str(), ca_file_.c_str(), current()->crls().size());
   return true;
 }
 

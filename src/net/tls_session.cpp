@@ -40,9 +40,12 @@ TlsSession::~TlsSession() {
   }
 }
 
-int TlsSession::on_verify(void* self, mbedtls_x509_crt*, int, uint32_t*) {
+int TlsSession::on_verify(void* self, mbedtls_x509_crt*, int, uint32_t* flags) {
   static_cast<TlsSession*>(self)->peer_certificate_seen_ = true;
-  return 0;  // the chain's own result (flags) stands
+  // Stale-CRL policy: a CRL past its next-update still refuses what it revokes (REVOKED is
+  // set regardless) but does not refuse everyone else of its CA (kStaleCrlFlags).
+  *flags &= ~kStaleCrlFlags;
+  return 0;  // otherwise the chain's own result (flags) stands
 }
 
 void TlsSession::keep_ticket() {
@@ -166,10 +169,25 @@ void TlsSession::set_certificate_failure(uint32_t flags) {
   if (flags & MBEDTLS_X509_BADCERT_MISSING) {
     failure_ = "no client certificate";
     failure_kind_ = Failure::kNoClientCertificate;
+  } else if (flags & MBEDTLS_X509_BADCERT_REVOKED) {
+    const std::string serial = peer_serial_text();
+    failure_ = "certificate revoked" + (serial.empty() ? "" : " (" + serial + ")");
+    failure_kind_ = Failure::kCertificateRejected;
   } else {
     failure_ = "certificate rejected: " + verify_flags_text(flags);
     failure_kind_ = Failure::kCertificateRejected;
   }
+}
+
+// "serial 5A:01:..., subject CN=node1" of the peer's certificate, for the log; "" if
+// mbedTLS no longer holds it.
+std::string TlsSession::peer_serial_text() const {
+  const mbedtls_x509_crt* peer = mbedtls_ssl_get_peer_cert(&ssl_);
+  if (peer == nullptr) return "";
+  char serial[128], subject[256];
+  if (mbedtls_x509_serial_gets(serial, sizeof serial, &peer->serial) < 0) serial[0] = 0;
+  if (mbedtls_x509_dn_gets(subject, sizeof subject, &peer->subject) < 0) subject[0] = 0;
+  return std::string("serial ") + serial + ", subject " + subject;
 }
 
 TlsSession::Status TlsSession::handshake() {

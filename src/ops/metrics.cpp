@@ -203,6 +203,14 @@ std::string render_metrics(const OpsView& v, const OpsView::Gathered& g) {
     w.family("bschub_tls_reloads_total", "counter", "SIGHUP certificate reloads, by result");
     w.sample("bschub_tls_reloads_total", "result=\"ok\"", v.tls->reloads_ok());
     w.sample("bschub_tls_reloads_total", "result=\"failed\"", v.tls->reloads_failed());
+    // A stale CRL refuses no one by itself (docs/tls.md "Revocation"): this is its alarm.
+    if (auto ctx = v.tls->current()) {
+      const uint64_t stale = ctx->stale_crls();
+      w.family("bschub_tls_crls", "gauge",
+               "CRLs in use (--crl), by state; stale: past its next-update, still applied");
+      w.sample("bschub_tls_crls", "state=\"current\"", uint64_t(ctx->crls().size()) - stale);
+      w.sample("bschub_tls_crls", "state=\"stale\"", stale);
+    }
   }
   return out + w.take();
 }

@@ -2,7 +2,8 @@
 
 make_pki() is all EC P-256 / SHA-256 (the mandatory BACnet/SC TLS profile); make_leaf()
 adds P-384 and RSA keys, a node certificate without clientAuth and an intermediate CA;
-make_self_signed() a node certificate that no CA signed. make_tool_pki() runs
+make_self_signed() a node certificate that no CA signed; make_crl() a CRL (PEM or DER,
+current or stale) revoking given certificates. make_tool_pki() runs
 tools/make-certs.sh instead (the PKI the benches measure with).
 
 Layout produced by make_pki(directory):
@@ -210,6 +211,60 @@ def make_self_signed(pki: "Pki", name: str) -> Tuple[str, str]:
          "-key", key, "-sha256", "-days", "825", "-subj", f"/O=bschub tests/CN={name}",
          "-extensions", "v3_self", "-set_serial", _serial(), "-out", cert)
     return cert, key
+
+
+def _utc(offset_s: int) -> str:
+    """UTCTime now + offset_s, as `openssl ca` takes it (YYMMDDHHMMSSZ)."""
+    import time
+    return time.strftime("%y%m%d%H%M%SZ", time.gmtime(time.time() + offset_s))
+
+
+def make_crl(pki: "Pki", name: str, revoked=(), ca: Optional[Tuple[str, str]] = None,
+             der: bool = False, stale: bool = False) -> str:
+    """A CRL of `ca` (cert, key; default the site CA) listing the certificates `revoked`
+    (paths), written as NAME.crl (PEM) or NAME.der in pki's directory; returns the path.
+    Each CRL has its own fresh `openssl ca` database, so lists do not leak between calls.
+    `stale`: this/next-update two and one days ago (a CRL nobody refreshed). Revocation
+    dates are set an hour back: mbedTLS applies an entry only once its date is past, and a
+    test runs within the same second as the revocation."""
+    dbdir = tempfile.mkdtemp(prefix=f"crl-{name}-", dir=pki.directory)
+    os.makedirs(os.path.join(dbdir, "newcerts"))
+    index = os.path.join(dbdir, "index.txt")
+    open(index, "w").close()
+    with open(os.path.join(dbdir, "crlnumber"), "w") as f:
+        f.write("01\n")
+    cnf = os.path.join(dbdir, "openssl.cnf")
+    with open(cnf, "w") as f:
+        f.write(_CNF.format(dbdir=dbdir).replace(
+            "serial = $dir/serial\n", "serial = $dir/serial\ncrlnumber = $dir/crlnumber\n"))
+    ca_cert, ca_key = ca or (pki.ca_cert, pki.ca_key)
+    for cert in revoked:
+        _run("ca", "-batch", "-config", cnf, "-cert", ca_cert, "-keyfile", ca_key,
+             "-revoke", cert)
+    # index.txt: status, expiry, revocation date[,reason], serial, file, subject.
+    back = _utc(-3 * 86400 if stale else -3600)
+    rows = []
+    with open(index) as f:
+        for line in f:
+            cols = line.rstrip("\n").split("\t")
+            if cols[0] == "R":
+                cols[2] = back + cols[2][len(cols[2].split(",")[0]):]
+            rows.append("\t".join(cols))
+    with open(index, "w") as f:
+        f.write("".join(r + "\n" for r in rows))
+    pem = os.path.join(pki.directory, f"{name}.crl")
+    args = ["ca", "-batch", "-config", cnf, "-cert", ca_cert, "-keyfile", ca_key, "-gencrl",
+            "-md", "sha256", "-out", pem]
+    if stale:
+        args += ["-crl_lastupdate", _utc(-2 * 86400), "-crl_nextupdate", _utc(-86400)]
+    else:
+        args += ["-crldays", "30"]
+    _run(*args)
+    if not der:
+        return pem
+    out = os.path.join(pki.directory, f"{name}.der")
+    _run("crl", "-in", pem, "-outform", "DER", "-out", out)
+    return out
 
 
 def make_tool_pki(directory: str, n_nodes: int = 1) -> None:

@@ -14,6 +14,9 @@ struct Config {
   std::string listen_host = "127.0.0.1";
   uint16_t listen_port = 4443;        // 0: an ephemeral port (printed on start)
   std::string cert_file, key_file, ca_file;
+  // CRLs (PEM or DER) of the --ca issuers: revoked node certificates are refused.
+  std::vector<std::string> crl_files;
+  static constexpr size_t kMaxCrlFiles = 16;
   bool tls = true;                    // --no-tls: plain ws://, loopback only
   unsigned workers = 1;               // event-loop threads
   Vmac hub_vmac;                      // default: random Random-48 (Clause H.7.3)

@@ -8,6 +8,7 @@
 #include <mbedtls/pk.h>
 #include <mbedtls/ssl.h>
 #include <mbedtls/ssl_ticket.h>
+#include <mbedtls/x509_crl.h>
 #include <mbedtls/x509_crt.h>
 
 #include <cstdint>
@@ -34,7 +35,27 @@ struct TlsOptions {
   // the hub's preference order, which wins over the client's (config_for()). Client: the
   // offer, in the client's preference order.
   std::vector<uint16_t> ciphersuites;
+  // Certificate revocation lists (PEM or DER files), each issued by one of the configured
+  // CAs (docs/tls.md "Revocation"). Checked at every full handshake and by recheck().
+  std::vector<std::string> crl_files;
 };
+
+// Verification flags the hub ignores: a CRL past its next-update (EXPIRED) or not yet in
+// force (FUTURE). mbedTLS sets them on every certificate of that CA, which would lock the
+// whole site out because one CRL was not refreshed in time; the CRL's revoked serials still
+// apply (docs/tls.md "Revocation", stale CRLs). Cleared in the verify callback.
+constexpr uint32_t kStaleCrlFlags = MBEDTLS_X509_BADCRL_EXPIRED | MBEDTLS_X509_BADCRL_FUTURE;
+
+// One loaded CRL (TlsOptions::crl_files), for logs and the stale-CRL gauge.
+struct CrlInfo {
+  std::string file;
+  std::string issuer;           // "O=site, CN=site CA"
+  int64_t next_update = 0;      // Unix time; 0: the CRL names none (never stale)
+  size_t revoked = 0;           // serials it lists
+  bool stale(int64_t now) const { return next_update != 0 && next_update < now; }
+};
+
+struct PeerIdentity;
 
 class TlsContext {
  public:
@@ -70,6 +91,19 @@ class TlsContext {
   std::string explain_mismatch(const ClientHelloPeek& hello) const;
   Role role() const { return role_; }
 
+  // Revocation (tls_revocation.cpp). The CRLs loaded, in file order (one file may hold
+  // several).
+  const std::vector<CrlInfo>& crls() const { return crl_info_; }
+  // How many of them are past their next-update now (a gauge: a CRL goes stale while the
+  // hub runs). Stale CRLs still apply; see kStaleCrlFlags.
+  size_t stale_crls() const;
+  // "" if the certificate of `id` (id.der) would still be accepted by this context, else one
+  // sentence naming why not ("revoked by CRL of CN=site CA", "no longer issued by a
+  // configured CA", "expired"). If the CA that verified it (id.issuer_ca) is still one of
+  // ours, only its dates and our CRLs are checked (its signature was verified at the
+  // handshake); otherwise the whole chain check runs against our CAs and CRLs.
+  std::string recheck(const PeerIdentity& id) const;
+
  private:
   Role role_ = Role::kServer;
   bool initialised_ = false;
@@ -77,6 +111,8 @@ class TlsContext {
   mbedtls_ctr_drbg_context drbg_;
   mbedtls_x509_crt cert_;
   mbedtls_x509_crt ca_;
+  mbedtls_x509_crl crl_;              // every CRL of every file, one chain
+  std::vector<CrlInfo> crl_info_;     // in crl_ chain order
   mbedtls_pk_context key_;
   bool session_tickets_ = false;       // TlsOptions::session_tickets
   bool tickets_ = false;               // server: ticket_ is set up
@@ -101,6 +137,7 @@ class TlsContext {
   // [0]: every suite of suites_; server with 2+ suites: then one per suite, in suites_ order.
   std::vector<std::unique_ptr<Variant>> variants_;
 
+  bool load_crls(const std::vector<std::string>& files, std::string* error);
   bool add_variant(std::vector<int> suites, std::string* error);
   bool configure(mbedtls_ssl_config* conf, const int* suites, bool alpn, std::string* error);
 };

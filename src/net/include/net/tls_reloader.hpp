@@ -4,7 +4,8 @@
 // (each worker calls it once per accepted connection, never per frame).
 // A reload builds a whole new TlsContext from the configured files and swaps it in only if
 // that succeeded. Sessions keep a shared_ptr to the context they started with, so existing
-// connections carry on with the old certificate/CA until they close.
+// connections carry on with the old certificate/CA until they close (the hub re-checks
+// them with TlsContext::recheck). The CRL files (TlsOptions::crl_files) are re-read too.
 #pragma once
 #include <atomic>
 #include <cstdint>

@@ -79,6 +79,7 @@ class TlsSession {
   void keep_ticket();
   void set_failure(int rc);
   void set_certificate_failure(uint32_t flags);
+  std::string peer_serial_text() const;
   bool refuse_unverified_peer();
   void send_fatal_alert(unsigned char alert);
 

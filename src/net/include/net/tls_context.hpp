@@ -7,7 +7,6 @@
 #include <mbedtls/entropy.h>
 #include <mbedtls/pk.h>
 #include <mbedtls/ssl.h>
-#include <mbedtls/ssl_ticket.h>
 #include <mbedtls/x509_crt.h>
 
 #include <cstdint>
@@ -16,6 +15,8 @@
 #include <vector>
 
 #include "net/client_hello.hpp"
+#include "net/peer_identity.hpp"
+#include "net/ticket_sealer.hpp"
 
 namespace bsc {
 
@@ -26,7 +27,8 @@ struct TlsOptions {
   // (bschub-load): keep the tickets it gets so that a later session can resume.
   bool session_tickets = true;
   // Server: a ticket is accepted for this long; the ticket key also rotates at this period
-  // (mbedTLS keeps the current and the previous key), so no key outlives 2x this.
+  // (the current and the previous key are kept), so no key outlives 2x this. Our tickets
+  // carry the peer's certificate (net/ticket_sealer.hpp).
   uint32_t ticket_lifetime_s = 3600;
   // Key exchange groups in preference order (IANA ids); empty: tls_default_groups().
   std::vector<uint16_t> groups;
@@ -70,6 +72,14 @@ class TlsContext {
   std::string explain_mismatch(const ClientHelloPeek& hello) const;
   Role role() const { return role_; }
 
+  // Server: whether a certificate this context accepted earlier (carried by a session
+  // ticket) still passes today's rules. Empty if it does; else one sentence saying why not,
+  // containing "expired" or "not yet valid" when the dates are the reason (TlsSession picks
+  // the alert from that: certificate_expired, else certificate_revoked).
+  std::string recheck(const PeerIdentity& identity) const;
+  // Server with session tickets: the sealer (tests rotate its keys); nullptr otherwise.
+  TicketSealer* ticket_sealer() const { return sealer_.get(); }
+
  private:
   Role role_ = Role::kServer;
   bool initialised_ = false;
@@ -79,8 +89,7 @@ class TlsContext {
   mbedtls_x509_crt ca_;
   mbedtls_pk_context key_;
   bool session_tickets_ = false;       // TlsOptions::session_tickets
-  bool tickets_ = false;               // server: ticket_ is set up
-  mbedtls_ssl_ticket_context ticket_;  // server: ticket keys (own mutex: shared by workers)
+  std::unique_ptr<TicketSealer> sealer_;  // server: ticket keys (own mutex: shared by workers)
   std::vector<uint16_t> groups_;       // zero-terminated, referenced by every config
   std::vector<int> suites_;            // preference order, zero-terminated
 

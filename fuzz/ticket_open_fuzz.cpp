@@ -56,6 +56,14 @@ void fill_session(mbedtls_ssl_session* s) {
   s->MBEDTLS_PRIVATE(ticket_creation_time) = mbedtls_ms_time();
 }
 
+bool is_certificate(const uint8_t* data, size_t size) {
+  mbedtls_x509_crt crt;
+  mbedtls_x509_crt_init(&crt);
+  bool ok = mbedtls_x509_crt_parse_der(&crt, data, size) == 0;
+  mbedtls_x509_crt_free(&crt);
+  return ok;
+}
+
 int parse(std::vector<uint8_t> ticket, mbedtls_ssl_session* out) {
   return TicketSealer::parse_ticket(&sealer(), out, ticket.data(), ticket.size());
 }
@@ -113,6 +121,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   mbedtls_ssl_session loaded;
   mbedtls_ssl_session_init(&loaded);
   rc = parse(ticket, &loaded);
+  FUZZ_CHECK((rc == 0) == is_certificate(data, size));  // a valid ticket always resumes
   if (rc == 0) {
     FUZZ_CHECK(peer.opened && peer.opened->der && *peer.opened->der == *id->der);
     FUZZ_CHECK(peer.opened->issuer_ca == id->issuer_ca);

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstdio>
+#include <ctime>
 #include <thread>
 #include <memory>
 #include <string>
@@ -322,4 +323,62 @@ TEST_CASE("TlsSession: refuse() after TLS sends the alert and records why") {
   CHECK(p.client.read(buf, sizeof buf, &st) == 0);
   CHECK(st != TlsSession::Status::kWant);
   CHECK(st != TlsSession::Status::kOk);
+}
+
+namespace {
+
+// "YYMMDDHHMMSSZ" (UTCTime, as `openssl ca -startdate/-enddate` takes it) `offset_s` from now.
+std::string utc_time(long offset_s) {
+  std::time_t t = std::time(nullptr) + offset_s;
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[16];
+  std::strftime(buf, sizeof buf, "%y%m%d%H%M%SZ", &tm);
+  return buf;
+}
+
+// A node certificate from the test PKI's CA that expires `seconds` from now (openssl ca).
+std::string short_lived_node(int seconds) {
+  const std::string d = pki_dir(), w = d + "/short";
+  std::string cmd =
+      "set -e; mkdir -p " + w + "; : > " + w + "/index.txt; echo 1000 > " + w + "/serial;"
+      " printf '[ca]\\ndefault_ca=c\\n[c]\\ndatabase=" + w + "/index.txt\\nserial=" + w +
+      "/serial\\nnew_certs_dir=" + w + "\\ndefault_md=sha256\\npolicy=p\\n[p]\\n"
+      "commonName=supplied\\n' > " + w + "/ca.cnf;"
+      " openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout " + w +
+      "/node.key -subj /CN=short-lived -out " + w + "/node.csr 2>/dev/null;"
+      " openssl ca -batch -notext -config " + w + "/ca.cnf -cert " + d + "/ca.pem -keyfile " +
+      d + "/ca.key -in " + w + "/node.csr -out " + w + "/node.pem -startdate " +
+      utc_time(-3600) + " -enddate " + utc_time(seconds) + " 2>/dev/null";
+  INFO(cmd);
+  REQUIRE(std::system(cmd.c_str()) == 0);
+  return w;
+}
+
+}  // namespace
+
+TEST_CASE("TlsSession: a resumed session whose certificate expired since is refused") {
+  const std::string w = short_lived_node(2);
+  auto server_ctx = make_context(TlsContext::Role::kServer);
+  TlsContext client_ctx;
+  std::string err;
+  REQUIRE(client_ctx.init(TlsContext::Role::kClient, w + "/node.pem", w + "/node.key",
+                          pki_dir() + "/ca.pem", &err));
+  Ticket ticket{nullptr, nullptr};
+  {
+    TlsSession server(*server_ctx), client(client_ctx);
+    REQUIRE(handshake(server, client));  // still valid
+    ticket = ticket_of(server, client);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(3200));
+  TlsSession server(*server_ctx), client(client_ctx, ticket.get());
+  CHECK_FALSE(handshake(server, client));
+  CHECK(server.failure_kind() == TlsSession::Failure::kCertificateRejected);
+  CHECK(server.failure_reason() == "resumed session refused: certificate expired");
+  CHECK(server.peer_identity() == nullptr);
+  uint8_t buf[16];
+  TlsSession::Status st;
+  CHECK(client.read(buf, sizeof buf, &st) == 0);
+  CHECK(st == TlsSession::Status::kFailed);
+  CHECK(client.failure_reason().find("alert") != std::string::npos);
 }

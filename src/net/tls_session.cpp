@@ -186,7 +186,7 @@ bool TlsSession::refuse_unverified_peer() {
 }
 
 void TlsSession::refuse(unsigned char alert, std::string reason) {
-  send_fatal_alert(alert);
+  if (started_) send_fatal_alert(alert);
   failure_ = std::move(reason);
   failure_kind_ = Failure::kCertificateRejected;
 }

@@ -237,7 +237,9 @@ TlsSession::Status TlsSession::handshake() {
     return Status::kFailed;  // the constructor's setup failed: failure_ says why
   }
   const uint64_t sent_before = sent_bytes_;
-  TicketPeerScope ticket_peer(this);  // the ticket callbacks get no ssl context
+  // The ticket callbacks get no ssl context: they find this session through the scope
+  // (parse here; the server's NewSessionTicket goes out with its first read() or write()).
+  TicketPeerScope ticket_peer(this);
   int rc = mbedtls_ssl_handshake(&ssl_);
   while (rc == MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET) {
     keep_ticket();
@@ -275,7 +277,7 @@ size_t TlsSession::read(uint8_t* buf, size_t cap, Status* status) {
     *status = Status::kWant;
     return 0;
   }
-  TicketPeerScope ticket_peer(this);  // in case mbedTLS writes a ticket from here
+  TicketPeerScope ticket_peer(this);  // mbedTLS 3.6 writes the server's ticket from here
   for (int stalls = 0;;) {
     int rc = mbedtls_ssl_read(&ssl_, buf, cap);
     // After a post-handshake message (a ticket) mbedTLS 3.6 may return WANT_READ with whole
@@ -305,7 +307,7 @@ size_t TlsSession::read(uint8_t* buf, size_t cap, Status* status) {
 
 bool TlsSession::write(const uint8_t* data, size_t len) {
   if (!started_) return false;
-  TicketPeerScope ticket_peer(this);  // in case mbedTLS writes a ticket from here
+  TicketPeerScope ticket_peer(this);  // mbedTLS 3.6 writes the server's ticket from here
   while (len > 0) {
     int rc = mbedtls_ssl_write(&ssl_, data, len);
     if (rc < 0) {

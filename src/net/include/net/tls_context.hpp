@@ -1,7 +1,7 @@
 // TLS 1.3 configuration shared by all sessions of one role (hub server or load client):
 // own certificate + key, the trusted issuer(s), RNG. mbedTLS 3.6.
 // Threads: built at [startup]; afterwards read-only and shared by every worker (the RNG is
-// mbedTLS's thread-safe CTR-DRBG).
+// mbedTLS's thread-safe CTR-DRBG; the ticket key ring rotates under its own mutex).
 #pragma once
 #include <mbedtls/ctr_drbg.h>
 #include <mbedtls/entropy.h>

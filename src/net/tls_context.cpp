@@ -25,16 +25,6 @@ const uint16_t kServerSuites[] = {MBEDTLS_TLS1_3_CHACHA20_POLY1305_SHA256,
 // ALPN: the one protocol a WebSocket hub speaks (config_for: selected only when offered).
 const char* kAlpn[] = {"http/1.1", nullptr};
 
-// OPTIONAL verification (configure()) completes the handshake of a peer whose certificate
-// failed, and mbedTLS writes its ticket before the handshake call returns: a ticket only for
-// a verified peer, or a refused node could come back by resumption without a certificate.
-int write_ticket_if_verified(void* p_ticket, const mbedtls_ssl_session* session,
-                             unsigned char* start, const unsigned char* end, size_t* tlen,
-                             uint32_t* lifetime) {
-  if (session->MBEDTLS_PRIVATE(verify_result) != 0) return MBEDTLS_ERR_SSL_INTERNAL_ERROR;
-  return mbedtls_ssl_ticket_write(p_ticket, session, start, end, tlen, lifetime);
-}
-
 // "0x0403": an IANA id this file has no name for.
 std::string hex_id(uint16_t id) {
   char hex[8];
@@ -168,7 +158,7 @@ std::string tls_error_text(int code) {
 TlsContext::~TlsContext() {
   variants_.clear();
   if (!initialised_) return;
-  if (tickets_) mbedtls_ssl_ticket_free(&ticket_);
+  sealer_.reset();
   mbedtls_pk_free(&key_);
   mbedtls_x509_crl_free(&crl_);
   mbedtls_x509_crt_free(&ca_);
@@ -231,12 +221,11 @@ bool TlsContext::init(Role role, const std::string& cert_file, const std::string
       *error = "ticket lifetime must be 1..604800 s (TLS 1.3 caps it at 7 days)";
       return false;
     }
-    mbedtls_ssl_ticket_init(&ticket_);
-    tickets_ = true;
-    if ((rc = mbedtls_ssl_ticket_setup(&ticket_, mbedtls_ctr_drbg_random, &drbg_,
-                                       MBEDTLS_CIPHER_AES_256_GCM,
-                                       options.ticket_lifetime_s)) != 0) {
-      *error = "TLS session tickets: " + tls_error_text(rc);
+    // Our own sealing, not mbedtls_ssl_ticket_*: the ticket must carry the certificate.
+    sealer_ = std::make_unique<TicketSealer>(options.ticket_lifetime_s);
+    std::string why;
+    if (!sealer_->init(&why)) {
+      *error = "TLS session tickets: " + why;
       return false;
     }
   }
@@ -381,9 +370,11 @@ bool TlsContext::configure(mbedtls_ssl_config* conf, const int* suites, bool alp
   // psk_dhe_ke only, so it would buy nothing for real nodes.
   mbedtls_ssl_conf_tls13_key_exchange_modes(conf,
                                             MBEDTLS_SSL_TLS1_3_KEY_EXCHANGE_MODE_EPHEMERAL_ALL);
-  if (tickets_) {
-    mbedtls_ssl_conf_session_tickets_cb(conf, write_ticket_if_verified,
-                                        mbedtls_ssl_ticket_parse, &ticket_);
+  if (sealer_) {
+    // The write callback issues a ticket only for a verified peer (TicketPeer), so a node
+    // refused for its certificate cannot come back by resumption without one.
+    mbedtls_ssl_conf_session_tickets_cb(conf, TicketSealer::write_ticket,
+                                        TicketSealer::parse_ticket, sealer_.get());
     // One ticket per full handshake: a node reconnects with one session at a time.
     mbedtls_ssl_conf_new_session_tickets(conf, 1);
   } else if (session_tickets_ && role_ == Role::kClient) {

@@ -40,12 +40,36 @@ TlsSession::~TlsSession() {
   }
 }
 
-int TlsSession::on_verify(void* self, mbedtls_x509_crt*, int, uint32_t* flags) {
-  static_cast<TlsSession*>(self)->peer_certificate_seen_ = true;
+// mbedTLS calls this from the top of the chain down to the peer's certificate (depth 0).
+int TlsSession::on_verify(void* self, mbedtls_x509_crt* crt, int depth, uint32_t* flags) {
+  auto* s = static_cast<TlsSession*>(self);
+  s->peer_certificate_seen_ = true;
   // Stale-CRL policy: a CRL past its next-update still refuses what it revokes (REVOKED is
   // set regardless) but does not refuse everyone else of its CA (kStaleCrlFlags).
   *flags &= ~kStaleCrlFlags;
+  if (depth > s->chain_top_depth_) {
+    s->chain_top_ = crt;
+    s->chain_top_depth_ = depth;
+  }
+  if (depth == 0) {
+    // Built now while both certificates are at hand; trusted only if the chain verifies.
+    s->verified_candidate_ = std::make_shared<const PeerIdentity>(
+        peer_identity_of(*crt, s->chain_top_depth_ > 0 ? s->chain_top_ : nullptr));
+    s->chain_top_ = nullptr;
+    s->chain_top_depth_ = -1;
+  }
   return 0;  // otherwise the chain's own result (flags) stands
+}
+
+std::shared_ptr<const PeerIdentity> TlsSession::identity_to_seal() const {
+  // A certificate was sent: a full handshake (even if a ticket was offered and opened).
+  if (verified_candidate_)
+    return mbedtls_ssl_get_verify_result(&ssl_) == 0 ? verified_candidate_ : nullptr;
+  return ticket_identity_;  // the new ticket of a resumed session carries the same one
+}
+
+void TlsSession::ticket_opened(std::shared_ptr<const PeerIdentity> identity) {
+  ticket_identity_ = std::move(identity);
 }
 
 void TlsSession::keep_ticket() {
@@ -164,6 +188,32 @@ bool TlsSession::refuse_unverified_peer() {
   return true;
 }
 
+void TlsSession::refuse(unsigned char alert, std::string reason) {
+  if (started_) send_fatal_alert(alert);
+  failure_ = std::move(reason);
+  failure_kind_ = Failure::kCertificateRejected;
+}
+
+namespace {
+// recheck() names the dates when they are the reason (TlsContext::recheck).
+unsigned char alert_for_recheck(const std::string& reason) {
+  if (reason.find("expired") != std::string::npos ||
+      reason.find("not yet valid") != std::string::npos)
+    return MBEDTLS_SSL_ALERT_MSG_CERT_EXPIRED;
+  return MBEDTLS_SSL_ALERT_MSG_CERT_REVOKED;
+}
+}  // namespace
+
+// Server, a resumed handshake just completed: the ticket's certificate was verified when the
+// ticket was issued, under the rules of then; it must still pass today's (a CRL or CA set
+// reloaded since, or its validity ended). True if refused.
+bool TlsSession::refuse_stale_resumption() {
+  std::string why = ctx_->recheck(*ticket_identity_);
+  if (why.empty()) return false;
+  refuse(alert_for_recheck(why), "resumed session refused: " + why);
+  return true;
+}
+
 // The peer's certificate was refused (verification flags, MISSING when none was sent).
 void TlsSession::set_certificate_failure(uint32_t flags) {
   if (flags & MBEDTLS_X509_BADCERT_MISSING) {
@@ -205,6 +255,9 @@ TlsSession::Status TlsSession::handshake() {
     return Status::kFailed;  // the constructor's setup failed: failure_ says why
   }
   const uint64_t sent_before = sent_bytes_;
+  // The ticket callbacks get no ssl context: they find this session through the scope
+  // (parse here; the server's NewSessionTicket goes out with its first read() or write()).
+  TicketPeerScope ticket_peer(this);
   int rc = mbedtls_ssl_handshake(&ssl_);
   while (rc == MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET) {
     keep_ticket();
@@ -212,12 +265,18 @@ TlsSession::Status TlsSession::handshake() {
   }
   if (rc == 0) {
     if (server_ && refuse_unverified_peer()) return Status::kFailed;
+    if (peer_certificate_seen_) {
+      identity_ = verified_candidate_;  // the chain verified (client: REQUIRED mode)
+    } else if (server_ && ticket_identity_) {
+      if (refuse_stale_resumption()) return Status::kFailed;
+      identity_ = ticket_identity_;
+    }
     established_ = true;
     return Status::kOk;
   }
   if (rc == MBEDTLS_ERR_SSL_WANT_READ || rc == MBEDTLS_ERR_SSL_WANT_WRITE) return Status::kWant;
   set_failure(rc);
-  // The ticket refusal above (write_ticket_if_verified) ends a handshake whose peer failed
+  // The ticket refusal above (TicketSealer::write_ticket) ends a handshake whose peer failed
   // verification: that is the peer's certificate, not an internal error.
   if (server_ && rc == MBEDTLS_ERR_SSL_INTERNAL_ERROR && refuse_unverified_peer())
     return Status::kFailed;
@@ -236,6 +295,7 @@ size_t TlsSession::read(uint8_t* buf, size_t cap, Status* status) {
     *status = Status::kWant;
     return 0;
   }
+  TicketPeerScope ticket_peer(this);  // mbedTLS 3.6 writes the server's ticket from here
   for (int stalls = 0;;) {
     int rc = mbedtls_ssl_read(&ssl_, buf, cap);
     // After a post-handshake message (a ticket) mbedTLS 3.6 may return WANT_READ with whole
@@ -265,6 +325,7 @@ size_t TlsSession::read(uint8_t* buf, size_t cap, Status* status) {
 
 bool TlsSession::write(const uint8_t* data, size_t len) {
   if (!started_) return false;
+  TicketPeerScope ticket_peer(this);  // mbedTLS 3.6 writes the server's ticket from here
   while (len > 0) {
     int rc = mbedtls_ssl_write(&ssl_, data, len);
     if (rc < 0) {

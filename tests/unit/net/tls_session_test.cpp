@@ -4,11 +4,16 @@
 // Certificates: a fresh PKI from tools/make-certs.sh (openssl CLI) in a temporary directory.
 #include <doctest/doctest.h>
 
+#include <chrono>
 #include <cstdlib>
+#include <cstdio>
+#include <ctime>
+#include <thread>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "net/peer_identity.hpp"
 #include "net/tls_context.hpp"
 #include "net/tls_session.hpp"
 
@@ -28,13 +33,14 @@ const std::string& pki_dir() {
   return dir;
 }
 
-std::unique_ptr<TlsContext> make_context(TlsContext::Role role) {
+std::unique_ptr<TlsContext> make_context(TlsContext::Role role,
+                                         const bsc::TlsOptions& options = {}) {
   const std::string& d = pki_dir();
   bool server = role == TlsContext::Role::kServer;
   auto ctx = std::make_unique<TlsContext>();
   std::string err;
   bool ok = ctx->init(role, d + (server ? "/hub.pem" : "/node1.pem"),
-                      d + (server ? "/hub.key" : "/node1.key"), d + "/ca.pem", &err);
+                      d + (server ? "/hub.key" : "/node1.key"), d + "/ca.pem", &err, options);
   INFO(err);
   REQUIRE(ok);
   return ctx;
@@ -168,4 +174,211 @@ TEST_CASE("TlsSession: no release while decrypted data is unread or ciphertext u
   got.insert(got.end(), rest.begin(), rest.end());
   CHECK(got == sent);
   CHECK(p.client.release_idle_buffers());
+}
+
+// ---- resumption: the ticket carries the certificate -----------------------------------
+
+namespace {
+
+using Ticket = std::unique_ptr<mbedtls_ssl_session, void (*)(mbedtls_ssl_session*)>;
+
+// Runs the handshake to its end; true if both ends are established.
+bool handshake(TlsSession& server, TlsSession& client) {
+  for (int round = 0; round < 20; ++round) {
+    if (server.established() && client.established()) return true;
+    if (client.handshake() == TlsSession::Status::kFailed) return false;
+    pump(client, server);
+    if (server.handshake() == TlsSession::Status::kFailed) {
+      pump(server, client);  // the alert
+      return false;
+    }
+    pump(server, client);
+  }
+  return server.established() && client.established();
+}
+
+// The ticket the server sends with its first application data (mbedTLS 3.6 writes the
+// NewSessionTicket then), as the client keeps it.
+Ticket ticket_of(TlsSession& server, TlsSession& client) {
+  check_transfer(server, client, 1, 1);
+  Ticket t = client.take_ticket();
+  REQUIRE(t);
+  return t;
+}
+
+// SHA-256 of the node's certificate by the openssl CLI.
+bsc::Fingerprint node1_fingerprint() {
+  std::string cmd = "openssl x509 -noout -fingerprint -sha256 -in " + pki_dir() + "/node1.pem";
+  FILE* p = popen(cmd.c_str(), "r");
+  REQUIRE(p);
+  char line[256] = {};
+  REQUIRE(fgets(line, sizeof line, p) != nullptr);
+  pclose(p);
+  std::string text(line);
+  while (!text.empty() && text.back() == '\n') text.pop_back();
+  auto f = bsc::Fingerprint::parse(text.substr(text.find('=') + 1));
+  REQUIRE(f);
+  return *f;
+}
+
+struct Resumption {
+  std::unique_ptr<TlsContext> server_ctx, client_ctx;
+  std::shared_ptr<const bsc::PeerIdentity> first;
+  Ticket ticket{nullptr, nullptr};
+
+  explicit Resumption(uint32_t lifetime_s = 3600) {
+    bsc::TlsOptions opts;
+    opts.ticket_lifetime_s = lifetime_s;
+    server_ctx = make_context(TlsContext::Role::kServer, opts);
+    client_ctx = make_context(TlsContext::Role::kClient);
+    TlsSession server(*server_ctx), client(*client_ctx);
+    REQUIRE(handshake(server, client));
+    CHECK_FALSE(server.resumed());
+    first = server.peer_identity();
+    REQUIRE(first);
+    ticket = ticket_of(server, client);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("TlsSession: the peer identity is the same after a full and a resumed handshake") {
+  Resumption r;
+  CHECK(r.first->certificate == node1_fingerprint());
+  CHECK(r.first->subject == "CN=sc-node-1");  // tools/make-certs.sh
+  CHECK_FALSE(r.first->issuer_ca == bsc::Fingerprint{});
+  TlsSession server(*r.server_ctx), client(*r.client_ctx, r.ticket.get());
+  REQUIRE(handshake(server, client));
+  CHECK(server.resumed());
+  auto again = server.peer_identity();
+  REQUIRE(again);
+  CHECK(again->certificate == r.first->certificate);
+  CHECK(again->public_key == r.first->public_key);
+  CHECK(again->issuer_ca == r.first->issuer_ca);
+  CHECK(again->subject == r.first->subject);
+  CHECK(again->named_uuids == r.first->named_uuids);
+  REQUIRE(again->der);
+  CHECK(*again->der == *r.first->der);
+  // The resumed session's own new ticket resumes too, with the same identity.
+  Ticket next = ticket_of(server, client);
+  TlsSession server3(*r.server_ctx), client3(*r.client_ctx, next.get());
+  REQUIRE(handshake(server3, client3));
+  CHECK(server3.resumed());
+  REQUIRE(server3.peer_identity());
+  CHECK(server3.peer_identity()->certificate == r.first->certificate);
+}
+
+TEST_CASE("TlsSession: a tampered ticket is refused: full handshake, same identity") {
+  Resumption r;
+  auto& ticket = r.ticket->MBEDTLS_PRIVATE(ticket);
+  REQUIRE(r.ticket->MBEDTLS_PRIVATE(ticket_len) > 40);
+  ticket[30] ^= 0x40;  // inside the ciphertext
+  TlsSession server(*r.server_ctx), client(*r.client_ctx, r.ticket.get());
+  REQUIRE(handshake(server, client));
+  CHECK_FALSE(server.resumed());
+  REQUIRE(server.peer_identity());
+  CHECK(server.peer_identity()->certificate == r.first->certificate);
+}
+
+TEST_CASE("TlsSession: a ticket past its lifetime or under a rotated-out key is refused") {
+  SUBCASE("expired") {
+    Resumption r(1);  // 1 s lifetime
+    std::this_thread::sleep_for(std::chrono::milliseconds(1200));
+    // An mbedTLS client does not offer a ticket past the lifetime the server gave it; a
+    // node that does (clock trouble, or malice) must still be refused by the hub.
+    r.ticket->MBEDTLS_PRIVATE(ticket_lifetime) = 3600;
+    TlsSession server(*r.server_ctx), client(*r.client_ctx, r.ticket.get());
+    REQUIRE(handshake(server, client));
+    CHECK_FALSE(server.resumed());
+    REQUIRE(server.peer_identity());
+  }
+  SUBCASE("key rotated out") {
+    Resumption r;
+    std::string err;
+    REQUIRE(r.server_ctx->ticket_sealer()->keys().rotate(&err));
+    REQUIRE(r.server_ctx->ticket_sealer()->keys().rotate(&err));
+    TlsSession server(*r.server_ctx), client(*r.client_ctx, r.ticket.get());
+    REQUIRE(handshake(server, client));
+    CHECK_FALSE(server.resumed());
+  }
+  SUBCASE("previous key still opens") {
+    Resumption r;
+    std::string err;
+    REQUIRE(r.server_ctx->ticket_sealer()->keys().rotate(&err));
+    TlsSession server(*r.server_ctx), client(*r.client_ctx, r.ticket.get());
+    REQUIRE(handshake(server, client));
+    CHECK(server.resumed());
+  }
+}
+
+TEST_CASE("TlsSession: refuse() after TLS sends the alert and records why") {
+  Pair p;
+  REQUIRE(p.server.peer_identity());
+  p.server.refuse(MBEDTLS_SSL_ALERT_MSG_ACCESS_DENIED, "node is on the deny list");
+  CHECK(p.server.failure_reason() == "node is on the deny list");
+  CHECK(p.server.failure_kind() == TlsSession::Failure::kCertificateRejected);
+  pump(p.server, p.client);
+  uint8_t buf[16];
+  TlsSession::Status st;
+  CHECK(p.client.read(buf, sizeof buf, &st) == 0);
+  CHECK(st != TlsSession::Status::kWant);
+  CHECK(st != TlsSession::Status::kOk);
+}
+
+namespace {
+
+// "YYMMDDHHMMSSZ" (UTCTime, as `openssl ca -startdate/-enddate` takes it) `offset_s` from now.
+std::string utc_time(long offset_s) {
+  std::time_t t = std::time(nullptr) + offset_s;
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[16];
+  std::strftime(buf, sizeof buf, "%y%m%d%H%M%SZ", &tm);
+  return buf;
+}
+
+// A node certificate from the test PKI's CA that expires `seconds` from now (openssl ca).
+std::string short_lived_node(int seconds) {
+  const std::string d = pki_dir(), w = d + "/short";
+  std::string cmd =
+      "set -e; mkdir -p " + w + "; : > " + w + "/index.txt; echo 1000 > " + w + "/serial;"
+      " printf '[ca]\\ndefault_ca=c\\n[c]\\ndatabase=" + w + "/index.txt\\nserial=" + w +
+      "/serial\\nnew_certs_dir=" + w + "\\ndefault_md=sha256\\npolicy=p\\n[p]\\n"
+      "commonName=supplied\\n' > " + w + "/ca.cnf;"
+      " openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout " + w +
+      "/node.key -subj /CN=short-lived -out " + w + "/node.csr 2>/dev/null;"
+      " openssl ca -batch -notext -config " + w + "/ca.cnf -cert " + d + "/ca.pem -keyfile " +
+      d + "/ca.key -in " + w + "/node.csr -out " + w + "/node.pem -startdate " +
+      utc_time(-3600) + " -enddate " + utc_time(seconds) + " 2>/dev/null";
+  INFO(cmd);
+  REQUIRE(std::system(cmd.c_str()) == 0);
+  return w;
+}
+
+}  // namespace
+
+TEST_CASE("TlsSession: a resumed session whose certificate expired since is refused") {
+  const std::string w = short_lived_node(2);
+  auto server_ctx = make_context(TlsContext::Role::kServer);
+  TlsContext client_ctx;
+  std::string err;
+  REQUIRE(client_ctx.init(TlsContext::Role::kClient, w + "/node.pem", w + "/node.key",
+                          pki_dir() + "/ca.pem", &err));
+  Ticket ticket{nullptr, nullptr};
+  {
+    TlsSession server(*server_ctx), client(client_ctx);
+    REQUIRE(handshake(server, client));  // still valid
+    ticket = ticket_of(server, client);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(3200));
+  TlsSession server(*server_ctx), client(client_ctx, ticket.get());
+  CHECK_FALSE(handshake(server, client));
+  CHECK(server.failure_kind() == TlsSession::Failure::kCertificateRejected);
+  CHECK(server.failure_reason() == "resumed session refused: certificate expired");
+  CHECK(server.peer_identity() == nullptr);
+  uint8_t buf[16];
+  TlsSession::Status st;
+  CHECK(client.read(buf, sizeof buf, &st) == 0);
+  CHECK(st == TlsSession::Status::kFailed);
+  CHECK(client.failure_reason().find("alert") != std::string::npos);
 }

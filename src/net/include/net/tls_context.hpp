@@ -1,13 +1,12 @@
 // TLS 1.3 configuration shared by all sessions of one role (hub server or load client):
 // own certificate + key, the trusted issuer(s), RNG. mbedTLS 3.6.
 // Threads: built at [startup]; afterwards read-only and shared by every worker (the RNG is
-// mbedTLS's thread-safe CTR-DRBG).
+// mbedTLS's thread-safe CTR-DRBG; the ticket key ring rotates under its own mutex).
 #pragma once
 #include <mbedtls/ctr_drbg.h>
 #include <mbedtls/entropy.h>
 #include <mbedtls/pk.h>
 #include <mbedtls/ssl.h>
-#include <mbedtls/ssl_ticket.h>
 #include <mbedtls/x509_crl.h>
 #include <mbedtls/x509_crt.h>
 
@@ -17,6 +16,8 @@
 #include <vector>
 
 #include "net/client_hello.hpp"
+#include "net/peer_identity.hpp"
+#include "net/ticket_sealer.hpp"
 
 namespace bsc {
 
@@ -27,7 +28,8 @@ struct TlsOptions {
   // (bschub-load): keep the tickets it gets so that a later session can resume.
   bool session_tickets = true;
   // Server: a ticket is accepted for this long; the ticket key also rotates at this period
-  // (mbedTLS keeps the current and the previous key), so no key outlives 2x this.
+  // (the current and the previous key are kept), so no key outlives 2x this. Our tickets
+  // carry the peer's certificate (net/ticket_sealer.hpp).
   uint32_t ticket_lifetime_s = 3600;
   // Key exchange groups in preference order (IANA ids); empty: tls_default_groups().
   std::vector<uint16_t> groups;
@@ -102,7 +104,12 @@ class TlsContext {
   // configured CA", "expired"). If the CA that verified it (id.issuer_ca) is still one of
   // ours, only its dates and our CRLs are checked (its signature was verified at the
   // handshake); otherwise the whole chain check runs against our CAs and CRLs.
+  // A resumed session's certificate (carried by its ticket) is re-checked the same way; a
+  // reason naming the dates contains "expired" or "not yet valid" (TlsSession picks the
+  // alert from that: certificate_expired, else certificate_revoked).
   std::string recheck(const PeerIdentity& id) const;
+  // Server with session tickets: the sealer (tests rotate its keys); nullptr otherwise.
+  TicketSealer* ticket_sealer() const { return sealer_.get(); }
 
  private:
   Role role_ = Role::kServer;
@@ -115,8 +122,7 @@ class TlsContext {
   std::vector<CrlInfo> crl_info_;     // in crl_ chain order
   mbedtls_pk_context key_;
   bool session_tickets_ = false;       // TlsOptions::session_tickets
-  bool tickets_ = false;               // server: ticket_ is set up
-  mbedtls_ssl_ticket_context ticket_;  // server: ticket keys (own mutex: shared by workers)
+  std::unique_ptr<TicketSealer> sealer_;  // server: ticket keys (own mutex: shared by workers)
   std::vector<uint16_t> groups_;       // zero-terminated, referenced by every config
   std::vector<int> suites_;            // preference order, zero-terminated
 

@@ -10,11 +10,13 @@
 #include <string>
 #include <vector>
 
+#include "net/peer_identity.hpp"
+#include "net/ticket_sealer.hpp"
 #include "net/tls_context.hpp"
 
 namespace bsc {
 
-class TlsSession {
+class TlsSession : private TicketPeer {
  public:
   enum class Status { kOk, kWant, kClosed, kFailed };
   // Why a handshake or session failed, as a fixed set (metrics); failure_reason() has the
@@ -33,7 +35,7 @@ class TlsSession {
   // Server: mbedTLS is set up at the first handshake() that has the ClientHello's first
   // record, with the context's config for it (TlsContext::config_for: server preference).
   explicit TlsSession(const TlsContext& ctx, const mbedtls_ssl_session* resume = nullptr);
-  ~TlsSession();
+  ~TlsSession() override;
   TlsSession(const TlsSession&) = delete;
   TlsSession& operator=(const TlsSession&) = delete;
 
@@ -45,6 +47,14 @@ class TlsSession {
   bool established() const { return established_; }
   // True once established without the peer sending a certificate: a resumed (PSK) session.
   bool resumed() const { return established_ && !peer_certificate_seen_; }
+  // Who the peer is, the same after a full and a resumed handshake (the ticket carries the
+  // certificate). Established server: never null when a client certificate was verified or
+  // a ticket resumed. nullptr before that.
+  std::shared_ptr<const PeerIdentity> peer_identity() const { return identity_; }
+  // Established server: refuses the node after TLS (deny list, pinning, revocation): sends
+  // the fatal `alert` (MBEDTLS_SSL_ALERT_MSG_*) and records `reason` as failure_reason()
+  // (failure_kind() kCertificateRejected). The caller flushes ciphertext_out() and closes.
+  void refuse(unsigned char alert, std::string reason);
   // Client: the last session ticket the server sent (nullptr if none); the caller may keep
   // it to resume a later connection.
   std::unique_ptr<mbedtls_ssl_session, void (*)(mbedtls_ssl_session*)> take_ticket();
@@ -81,6 +91,10 @@ class TlsSession {
   void set_certificate_failure(uint32_t flags);
   std::string peer_serial_text() const;
   bool refuse_unverified_peer();
+  bool refuse_stale_resumption();
+  // TicketPeer: what the ticket callbacks trade with the handshake on this thread.
+  std::shared_ptr<const PeerIdentity> identity_to_seal() const override;
+  void ticket_opened(std::shared_ptr<const PeerIdentity> identity) override;
   void send_fatal_alert(unsigned char alert);
 
   mbedtls_ssl_context ssl_;
@@ -93,6 +107,14 @@ class TlsSession {
   std::vector<uint8_t> out_;
   bool established_ = false;
   bool peer_certificate_seen_ = false;
+  // Full handshake: the top of the verified chain (the configured CA) while on_verify walks
+  // down to the peer's certificate at depth 0; then the identity built from both, published
+  // as identity_ only once the handshake succeeded with the chain verified.
+  const mbedtls_x509_crt* chain_top_ = nullptr;
+  int chain_top_depth_ = -1;
+  std::shared_ptr<const PeerIdentity> verified_candidate_;
+  std::shared_ptr<const PeerIdentity> ticket_identity_;  // server: from an accepted ticket
+  std::shared_ptr<const PeerIdentity> identity_;
   mbedtls_ssl_session* ticket_ = nullptr;  // client: latest NewSessionTicket
   bool server_;
   std::string failure_;

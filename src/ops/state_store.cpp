@@ -103,6 +103,10 @@ bool StateStore::start(std::string* error) {
     return false;
   }
   if (writer_.joinable()) return true;
+  if (!accepting_.load()) {
+    *error = "the state store was stopped";
+    return false;
+  }
   statements_ = std::make_unique<StateStatements>(db_);
   if (!statements_->ok()) {
     *error = "cannot prepare the state store's statements: " + sql_error(db_);
@@ -201,25 +205,31 @@ void StateStore::write_batch() {
 
 void StateStore::stop(double timeout_s) {
   accepting_.store(false);
-  if (!writer_.joinable()) return;
-  std::unique_lock lock(wake_mutex_);
-  stopping_ = true;
-  wake_.notify_one();
-  if (!flushed_.wait_for(lock, std::chrono::duration<double>(timeout_s),
-                         [&] { return writer_done_; })) {
-    LOG_ERROR("state_store_stop_slow", "file=%s timeout_s=%g note=\"interrupting the write "
-              "in progress; its batch is lost\"", path_.c_str(), timeout_s);
-    sqlite3_interrupt(db_);
+  if (writer_.joinable()) {
+    std::unique_lock lock(wake_mutex_);
+    stopping_ = true;
+    wake_.notify_one();
+    if (!flushed_.wait_for(lock, std::chrono::duration<double>(timeout_s),
+                           [&] { return writer_done_; })) {
+      LOG_ERROR("state_store_stop_slow", "file=%s timeout_s=%g note=\"interrupting the "
+                "write in progress; its batch is lost\"", path_.c_str(), timeout_s);
+      sqlite3_interrupt(db_);
+    }
+    lock.unlock();
+    writer_.join();
   }
-  lock.unlock();
-  writer_.join();
   // Whatever a producer slipped in after the last drain is counted, not silently kept.
+  // (Also what was queued if the writer never started.)
   AuditRecord r;
-  while (audit_queue_.try_dequeue(r)) audit_dropped_.fetch_add(1, std::memory_order_relaxed);
+  while (audit_queue_.try_dequeue(r)) {
+    audit_dropped_.fetch_add(1, std::memory_order_relaxed);
+    audit_depth_.fetch_sub(1, std::memory_order_relaxed);
+  }
   std::lock_guard state_lock(state_mutex_);
   state_dropped_.fetch_add(state_queue_.size() + state_retry_.size(), std::memory_order_relaxed);
   state_queue_.clear();
   state_retry_.clear();
+  state_depth_.store(0, std::memory_order_relaxed);
 }
 
 bool StateStore::flush(double timeout_s) {

@@ -164,6 +164,23 @@ TEST_CASE("state store: a full audit queue drops and counts, and never blocks th
   CHECK(store.stats().audit_dropped == s.audit_dropped + 1);
 }
 
+TEST_CASE("state store: what is still queued at stop without a writer is counted as dropped") {
+  ScratchDir scratch;
+  bsc::StateStore store;
+  std::string err;
+  REQUIRE_MESSAGE(store.open(scratch.state(), fast(), &err), err);
+  for (int i = 0; i < 5; ++i) store.audit(record(i));
+  store.pin_cleared(uuid("11111111-2222-4333-8444-555555555555"));
+  store.stop();
+  auto s = store.stats();
+  CHECK(s.audit_dropped == 5);
+  CHECK(s.state_dropped == 1);
+  CHECK(s.audit_queued == 0);
+  CHECK(s.state_queued == 0);
+  CHECK_FALSE(store.start(&err));
+  CHECK(err == "the state store was stopped");
+}
+
 TEST_CASE("state store: retention prunes the oldest rows beyond the count and by age") {
   ScratchDir scratch;
   bsc::StateStoreOptions o = fast();

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -179,6 +180,44 @@ TEST_CASE("state store: what is still queued at stop without a writer is counted
   CHECK(s.state_queued == 0);
   CHECK_FALSE(store.start(&err));
   CHECK(err == "the state store was stopped");
+}
+
+TEST_CASE("state store: a failed batch is counted; its pin and deny changes are tried again") {
+  ScratchDir scratch;
+  auto store = std::make_unique<bsc::StateStore>();
+  std::string err;
+  REQUIRE_MESSAGE(store->open(scratch.state(), fast(), &err), err);
+  REQUIRE(store->start(&err));
+  // Another connection holds the write lock past the writer's busy timeout (an operator's
+  // sqlite3 shell left in a transaction): the batch fails and is rolled back.
+  sqlite3* other = nullptr;
+  REQUIRE(sqlite3_open(store->path().c_str(), &other) == SQLITE_OK);
+  REQUIRE(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) == SQLITE_OK);
+  const auto u = uuid("11111111-2222-4333-8444-555555555555");
+  store->pin_added({u, key_of(0x11), 1000, "CN=n"});
+  store->audit(record(1));
+  REQUIRE(store->flush());
+  auto s = store->stats();
+  CHECK(s.write_errors == 1);
+  CHECK(s.audit_dropped == 1);
+  CHECK(s.state_written == 0);
+  CHECK(s.state_dropped == 0);
+
+  REQUIRE(sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr) == SQLITE_OK);
+  sqlite3_close(other);
+  store->audit(record(2));
+  REQUIRE(store->flush());
+  s = store->stats();
+  CHECK(s.state_written == 1);  // the retried pin
+  CHECK(s.audit_written == 1);
+  CHECK(s.write_errors == 1);
+  store.reset();  // releases the directory's lock
+
+  bsc::StateStore again;
+  REQUIRE_MESSAGE(again.open(scratch.state(), fast(), &err), err);
+  auto pins = again.load_pins();
+  REQUIRE(pins.size() == 1);
+  CHECK(pins[0].uuid == u);
 }
 
 TEST_CASE("state store: retention prunes the oldest rows beyond the count and by age") {

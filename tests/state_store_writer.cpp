@@ -42,7 +42,8 @@ int main(int argc, char** argv) {
   options.audit_max_rows = 100000000;  // retention must not hide committed rows here
   for (int i = 3; i + 1 < argc; i += 2) {
     if (std::strcmp(argv[i], "--count") == 0) count = std::atoll(argv[i + 1]);
-    if (std::strcmp(argv[i], "--flush-ms") == 0) options.flush_interval_s = std::atof(argv[i + 1]) / 1000;
+    if (std::strcmp(argv[i], "--flush-ms") == 0)
+      options.flush_interval_s = std::atof(argv[i + 1]) / 1000;
   }
   // The store counts its own commits: this run's rows, not the file's.
   options.after_commit = [](uint64_t committed) { say("committed " + std::to_string(committed)); };
@@ -77,7 +78,8 @@ int main(int argc, char** argv) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   auto s = store.stats();
   char line[160];
-  std::snprintf(line, sizeof line, "rate %.0f records/s (%llu in %.2f s, dropped %llu, errors %llu)",
+  std::snprintf(line, sizeof line,
+                "rate %.0f records/s (%llu in %.2f s, dropped %llu, errors %llu)",
                 double(s.audit_written) / seconds, static_cast<unsigned long long>(s.audit_written),
                 seconds, static_cast<unsigned long long>(s.audit_dropped),
                 static_cast<unsigned long long>(s.write_errors));

@@ -23,8 +23,8 @@ bool SqlStatement::run() {
 
 std::string SqlStatement::text(int column) const {
   const auto* p = sqlite3_column_text(stmt_, column);
-  return p ? std::string(reinterpret_cast<const char*>(p), size_t(sqlite3_column_bytes(stmt_, column)))
-           : std::string();
+  if (p == nullptr) return std::string();
+  return std::string(reinterpret_cast<const char*>(p), size_t(sqlite3_column_bytes(stmt_, column)));
 }
 
 StateStatements::StateStatements(sqlite3* db)
@@ -125,7 +125,8 @@ const char* stored_deny_kind(DenyEntry::Kind kind) {
 }
 
 std::optional<DenyEntry::Kind> parse_stored_deny_kind(std::string_view text) {
-  for (auto k : {DenyEntry::Kind::kCertificate, DenyEntry::Kind::kPublicKey, DenyEntry::Kind::kUuid})
+  for (auto k :
+       {DenyEntry::Kind::kCertificate, DenyEntry::Kind::kPublicKey, DenyEntry::Kind::kUuid})
     if (text == stored_deny_kind(k)) return k;
   return std::nullopt;
 }

@@ -7,7 +7,8 @@ committed is there: the run's rows are exactly seq 0..K-1 with K >= the last "co
 line (a batch is all in or all out). The writer then reopens the same directory and appends.
 Last, a counted run gives the writer's sustained records/s.
 
-    STATE_STORE_WRITER=build/tests/state_store_writer /usr/bin/python3 tests/integration/test_state_store.py -v
+    STATE_STORE_WRITER=build/tests/state_store_writer \
+        /usr/bin/python3 tests/integration/test_state_store.py -v
 """
 import os
 import random
@@ -101,7 +102,8 @@ class StateStoreCrashTest(unittest.TestCase):
                 proc.stdout.close()
                 stderr = proc.stderr.read().decode()
                 proc.stderr.close()
-            self.assertTrue(lines and lines[0].startswith("opened "), f"run {run}: {lines[:3]} {stderr}")
+            self.assertTrue(lines and lines[0].startswith("opened "),
+                            f"run {run}: {lines[:3]} {stderr}")
             committed = last_committed(lines)
             self.assertGreater(committed, 0, f"run {run} committed nothing: {stderr}")
             kept, rows = self.check_file(run, committed)

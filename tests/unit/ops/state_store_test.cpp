@@ -95,7 +95,8 @@ TEST_CASE("state store: pins and deny entries survive a close and reopen, in cha
     store.pin_cleared(u2);
     store.pin_added({u2, key_of(0xCC), 3000, "CN=node2, O=renewed"});
     store.deny_added({bsc::DenyEntry::Kind::kPublicKey, std::string(64, 'd'), "stolen", 4000});
-    store.deny_added({bsc::DenyEntry::Kind::kUuid, "66666666-7777-4888-9999-aaaaaaaaaaaa", "", 5000});
+    store.deny_added(
+        {bsc::DenyEntry::Kind::kUuid, "66666666-7777-4888-9999-aaaaaaaaaaaa", "", 5000});
     store.deny_added({bsc::DenyEntry::Kind::kCertificate, std::string(64, 'e'), "old", 6000});
     store.deny_removed(bsc::DenyEntry::Kind::kCertificate, std::string(64, 'e'));
     store.stop();
@@ -111,7 +112,8 @@ TEST_CASE("state store: pins and deny entries survive a close and reopen, in cha
   REQUIRE_MESSAGE(store.open(scratch.state(), fast(), &err), err);
   auto pins = store.load_pins();
   REQUIRE(pins.size() == 2);
-  std::sort(pins.begin(), pins.end(), [](auto& a, auto& b) { return a.pinned_unix_ms < b.pinned_unix_ms; });
+  std::sort(pins.begin(), pins.end(),
+            [](auto& a, auto& b) { return a.pinned_unix_ms < b.pinned_unix_ms; });
   CHECK(pins[0].uuid == u1);
   CHECK(pins[0].public_key == key_of(0xAA));
   CHECK(pins[0].subject == "CN=node1");
@@ -121,7 +123,8 @@ TEST_CASE("state store: pins and deny entries survive a close and reopen, in cha
   CHECK(pins[1].subject == "CN=node2, O=renewed");
   auto denies = store.load_denies();
   REQUIRE(denies.size() == 2);
-  std::sort(denies.begin(), denies.end(), [](auto& a, auto& b) { return a.added_unix_ms < b.added_unix_ms; });
+  std::sort(denies.begin(), denies.end(),
+            [](auto& a, auto& b) { return a.added_unix_ms < b.added_unix_ms; });
   CHECK(denies[0].kind == bsc::DenyEntry::Kind::kPublicKey);
   CHECK(denies[0].value == std::string(64, 'd'));
   CHECK(denies[0].note == "stolen");

@@ -79,7 +79,8 @@ class StateStore final : public StateSink {
   // Creates `dir` if missing (mode 0700), opens or creates DIR/bschub.db, brings its schema
   // to kSchemaVersion and prunes by retention. False with one sentence in *error for a dir
   // that cannot be made or written, a file that is no SQLite database, a schema from a newer
-  // bschub, or a directory another process holds (DIR/bschub.lock).
+  // bschub, or a directory another StateStore holds (flock on DIR/bschub.lock, released
+  // when this object is destroyed or the process dies).
   bool open(const std::string& dir, const StateStoreOptions& options, std::string* error);
   // The stored tables, for the hub's in-memory copies. Rows that do not parse (edited by
   // hand) are skipped with a warning.
@@ -98,7 +99,8 @@ class StateStore final : public StateSink {
   bool flush(double timeout_s = 10);
 
   // The audit log, newest first (by insertion), on the caller's thread with a read-only
-  // connection of its own: the writer keeps writing meanwhile (WAL).
+  // connection of its own: the writer keeps writing meanwhile (WAL). *error is set only
+  // on failure (a bad VMAC/UUID filter, an unreadable file).
   std::vector<AuditRecord> query_audit(const AuditQuery& query, std::string* error) const;
 
   StateStoreStats stats() const;

@@ -135,6 +135,22 @@ int main(int argc, char** argv) {
                  "on SIGTERM/SIGINT, seconds to wait for Disconnect-ACKs before cutting "
                  "the remaining connections")
       ->capture_default_str();
+  // Lasting state (docs/operations.md, "Lasting state").
+  app.add_option("--state-dir", cfg.state_dir,
+                 "keep the identity pins, the deny list and an audit log of connects, "
+                 "disconnects, refusals and admin actions in DIR/bschub.db (SQLite, WAL), "
+                 "created with mode 0700 if missing; e.g. /var/lib/bschub (default: none, "
+                 "nothing is kept across restarts)");
+  app.add_option("--audit-max-age", cfg.audit_max_age_s,
+                 "60..315360000: seconds audit log entries are kept")
+      ->default_str(std::to_string(int64_t(cfg.audit_max_age_s)));  // not "2.592e+06"
+  app.add_option("--audit-max-rows", cfg.audit_max_rows,
+                 "1..1000000000: audit log entries kept; the oldest beyond are pruned")
+      ->capture_default_str();
+  app.add_option("--audit-queue", cfg.audit_queue,
+                 "16..16777216: audit records waiting to be written; beyond it they are "
+                 "dropped and counted (audit_dropped), never waited on")
+      ->capture_default_str();
   // The BACnet device at the hub's VMAC (docs/bacnet-device.md §14).
   app.add_option("--device-instance", cfg.device_instance,
                  "0..4194302: the hub is also a BACnet device with this instance, reached at "

@@ -130,6 +130,11 @@ std::string Config::validate() const {
   if (ticket_lifetime_s < 1 || ticket_lifetime_s > 604800)
     return "--ticket-lifetime must be 1..604800 s (TLS 1.3 caps tickets at 7 days)";
   if (!in_range(shutdown_timeout_s, 0.1, 600)) return "--shutdown-timeout must be 0.1..600 s";
+  if (!in_range(audit_max_age_s, 60, 315360000))
+    return "--audit-max-age must be 60..315360000 s (ten years)";
+  if (audit_max_rows < 1 || audit_max_rows > 1000000000)
+    return "--audit-max-rows must be 1..1000000000";
+  if (audit_queue < 16 || audit_queue > 16777216) return "--audit-queue must be 16..16777216";
   return validate_device();
 }
 

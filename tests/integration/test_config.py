@@ -7,6 +7,7 @@ VMAC/UUID, connection limit and log level from the file, with command-line flags
 """
 import asyncio
 import os
+import shutil
 import socket
 import subprocess
 import tempfile
@@ -35,9 +36,7 @@ class ConfigFileCase:
         self.dir = tempfile.mkdtemp(prefix="bschub-it-config-")
 
     def tearDown(self):
-        for name in os.listdir(self.dir):
-            os.unlink(os.path.join(self.dir, name))
-        os.rmdir(self.dir)
+        shutil.rmtree(self.dir)  # files, and a state directory a check may have made
 
     def write(self, text, name="bschub.toml"):
         path = os.path.join(self.dir, name)
@@ -99,6 +98,21 @@ class CheckConfigTest(ConfigFileCase, unittest.TestCase):
         # The same value on the command line gives the same sentence, without a file line.
         r = self.check(self.write(self.site_config(), "plain.toml"), "--connect-wait", "0.5")
         self.assertEqual((r.returncode, r.stderr), (2, "bschub: --connect-wait must be 1..300 s\n"))
+
+    def test_lasting_state_keys_are_checked(self):
+        good = self.site_config(state_dir=toml_str(os.path.join(self.dir, "state")),
+                                audit_max_age="86400", audit_max_rows="5000",
+                                audit_queue="1024")
+        path = self.write(good)
+        r = self.check(path)
+        self.assertEqual((r.returncode, r.stderr), (0, ""))
+        for key, value, message in [
+                ("audit_max_age", "10", "--audit-max-age must be 60..315360000 s (ten years)"),
+                ("audit_max_rows", "0", "--audit-max-rows must be 1..1000000000"),
+                ("audit_queue", "8", "--audit-queue must be 16..16777216")]:
+            path = self.write(self.site_config(**{key: value}), f"{key}.toml")
+            r = self.check(path)
+            self.assertEqual((r.returncode, r.stderr), (2, f"bschub: {path}:8: {message}\n"))
 
     def test_key_that_does_not_match_the_certificate_exits_2(self):
         node_cert, node_key = nodes.PKI.node(0)

@@ -47,6 +47,14 @@ struct Config {
   size_t history_size = 100;
   double history_age_s = 86400;
   double shutdown_timeout_s = 5;      // SIGTERM: Disconnect-ACKs awaited this long, then cut
+  // Lasting state (ops/state_store.hpp): pins, deny list and audit log in
+  // STATE_DIR/bschub.db; "": nothing is kept across restarts. Audit rows older than
+  // audit_max_age_s or beyond the newest audit_max_rows are pruned; audit records waiting
+  // for the writer beyond audit_queue are dropped and counted.
+  std::string state_dir;
+  double audit_max_age_s = 30 * 86400;
+  size_t audit_max_rows = 1000000;
+  size_t audit_queue = 65536;
   bool metrics = false;               // --metrics: HTTP listener for /metrics and /status
   std::string metrics_host = "127.0.0.1";
   uint16_t metrics_port = 9464;       // 0: an ephemeral port (printed on start)

@@ -124,6 +124,12 @@ std::string Config::validate() const {
   if (ticket_lifetime_s < 1 || ticket_lifetime_s > 604800)
     return "--ticket-lifetime must be 1..604800 s (TLS 1.3 caps tickets at 7 days)";
   if (!in_range(shutdown_timeout_s, 0.1, 600)) return "--shutdown-timeout must be 0.1..600 s";
+  if (!admin_socket.empty() && admin_socket[0] != '/')
+    return "--admin-socket must be an absolute path, not '" + admin_socket + "'";
+  if (admin_socket.size() > kMaxAdminSocketPath)
+    return "--admin-socket must be at most " + std::to_string(kMaxAdminSocketPath) +
+           " octets (a Unix socket address)";
+  if (!admin_group.empty() && admin_socket.empty()) return "--admin-group needs --admin-socket";
   return validate_device();
 }
 

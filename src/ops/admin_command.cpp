@@ -31,8 +31,10 @@ std::vector<Word> split_words(std::string_view line) {
 
 // Shown back in errors: bounded, so an error about a huge word stays one short sentence.
 std::string quoted(std::string_view word) {
-  if (word.size() > 80) return "'" + std::string(word.substr(0, 77)) + "...'";
-  return "'" + std::string(word) + "'";
+  std::string q = "'";
+  q.append(word.substr(0, word.size() > 80 ? 77 : word.size()));
+  q += word.size() > 80 ? "...'" : "'";
+  return q;
 }
 
 int hex_value(char c) {

@@ -295,6 +295,38 @@ class AdminSocketTest(unittest.TestCase):
         self.assertGreater(waited, 1.2)
         self.assertLess(waited, IO)
 
+    def test_commands_run_one_at_a_time(self):
+        hub = self.start("--slow-ms", "800")
+        slow_uuid = "00000000-0000-0000-0000-0000000000ff"
+        slow = subprocess.Popen([CTL, "--admin-socket", self.path, "pin", "clear", slow_uuid],
+                                stdout=subprocess.PIPE, text=True)
+        hub.commands(1)  # the slow one is in the handler
+        r = ctl(self.path, "reload")  # waits its turn, then is served
+        self.assertEqual((r.returncode, r.stdout), (0, "done reload\n"), r.stderr)
+        out, _ = slow.communicate(timeout=IO)
+        self.assertEqual((slow.returncode, out), (0, "done pin clear %s\n" % slow_uuid))
+        self.assertEqual([l.split(" uid=")[0] for l in hub.commands(2)],
+                         ["command pin clear " + slow_uuid, "command reload"])
+
+    def test_at_most_16_clients_at_once(self):
+        self.start("--timeout-ms", "3000")
+        silent = []
+        try:
+            for _ in range(16):
+                c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                c.connect(self.path)
+                silent.append(c)
+            self.assertEqual(raw(self.path, b"reload\n"),
+                             "error too many admin clients at once; try again\n\n")
+        finally:
+            for c in silent:
+                c.close()
+        # Their places are free again once they are gone.
+        deadline = time.monotonic() + IO
+        while raw(self.path, b"reload\n") != "ok\ndone reload\n\n":
+            self.assertLess(time.monotonic(), deadline)
+            time.sleep(0.05)
+
     def test_socket_file_safety(self):
         # A file that is not a socket is never replaced.
         with open(self.path, "w") as f:

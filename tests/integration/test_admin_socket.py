@@ -51,11 +51,14 @@ def ids():
 class FakeHub:
     """admin_fake_hub on PATH; .commands() are the request lines its handler got."""
 
-    def __init__(self, path, *extra):
+    def __init__(self, path, *extra, as_user=None):
         self.path = path
         self.err = tempfile.TemporaryFile()
-        self.proc = subprocess.Popen([FAKE, "--socket", path, *extra], stdout=subprocess.PIPE,
-                                     stderr=self.err, text=True)
+        cmd = [FAKE, "--socket", path, *extra]
+        if as_user is not None:
+            cmd = ["setpriv", "--reuid=%d" % as_user[0], "--regid=%d" % as_user[1],
+                   "--clear-groups"] + cmd
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=self.err, text=True)
         line = self.proc.stdout.readline()
         if line != "ready\n":
             self.proc.wait(IO)
@@ -137,8 +140,8 @@ class AdminSocketTest(unittest.TestCase):
             h.stop()
         subprocess.run(["rm", "-rf", self.dir], check=False)
 
-    def start(self, *extra):
-        h = FakeHub(self.path, *extra)
+    def start(self, *extra, as_user=None):
+        h = FakeHub(self.path, *extra, as_user=as_user)
         self.hubs.append(h)
         return h
 
@@ -231,6 +234,17 @@ class AdminSocketTest(unittest.TestCase):
         self.assertIn("admin_refused", hub.stderr())
         self.assertIn("uid=%d" % uid, hub.stderr())
         self.assertEqual(ctl(self.path, "reload").returncode, 0)  # root still is
+
+    def test_the_hubs_own_user_is_allowed(self):
+        uid, gid, _ = ids()
+        os.chown(self.dir, uid, gid)
+        hub = self.start(as_user=(uid, gid))
+        self.assertEqual(os.lstat(self.path).st_uid, uid)
+        r = ctl(self.path, "reload", user=uid, regid=gid)
+        self.assertEqual((r.returncode, r.stdout), (0, "done reload\n"), r.stderr)
+        self.assertEqual(ctl(self.path, "pin", "list").returncode, 0)  # and root
+        self.assertIn(" uid=%d " % uid, hub.commands(2)[0])
+        self.assertIn(" uid=0 ", hub.commands(2)[1])
 
     def test_admin_group_members_are_allowed(self):
         uid, gid, admin_gid = ids()

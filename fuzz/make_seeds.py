@@ -264,6 +264,26 @@ def main():
     }
     for name, data in conn.items():
         write("connection", name, data)
+    fp = "ab" * 32
+    uuid = "12345678-1234-1234-1234-123456789abc"
+    admin = {
+        "disconnect_vmac": "disconnect 02:A1:B2:C3:D4:E5\n",
+        "disconnect_uuid": "disconnect " + uuid + "\n",
+        "deny_add_note": "deny add certificate " + fp + " lost laptop, ticket 42\n",
+        "deny_add_key_colons": "deny add key " + ":".join(["AB"] * 32) + "\n",
+        "deny_remove_uuid": "deny remove uuid " + uuid + "\r\n",
+        "deny_list": "deny list\n",
+        "pin_list": "pin list\n",
+        "pin_clear": "pin clear " + uuid + "\n",
+        "reload": "reload\n",
+        "history_all": "history vmac=020000000001 uuid=" + uuid + " since=1764669600000 limit=50\n",
+        "unknown": "shutdown now\n",
+        "reply_ok": "ok\nline one\n-\n\n",
+        "reply_error": "error permission denied: uid 7 is not allowed\n\n",
+        "reply_cut": "ok\nline|two|",
+    }
+    for name, text in admin.items():
+        write("admin_command", name, text.encode())
 
 
 if __name__ == "__main__":

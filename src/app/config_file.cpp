@@ -13,6 +13,7 @@
 
 #include "core/config.hpp"
 #include "net/tls_context.hpp"
+#include "ops/admin_server.hpp"
 
 namespace bsc {
 
@@ -186,6 +187,7 @@ std::string ConfigFile::locate(const std::string& message) const {
 
 std::string check_config(const Config& config) {
   std::string err = config.validate();
+  if (err.empty() && !config.admin_group.empty()) resolve_admin_group(config.admin_group, &err);
   if (!err.empty() || !config.tls) return err;
   TlsContext tls;
   TlsOptions options;

@@ -124,6 +124,14 @@ int main(int argc, char** argv) {
   app.add_option("--metrics", metrics,
                  "serve GET /metrics (Prometheus) and /status (JSON) on [HOST:]PORT; "
                  "HOST defaults to 127.0.0.1 (off by default)");
+  // Parsed and validated here; the server itself (ops/admin_server.hpp) is started by the
+  // app's admin handler, which is not wired yet.
+  app.add_option("--admin-socket", cfg.admin_socket,
+                 "Unix socket PATH (absolute, at most 107 octets) for bschub-ctl's admin "
+                 "commands: disconnect, deny, pin, reload, history (off by default)");
+  app.add_option("--admin-group", cfg.admin_group,
+                 "group NAME whose members may use --admin-socket besides root and the hub's "
+                 "own user (the socket is then mode 0660 and of this group)");
   app.add_option("--history-size", cfg.history_size,
                  "departed nodes, and refused connection requests, kept per worker for the "
                  "connection history (/status, the device's Network Port lists)")

@@ -135,6 +135,12 @@ std::string Config::validate() const {
   if (audit_max_rows < 1 || audit_max_rows > 1000000000)
     return "--audit-max-rows must be 1..1000000000";
   if (audit_queue < 16 || audit_queue > 16777216) return "--audit-queue must be 16..16777216";
+  if (!admin_socket.empty() && admin_socket[0] != '/')
+    return "--admin-socket must be an absolute path, not '" + admin_socket + "'";
+  if (admin_socket.size() > kMaxAdminSocketPath)
+    return "--admin-socket must be at most " + std::to_string(kMaxAdminSocketPath) +
+           " octets (a Unix socket address)";
+  if (!admin_group.empty() && admin_socket.empty()) return "--admin-group needs --admin-socket";
   return validate_device();
 }
 

@@ -58,6 +58,12 @@ struct Config {
   bool metrics = false;               // --metrics: HTTP listener for /metrics and /status
   std::string metrics_host = "127.0.0.1";
   uint16_t metrics_port = 9464;       // 0: an ephemeral port (printed on start)
+  // The admin socket (ops/admin_server.hpp): a Unix socket path ("": none) and the group
+  // whose members may use it besides root and the hub's own user ("": none). Whether the
+  // group exists is checked when the socket is made.
+  std::string admin_socket;
+  std::string admin_group;
+  static constexpr size_t kMaxAdminSocketPath = 107;  // sockaddr_un's sun_path, minus NUL
   // The hub's BACnet device at its VMAC (core/device.hpp; docs/bacnet-device.md §14). Off
   // unless device_instance is set; then the strings below name it (BACnet CharacterStrings).
   int64_t device_instance = kNoDevice;  // 0..kMaxDeviceInstance

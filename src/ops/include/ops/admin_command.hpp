@@ -54,4 +54,28 @@ class AdminHandler {
   virtual AdminReply handle(const AdminCommand& command, const AdminPeer& peer) = 0;
 };
 
+// --- The wire (docs/operations.md, "Admin socket") ---------------------------------------
+// Request: one line of words separated by spaces, ended by "\n" (or the end of the
+// stream), at most kMaxAdminRequest octets with the "\n". Reply: "ok" or "error SENTENCE",
+// then the result lines, then one empty line.
+inline constexpr size_t kMaxAdminRequest = 4096;
+inline constexpr size_t kMaxAdminNote = 256;          // octets of a deny note
+inline constexpr uint32_t kMaxAdminHistoryLimit = 10000;
+
+// "disconnect", "deny add", ... as on the wire (for logs).
+const char* admin_verb_name(AdminCommand::Verb verb);
+// Parses one request line (without its "\n"; a trailing "\r" is allowed). On success fills
+// *out with every argument validated and in canonical form (VMAC "02:A1:...", UUID lower-case
+// 8-4-4-4-12, fingerprint 64 lower-case hex digits); else sets *error to one sentence.
+bool parse_admin_command(std::string_view line, AdminCommand* out, std::string* error);
+// The request line for `command` (without "\n"); parse_admin_command() reads it back.
+std::string format_admin_command(const AdminCommand& command);
+
+// The reply as sent: never ambiguous, whatever the handler put in its lines (control
+// characters become '?', an empty line becomes "-").
+std::string encode_admin_reply(const AdminReply& reply);
+// Reads a whole reply. Returns 1 when `text` holds a complete one (filled into *out), 0 when
+// more is needed, -1 when it is malformed (*error says why).
+int decode_admin_reply(std::string_view text, AdminReply* out, std::string* error);
+
 }  // namespace bsc

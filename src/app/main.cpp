@@ -8,11 +8,10 @@
 #include <utility>
 
 #include "app/config_file.hpp"
+#include "app/hub_services.hpp"
 #include "core/config.hpp"
 #include "core/hub.hpp"
 #include "net/tls_context.hpp"
-#include "ops/drop_reporter.hpp"
-#include "ops/ops_endpoint.hpp"
 #include "util/log.hpp"
 
 namespace {
@@ -159,6 +158,18 @@ int main(int argc, char** argv) {
                  "16..16777216: audit records waiting to be written; beyond it they are "
                  "dropped and counted (audit_dropped), never waited on")
       ->capture_default_str();
+  // Who is on the network (docs/operations.md).
+  std::string binding = bsc::identity_binding_name(cfg.identity_binding);
+  app.add_option("--identity-binding", binding,
+                 "how a device UUID is bound to a certificate: pin (the first public key "
+                 "a UUID connects with is the only one it may use afterwards), certificate "
+                 "(the UUID must be the certificate's subject CN or a SAN URI urn:uuid:...), "
+                 "or off")
+      ->check(CLI::IsMember({"off", "pin", "certificate"}))
+      ->capture_default_str();
+  app.add_option("--max-pins", cfg.max_pins,
+                 "pinned UUIDs kept; beyond it new UUIDs connect unpinned (logged)")
+      ->capture_default_str();
   // The BACnet device at the hub's VMAC (docs/bacnet-device.md §14).
   app.add_option("--device-instance", cfg.device_instance,
                  "0..4194302: the hub is also a BACnet device with this instance, reached at "
@@ -230,6 +241,7 @@ int main(int argc, char** argv) {
     if (!err.empty()) return fail(err);
   }
   cfg.tls = !no_tls;
+  bsc::parse_identity_binding(binding, &cfg.identity_binding);  // checked by IsMember
   if (!metrics.empty()) {
     cfg.metrics = true;
     // A bare port keeps the endpoint on loopback: exposing it is an explicit choice.
@@ -270,14 +282,10 @@ int main(int argc, char** argv) {
   std::string err = hub.prepare();
   if (!err.empty()) return fail(err);
   // The operations pieces (src/ops) run beside the hub; core only knows them as hooks.
-  bsc::OpsEndpoint endpoint;
-  bsc::DropReporter drops;
-  bsc::HubHooks hooks;
-  if (cfg.metrics) {
-    hooks.before_start = [&] { return endpoint.start(hub); };
-    hooks.before_stop = [&] { endpoint.stop(); };
-  }
-  hooks.periodic = [&] { drops.check(hub.workers()); };
-  hooks.periodic_interval_s = bsc::DropReporter::kIntervalSeconds;
-  return hub.run(std::move(hooks));
+  bsc::HubServices services(hub);
+  err = services.prepare();
+  if (!err.empty()) return fail(err);
+  int rc = hub.run(services.hooks());
+  services.finish();
+  return rc;
 }

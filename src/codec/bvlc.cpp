@@ -368,14 +368,14 @@ size_t encode_simple(std::vector<uint8_t>& out, Function function, uint16_t mess
 
 size_t encode_nak(std::vector<uint8_t>& out, uint16_t message_id, const Vmac* dest,
                   uint8_t for_function, uint8_t error_marker, ErrorCode code,
-                  std::string_view details) {
+                  std::string_view details, uint16_t error_class) {
   // Std AB.2.4.1 NAK; addressed per AB.3.1.2 (D = the offender's O, if it had one).
   const size_t start = out.size();
   encode_message(out, Function::kResult, message_id, nullptr, dest, {}, {}, {});
   out.push_back(for_function);
   out.push_back(1);  // Result Code: NAK
   out.push_back(error_marker);
-  put_u16(out, kErrorClassCommunication);
+  put_u16(out, error_class);
   put_u16(out, uint16_t(code));
   out.insert(out.end(), details.begin(), details.end());
   return out.size() - start;

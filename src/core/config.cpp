@@ -81,6 +81,25 @@ bool in_range(double v, double lo, double hi) { return v >= lo && v <= hi; }
 
 }  // namespace
 
+const char* identity_binding_name(IdentityBinding b) {
+  switch (b) {
+    case IdentityBinding::kOff: return "off";
+    case IdentityBinding::kPin: return "pin";
+    case IdentityBinding::kCertificate: return "certificate";
+  }
+  return "?";
+}
+
+bool parse_identity_binding(std::string_view text, IdentityBinding* out) {
+  for (IdentityBinding b : {IdentityBinding::kOff, IdentityBinding::kPin, IdentityBinding::kCertificate}) {
+    if (text == identity_binding_name(b)) {
+      *out = b;
+      return true;
+    }
+  }
+  return false;
+}
+
 std::string Config::validate() const {
   if (!tls && !is_loopback_host(listen_host))
     return "--no-tls serves plain ws:// and is allowed on a loopback address only, not " +
@@ -141,6 +160,7 @@ std::string Config::validate() const {
     return "--admin-socket must be at most " + std::to_string(kMaxAdminSocketPath) +
            " octets (a Unix socket address)";
   if (!admin_group.empty() && admin_socket.empty()) return "--admin-group needs --admin-socket";
+  if (max_pins < 1 || max_pins > 10000000) return "--max-pins must be 1..10000000";
   return validate_device();
 }
 

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "bsc/bacnet/enums.hpp"
+#include "core/access_control.hpp"
 #include "core/tls_failure.hpp"
 #include "core/worker.hpp"
 #include "net/tls_context.hpp"
@@ -170,6 +171,8 @@ void Connection::advance_tls() {
   bump(tls->resumed() ? worker_->stats().handshakes_resumed : worker_->stats().handshakes_full);
   LOG_DEBUG("tls_established", "peer=%s suite=%s resumed=%s", peer_.c_str(), tls->ciphersuite(),
             tls->resumed() ? "yes" : "no");
+  identity_ = tls->peer_identity();
+  if (!admit_certificate()) return;
   state_ = State::kUpgrade;
 }
 
@@ -284,19 +287,62 @@ void Connection::leave_routing(uint16_t error_code, const char* why) {
       r.error = HistoryError{uint16_t(bacnet::ErrorClass::kCommunication), error_code, why};
     }
     worker_->history().departed(std::move(r));
+    audit(AuditRecord::Kind::kDisconnect, clean_end_ ? std::string("Disconnect-Request/ACK") : why);
   }
   if (state_ == State::kConnected) worker_->remove_connected(this);
   worker_->hub().on_leaving(*this);
 }
 
+bool Connection::admit_certificate() {
+  AccessControl* access = worker_->access();
+  if (!identity_ || !access) return true;
+  std::string why = access->refuse_certificate(*identity_);
+  if (why.empty()) return true;
+  bump(worker_->stats().denied);
+  LOG_WARN("tls_denied", "peer=%s subject=\"%s\" reason=\"%s\"", peer_.c_str(),
+           identity_->subject.c_str(), why.c_str());
+  tls()->refuse(MBEDTLS_SSL_ALERT_MSG_ACCESS_DENIED, why);
+  note_refused(uint16_t(BacnetError::kAccessDenied), nullptr, nullptr, why.c_str(),
+               uint16_t(bacnet::ErrorClass::kSecurity));
+  begin_linger();  // the alert goes out, then TCP closes
+  return false;
+}
+
+void Connection::audit(AuditRecord::Kind kind, const std::string& reason) {
+  StateSink* sink = worker_->state_sink();
+  if (!sink) return;
+  AuditRecord r;
+  r.kind = kind;
+  r.unix_ms = unix_now_ms();
+  if (routable() || kind == AuditRecord::Kind::kConnect) {
+    r.vmac = vmac_.to_string();
+    r.uuid = uuid_.to_string();
+  }
+  r.peer = peer_;
+  if (identity_) r.fingerprint = identity_->certificate.to_hex();
+  r.reason = reason;
+  sink->audit(std::move(r));
+}
+
 void Connection::note_refused(uint16_t error_code, const Vmac* vmac, const Uuid* uuid,
-                              const char* details) {
+                              const char* details, uint16_t error_class) {
   FailedRecord r;
   r.unix_ms = unix_now_ms();
   r.peer = peer_address_record();
   if ((r.has_vmac = vmac != nullptr)) r.vmac = *vmac;
   if ((r.has_uuid = uuid != nullptr)) r.uuid = *uuid;
-  r.error = HistoryError{uint16_t(bacnet::ErrorClass::kCommunication), error_code, details};
+  r.error = HistoryError{error_class, error_code, details};
+  if (StateSink* sink = worker_->state_sink()) {
+    AuditRecord a;
+    a.kind = AuditRecord::Kind::kRefuse;
+    a.unix_ms = r.unix_ms;
+    if (vmac) a.vmac = vmac->to_string();
+    if (uuid) a.uuid = uuid->to_string();
+    a.peer = peer_;
+    if (identity_) a.fingerprint = identity_->certificate.to_hex();
+    a.reason = details;
+    sink->audit(std::move(a));
+  }
   worker_->history().failed(std::move(r));
 }
 

@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "core/access_control.hpp"
 #include "core/device.hpp"
 #include "core/routing_map.hpp"
 #include "core/source_limiter.hpp"
@@ -128,9 +129,9 @@ std::vector<Worker*> Hub::workers() const {
 
 void Hub::on_main_signal(int signum) {
   if (signum == SIGHUP) {
-    // Certificate rotation: new connections get the new files, live ones keep theirs.
-    if (tls_) tls_->reload();
-    else LOG_WARN("reload_ignored", "reason=\"--no-tls: no certificates to reload\"");
+    // Certificate rotation: new connections get the new files; connected nodes are
+    // re-checked against them (CA set, CRLs).
+    reload();
     return;
   }
   LOG_INFO("stopping", "signal=%d shutdown_timeout_s=%g", signum, config_.shutdown_timeout_s);
@@ -177,6 +178,7 @@ std::string Hub::prepare() {
              config_.network_number);
   }
   sources_ = std::make_unique<SourceLimiter>(config_.source_rate, config_.source_burst);
+  access_ = std::make_unique<AccessControl>(config_.identity_binding, config_.max_pins, nullptr);
   return "";
 }
 
@@ -204,6 +206,7 @@ int Hub::run(HubHooks hooks) {
   for (auto& w : workers_) {
     w->connect_peers(peers);
     w->set_source_limiter(sources_.get());
+    w->set_access(access_.get(), sink_);
   }
   if (hooks_.before_start) {
     // Before the workers start, so a busy metrics port fails like a busy hub port.

@@ -38,13 +38,15 @@ Worker::Worker(uint32_t id, const Config& config, const TlsReloader* tls, Routin
   uv_async_init(&loop_, &stop_async_, on_stop);
   if (!mailbox_.init_wake(&loop_, on_inbox, this)) throw std::runtime_error("eventfd failed");
   uv_async_init(&loop_, &snapshot_async_, on_snapshot);
+  uv_async_init(&loop_, &sweep_async_, on_sweep);
   uv_timer_init(&loop_, &shutdown_timer_);
   uv_timer_init(&loop_, &device_timer_);
   check_.data = idle_.data = stop_async_.data = this;
-  snapshot_async_.data = shutdown_timer_.data = device_timer_.data = this;
+  snapshot_async_.data = sweep_async_.data = shutdown_timer_.data = device_timer_.data = this;
   uv_unref(reinterpret_cast<uv_handle_t*>(&device_timer_));
   uv_unref(reinterpret_cast<uv_handle_t*>(&stop_async_));
   uv_unref(reinterpret_cast<uv_handle_t*>(&snapshot_async_));
+  uv_unref(reinterpret_cast<uv_handle_t*>(&sweep_async_));
   uv_check_start(&check_, on_check);
 }
 
@@ -55,6 +57,7 @@ Worker::~Worker() {
   uv_close(reinterpret_cast<uv_handle_t*>(&stop_async_), nullptr);
   mailbox_.close_wake();
   uv_close(reinterpret_cast<uv_handle_t*>(&snapshot_async_), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&sweep_async_), nullptr);
   if (!uv_is_closing(reinterpret_cast<uv_handle_t*>(&check_))) close_loop_handles();
   uv_run(&loop_, UV_RUN_DEFAULT);
   uv_loop_close(&loop_);

@@ -68,6 +68,11 @@ void Worker::fill_snapshot(WorkerSnapshot* out) {
     n.connected_unix_ms = c.connected_unix_ms();
     n.last_error = c.last_error();
     n.pending_output = c.backlog();
+    if (const PeerIdentity* id = c.peer_identity()) {
+      n.certificate = id->certificate.to_hex();
+      n.public_key = id->public_key.to_hex();
+      n.subject = id->subject;
+    }
     out->nodes.push_back(std::move(n));
   });
 }

@@ -52,11 +52,12 @@ std::string TlsReloader::load() {
   return "";
 }
 
-bool TlsReloader::reload() {
+bool TlsReloader::reload(std::string* error) {
   // Built outside the lock: reading files and parsing keys must not stall an accept.
   std::string err;
   auto ctx = build(&err);
   if (!ctx) {
+    if (error) *error = err;
     reloads_failed_.fetch_add(1, std::memory_order_relaxed);
     LOG_ERROR("reload_failed", "cert=%s key=%s ca=%s reason=\"%s\" action=\"kept the "
               "previous certificates\"", cert_file_.c_str(), key_file_.c_str(),
@@ -69,8 +70,9 @@ bool TlsReloader::reload() {
   }
   reloads_ok_.fetch_add(1, std::memory_order_relaxed);
   // `ctx` now holds the old config; it is freed here unless live sessions still use it.
-  LOG_INFO("reloaded", "cert=%s key=%s ca=%s crls=%zu scope=\"new connections\"",
-           cert_file_.c_str(), key_file_.c_str(), ca_file_.c_str(), current()->crls().size());
+  LOG_INFO("reloaded", "cert=%s key=%s ca=%s crls=%zu scope=\"new connections; connected "
+           "nodes re-checked\"", cert_file_.c_str(), key_file_.c_str(), ca_file_.c_str(),
+           current()->crls().size());
   return true;
 }
 

@@ -168,8 +168,8 @@ std::string TlsContext::recheck(const PeerIdentity& id) const {
 
   if (issuer != nullptr) {
     // Same CA as at the handshake: its signature on the certificate still holds.
-    if (mbedtls_x509_time_is_past(&crt.valid_to)) return "expired";
-    if (mbedtls_x509_time_is_future(&crt.valid_from)) return "not yet valid";
+    if (mbedtls_x509_time_is_past(&crt.valid_to)) return "certificate expired";
+    if (mbedtls_x509_time_is_future(&crt.valid_from)) return "certificate not yet valid";
     const mbedtls_x509_crl* crl = crl_info_.empty() ? nullptr : &crl_;
     for (; crl != nullptr && crl->version != 0; crl = crl->next)
       if (same_bytes(crl->issuer_raw, crt.issuer_raw) && mbedtls_x509_crt_is_revoked(&crt, crl))
@@ -189,8 +189,8 @@ std::string TlsContext::recheck(const PeerIdentity& id) const {
   if (flags == 0) return "";
   if (flags & MBEDTLS_X509_BADCERT_NOT_TRUSTED) return "no longer issued by a configured CA";
   if (flags & MBEDTLS_X509_BADCERT_REVOKED) return "revoked by CRL of " + name_text(crt.issuer);
-  if (flags & MBEDTLS_X509_BADCERT_EXPIRED) return "expired";
-  if (flags & MBEDTLS_X509_BADCERT_FUTURE) return "not yet valid";
+  if (flags & MBEDTLS_X509_BADCERT_EXPIRED) return "certificate expired";
+  if (flags & MBEDTLS_X509_BADCERT_FUTURE) return "certificate not yet valid";
   char info[256];
   mbedtls_x509_crt_verify_info(info, sizeof info, "", flags);
   std::string text = info;

@@ -37,49 +37,6 @@ std::string quoted(std::string_view word) {
   return q;
 }
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// A SHA-256 fingerprint as 64 hex digits, or 32 pairs separated by ':' (openssl's form).
-// Checked here rather than with Fingerprint::parse so ops does not need net's crypto code.
-bool canonical_fingerprint(std::string_view text, std::string* out) {
-  std::string hex;
-  bool colons = text.size() == 95;
-  if (!colons && text.size() != 64) return false;
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (colons && i % 3 == 2) {
-      if (text[i] != ':') return false;
-      continue;
-    }
-    int v = hex_value(text[i]);
-    if (v < 0) return false;
-    hex += "0123456789abcdef"[v];
-  }
-  *out = hex;
-  return true;
-}
-
-bool parse_kind(std::string_view text, DenyEntry::Kind* out) {
-  if (text == "certificate") *out = DenyEntry::Kind::kCertificate;
-  else if (text == "key") *out = DenyEntry::Kind::kPublicKey;
-  else if (text == "uuid") *out = DenyEntry::Kind::kUuid;
-  else return false;
-  return true;
-}
-
-const char* kind_name(DenyEntry::Kind kind) {
-  switch (kind) {
-    case DenyEntry::Kind::kCertificate: return "certificate";
-    case DenyEntry::Kind::kPublicKey: return "key";
-    case DenyEntry::Kind::kUuid: return "uuid";
-  }
-  return "?";
-}
-
 template <typename T>
 bool parse_number(std::string_view text, T* out) {
   if (text.empty() || text[0] == '+' || text[0] == '-') return false;
@@ -123,9 +80,11 @@ bool parse_deny_value(const char* what, DenyEntry::Kind kind, std::string_view t
     *out = u->to_string();
     return true;
   }
-  if (!canonical_fingerprint(text, out))
+  std::optional<Fingerprint> f = Fingerprint::parse(text);
+  if (!f)
     return fail(error, std::string(what) + ": " + quoted(text) +
                            " is not a SHA-256 fingerprint (64 hex digits)");
+  *out = f->to_hex();
   return true;
 }
 
@@ -143,7 +102,7 @@ bool parse_deny(std::string_view line, const Words& w, AdminCommand* out, std::s
   const char* what = add ? "deny add" : "deny remove";
   if (w.size() < 3)
     return fail(error, std::string(what) + " needs a kind (certificate, key or uuid) and a value");
-  if (!parse_kind(w[1].text, &out->deny_kind))
+  if (!parse_deny_kind(w[1].text, &out->deny_kind))
     return fail(error, std::string(what) + ": unknown kind " + quoted(w[1].text) +
                            "; expected certificate, key or uuid");
   if (!parse_deny_value(what, out->deny_kind, w[2].text, &out->target, error)) return false;
@@ -277,7 +236,7 @@ std::string format_admin_command(const AdminCommand& c) {
       break;
     case AdminCommand::Verb::kDenyAdd:
     case AdminCommand::Verb::kDenyRemove:
-      line += std::string(" ") + kind_name(c.deny_kind) + " " + c.target;
+      line += std::string(" ") + deny_kind_name(c.deny_kind) + " " + c.target;
       if (c.verb == AdminCommand::Verb::kDenyAdd && !c.note.empty()) line += " " + c.note;
       break;
     case AdminCommand::Verb::kHistory:

@@ -6,10 +6,12 @@
 #include <cstring>
 
 #include "bsc/bvlc.hpp"
+#include "core/access_control.hpp"
 #include "core/stats.hpp"
 #include "core/worker.hpp"
 #include "net/tls_reloader.hpp"
 #include "ops/ops_view.hpp"
+#include "ops/state_store.hpp"
 
 namespace bsc {
 namespace {
@@ -199,6 +201,26 @@ std::string render_metrics(const OpsView& v, const OpsView::Gathered& g) {
     if (g.answered[i])
       w.sample("bschub_pending_output_bytes", worker_label(i), uint64_t(g.snapshots[i].pending_output));
 
+  if (v.access) {
+    w.family("bschub_identity_pins", "gauge", "device UUIDs pinned to a public key");
+    w.sample("bschub_identity_pins", "", uint64_t(v.access->pin_count()));
+    w.family("bschub_deny_entries", "gauge", "certificates, keys and UUIDs on the deny list");
+    w.sample("bschub_deny_entries", "", uint64_t(v.access->deny_count()));
+  }
+  if (v.store) {
+    StateStoreStats s = v.store->stats();
+    w.family("bschub_audit_records_total", "counter",
+             "audit log records, by result (dropped: queue full or a failed write)");
+    w.sample("bschub_audit_records_total", "result=\"written\"", s.audit_written);
+    w.sample("bschub_audit_records_total", "result=\"dropped\"", s.audit_dropped);
+    w.family("bschub_state_changes_total", "counter", "pin and deny-list changes, by result");
+    w.sample("bschub_state_changes_total", "result=\"written\"", s.state_written);
+    w.sample("bschub_state_changes_total", "result=\"dropped\"", s.state_dropped);
+    w.family("bschub_state_write_errors_total", "counter", "state store batches that failed");
+    w.sample("bschub_state_write_errors_total", "", s.write_errors);
+    w.family("bschub_audit_queue_depth", "gauge", "audit records waiting to be written");
+    w.sample("bschub_audit_queue_depth", "", s.audit_queued);
+  }
   if (v.tls) {
     w.family("bschub_tls_reloads_total", "counter", "SIGHUP certificate reloads, by result");
     w.sample("bschub_tls_reloads_total", "result=\"ok\"", v.tls->reloads_ok());

@@ -12,7 +12,7 @@ namespace bsc {
 OpsEndpoint::OpsEndpoint() = default;
 OpsEndpoint::~OpsEndpoint() = default;
 
-std::string OpsEndpoint::start(const Hub& hub) {
+std::string OpsEndpoint::start(Hub& hub) {
   const Config& config = hub.config();
   auto view = std::make_shared<OpsView>();
   view->hub.uri = hub.uri();
@@ -22,6 +22,8 @@ std::string OpsEndpoint::start(const Hub& hub) {
   view->hub.started_unix_ms = unix_now_ms();
   view->workers = hub.workers();
   view->tls = hub.tls();
+  view->access = &hub.access();
+  view->store = store_;
   server_ = std::make_unique<OpsHttpServer>([view](const std::string& path) {
     HttpResponse r;
     if (path == "/metrics") {

@@ -55,12 +55,5 @@ std::string sql_error(sqlite3* db);  // "message (code)"
 // in a transaction of its own. False for a newer schema or a failed step.
 bool migrate_schema(sqlite3* db, int target_version, std::string* error);
 
-// How the file spells things.
-const char* stored_deny_kind(DenyEntry::Kind kind);
-std::optional<DenyEntry::Kind> parse_stored_deny_kind(std::string_view text);
-const char* stored_audit_kind(AuditRecord::Kind kind);
-std::optional<AuditRecord::Kind> parse_stored_audit_kind(std::string_view text);
-std::string fingerprint_hex(const Fingerprint& f);
-std::optional<Fingerprint> parse_fingerprint_hex(std::string_view text);
 
 }  // namespace bsc

@@ -144,7 +144,7 @@ std::vector<Pin> StateStore::load_pins(std::string* error) {
   int rc;
   while ((rc = st.step()) == SQLITE_ROW) {
     auto uuid = Uuid::parse(st.text(0));
-    auto key = parse_fingerprint_hex(st.text(1));
+    auto key = Fingerprint::parse(st.text(1));
     if (!uuid || !key) {
       LOG_WARN("state_row_skipped", "table=pins uuid=\"%s\" note=\"does not parse\"",
                st.text(0).c_str());
@@ -165,13 +165,13 @@ std::vector<DenyEntry> StateStore::load_denies(std::string* error) {
   }
   int rc;
   while ((rc = st.step()) == SQLITE_ROW) {
-    auto kind = parse_stored_deny_kind(st.text(0));
-    if (!kind) {
+    DenyEntry::Kind kind;
+    if (!parse_deny_kind(st.text(0), &kind)) {
       LOG_WARN("state_row_skipped", "table=denies kind=\"%s\" note=\"unknown kind\"",
                st.text(0).c_str());
       continue;
     }
-    denies.push_back(DenyEntry{*kind, st.text(1), st.text(2), st.integer(3)});
+    denies.push_back(DenyEntry{kind, st.text(1), st.text(2), st.integer(3)});
   }
   if (rc != SQLITE_DONE && error) *error = sql_error(db_);
   return denies;
@@ -195,7 +195,7 @@ bool StateStore::apply(const std::vector<StateChange>& changes,
           using T = std::decay_t<decltype(c)>;
           if constexpr (std::is_same_v<T, Pin>) {
             s.upsert_pin.bind(1, c.uuid.to_string());
-            s.upsert_pin.bind(2, fingerprint_hex(c.public_key));
+            s.upsert_pin.bind(2, c.public_key.to_hex());
             s.upsert_pin.bind(3, c.pinned_unix_ms);
             s.upsert_pin.bind(4, c.subject);
             return s.upsert_pin.run();
@@ -203,13 +203,13 @@ bool StateStore::apply(const std::vector<StateChange>& changes,
             s.delete_pin.bind(1, c.uuid.to_string());
             return s.delete_pin.run();
           } else if constexpr (std::is_same_v<T, DenyEntry>) {
-            s.upsert_deny.bind(1, stored_deny_kind(c.kind));
+            s.upsert_deny.bind(1, deny_kind_name(c.kind));
             s.upsert_deny.bind(2, c.value);
             s.upsert_deny.bind(3, c.note);
             s.upsert_deny.bind(4, c.added_unix_ms);
             return s.upsert_deny.run();
           } else {
-            s.delete_deny.bind(1, stored_deny_kind(c.kind));
+            s.delete_deny.bind(1, deny_kind_name(c.kind));
             s.delete_deny.bind(2, c.value);
             return s.delete_deny.run();
           }
@@ -219,7 +219,7 @@ bool StateStore::apply(const std::vector<StateChange>& changes,
   }
   for (const AuditRecord& r : audits) {
     s.insert_audit.bind(1, r.unix_ms);
-    s.insert_audit.bind(2, stored_audit_kind(r.kind));
+    s.insert_audit.bind(2, audit_kind_name(r.kind));
     s.insert_audit.bind(3, r.vmac);
     s.insert_audit.bind(4, r.uuid);
     s.insert_audit.bind(5, r.peer);
@@ -314,9 +314,9 @@ std::vector<AuditRecord> StateStore::query_audit(const AuditQuery& query,
       st.bind(4, int64_t(std::min(query.limit, kMaxQueryLimit)));
       int rc;
       while ((rc = st.step()) == SQLITE_ROW) {
-        auto kind = parse_stored_audit_kind(st.text(1));
-        if (!kind) continue;  // written by something else: not ours to show
-        out.push_back(AuditRecord{*kind, st.integer(0), st.text(2), st.text(3), st.text(4),
+        AuditRecord::Kind kind;
+        if (!parse_audit_kind(st.text(1), &kind)) continue;  // not ours to show
+        out.push_back(AuditRecord{kind, st.integer(0), st.text(2), st.text(3), st.text(4),
                                   st.text(5), st.text(6)});
       }
       if (rc != SQLITE_DONE) *error = sql_error(db);

@@ -5,8 +5,10 @@
 #include <algorithm>
 #include <ctime>
 
+#include "core/access_control.hpp"
 #include "core/worker.hpp"
 #include "ops/ops_view.hpp"
+#include "util/unix_time.hpp"
 
 namespace bsc {
 namespace {
@@ -14,17 +16,6 @@ namespace {
 // How long a scrape waits for one worker's snapshot. A healthy loop answers in well under
 // a millisecond; a stuck one must not hang the scraper for long.
 constexpr int kSnapshotTimeoutMs = 1000;
-
-std::string iso8601_utc(int64_t unix_ms) {
-  time_t secs = time_t(unix_ms / 1000);
-  tm utc;
-  gmtime_r(&secs, &utc);
-  char text[64];
-  std::snprintf(text, sizeof text, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", utc.tm_year + 1900,
-                utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec,
-                int(unix_ms % 1000));
-  return text;
-}
 
 // "ip:port" / "[ip6]:port" of a history entry's peer; "?" if not known.
 std::string peer_text(const PeerAddress& a) {
@@ -73,8 +64,8 @@ nlohmann::json history_json(const GatheredHistory& h) {
   }
   return {{"connections", connections}, {"failed_requests", failed}};
 }
-
 }  // namespace
+
 
 OpsView::Gathered OpsView::gather() const {
   Gathered g;
@@ -87,6 +78,24 @@ OpsView::Gathered OpsView::gather() const {
   g.history = GatheredHistory(histories, unix_now_ms());
   return g;
 }
+
+namespace {
+
+// The access policy: identity binding, how many UUIDs are pinned, the deny list.
+nlohmann::json access_json(const AccessControl* access) {
+  if (!access) return nullptr;
+  nlohmann::json denies = nlohmann::json::array();
+  for (const DenyEntry& d : access->denies())
+    denies.push_back({{"kind", deny_kind_name(d.kind)},
+                      {"value", d.value},
+                      {"note", d.note},
+                      {"added", iso8601_utc(d.added_unix_ms)}});
+  return {{"identity_binding", identity_binding_name(access->binding())},
+          {"pins", access->pin_count()},
+          {"denies", denies}};
+}
+
+}  // namespace
 
 std::string render_status(const OpsView& v, const OpsView::Gathered& g) {
   std::vector<const NodeStatus*> nodes;
@@ -104,7 +113,10 @@ std::string render_status(const OpsView& v, const OpsView::Gathered& g) {
                      {"connect_time", iso8601_utc(n->connected_unix_ms)},
                      {"last_error", n->last_error},
                      {"worker", n->worker},
-                     {"pending_output_bytes", n->pending_output}});
+                     {"pending_output_bytes", n->pending_output},
+                     {"certificate_sha256", n->certificate},
+                     {"public_key_sha256", n->public_key},
+                     {"subject", n->subject}});
   }
   std::vector<size_t> missing;
   for (size_t i = 0; i < g.answered.size(); ++i)
@@ -120,7 +132,8 @@ std::string render_status(const OpsView& v, const OpsView::Gathered& g) {
       {"complete", missing.empty()},  // false: some worker did not answer in time
       {"workers_missing", missing},
       {"connections", table},
-      {"history", history_json(g.history)}};
+      {"history", history_json(g.history)},
+      {"access", access_json(v.access)}};
   return doc.dump(2) + "\n";
 }
 

@@ -304,7 +304,8 @@ class SessionTest(HubTestCase):
     async def test_same_uuid_reconnect_replaces_old(self):
         a1 = await self.node(name="a1")
         b = await self.node(name="b")
-        a2 = await self.node(vmac=a1.vmac, uuid=a1.uuid, name="a2")
+        # The same device (its own certificate: the UUID is pinned to its key).
+        a2 = await self.node(vmac=a1.vmac, uuid=a1.uuid, name="a2", cert_index=0)
         await a1.expect_disconnect_request("Disconnect-Request on the replaced connection")
         await b.send(bvlc.npdu(0x0501, a1.vmac, NPDU))
         await a2.expect(bytes.fromhex("01080501") + b.vmac + NPDU, "unicast to new connection")
@@ -317,7 +318,7 @@ class SessionTest(HubTestCase):
         a1 = await self.node(name="a1")
         b = await self.node(name="b")
         new_vmac = bvlc.random_vmac()
-        a2 = await self.node(vmac=new_vmac, uuid=a1.uuid, name="a2")
+        a2 = await self.node(vmac=new_vmac, uuid=a1.uuid, name="a2", cert_index=0)
         await a1.expect_disconnect_request("Disconnect-Request on the replaced connection")
         await b.send(bvlc.npdu(0x0601, new_vmac, NPDU))
         await a2.expect(bytes.fromhex("01080601") + b.vmac + NPDU, "unicast to new VMAC")

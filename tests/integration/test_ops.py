@@ -43,6 +43,8 @@ def ops_hub(*extra_args, **kw):
     --workers 2 unless extra_args name a number."""
     if "--workers" not in extra_args:
         extra_args += ("--workers", "2")
+    if "--state-dir" not in extra_args:  # so that the state store's metrics show too
+        extra_args += ("--state-dir", tempfile.mkdtemp(prefix="bschub-ops-state-"))
     return nodes.start_hub(*extra_args, log_level="debug", metrics=True, **kw)
 
 
@@ -237,7 +239,7 @@ class MetricsListenerTest(unittest.TestCase):
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
-        hub = ops_hub("--metrics", str(port))
+        hub = ops_hub("--metrics", str(port), "--state-dir", "")  # a second hub runs below
         try:
             line = next(ln for ln in hub._stdout if ln.startswith("bschub metrics on"))
             self.assertIn(f"http://127.0.0.1:{port} ", line)
@@ -442,18 +444,22 @@ class ReloadTest(OpsCase):
         await x.send(raw)
         await y.expect(bvlc.hub_unicast_rewrite(raw, x.vmac), f"{x} -> {y}")
 
-    async def test_new_ca_admits_new_nodes_and_keeps_old_sessions(self):
+    async def test_new_ca_admits_new_nodes_and_disconnects_the_old_cas(self):
         old = await self.node()
         self.install(self.NEW_PKI)
         mark = self.hub.mark()
         self.hub.send_signal(signal.SIGHUP)
         line = self.hub.wait_for_log(r"event=reloaded", mark, IO)
         self.assertIsNotNone(line, "no event=reloaded; tail:\n" + self.hub.stderr_tail())
+        # The session from before the reload was issued by a CA no longer configured: the
+        # re-check closes it (policy violation) and says why.
+        self.assertEqual(await old.expect_closed(), 1008)
+        self.assertIsNotNone(self.hub.wait_for_log(
+            r"event=node_removed .*cause=revoked reason=\"no longer issued by a configured CA",
+            mark, IO))
         new = await self.new_ca_node(self.NEW_PKI, 0, "new-ca-node")
-        # The session from before the reload still works, both ways.
-        await self.exchange(old, new, 0x21)
-        await self.exchange(new, old, 0x22)
-        await old.heartbeat(0x23)
+        new2 = await self.new_ca_node(self.NEW_PKI, 1, "new-ca-node2")
+        await self.exchange(new, new2, 0x21)
         # A node with a certificate from the old CA is now refused.
         mark = self.hub.mark()
         with self.assertRaises(Exception):
@@ -463,6 +469,7 @@ class ReloadTest(OpsCase):
         s = await self.scrape()
         self.assertEqual(total(s, "bschub_tls_reloads_total", result="ok"), 1)
         self.assertEqual(total(s, "bschub_nodes", state="connected"), 2)
+        self.assertEqual(total(s, "bschub_nodes_closed_total", reason="revoked"), 1)
 
     async def test_broken_files_keep_the_old_config(self):
         old = await self.node()

@@ -12,6 +12,7 @@
 
 #include "core/hub_function_impl.hpp"
 #include "core/routing_map.hpp"
+#include "core/access_control.hpp"
 #include "test_bytes.hpp"
 
 using namespace bsc;
@@ -78,7 +79,14 @@ struct FakeNode {
   }
   void set_last_error(const char* why) { last_error_ = why; }
   void end_cleanly() { clean_end = true; }
-  void note_refused(uint16_t code, const Vmac*, const Uuid*, const char*) { refused_code = code; }
+  void note_refused(uint16_t code, const Vmac*, const Uuid*, const char*,
+                    uint16_t error_class = 7) {
+    refused_code = code;
+    refused_class = error_class;
+  }
+  const PeerIdentity* peer_identity() const { return identity; }
+  const PeerIdentity* identity = nullptr;  // the certificate TLS established, if any
+  uint16_t refused_class = 0;
   void close(uint16_t code, const char* why);
 };
 
@@ -108,6 +116,7 @@ struct FakeWorker {
   const Config& config() const { return config_; }
   WorkerStats& stats() { return stats_; }
   RoutingMap& routing() { return routing_; }
+  AccessControl* access() { return access_; }
   uint16_t next_message_id() { return next_message_id_++; }
   FakeNode* find(ConnRef ref) {
     if (ref.worker != 0 || ref.slot >= nodes.size()) return nullptr;
@@ -132,8 +141,10 @@ struct FakeWorker {
     hub.on_message(from, frame.data(), frame.size());
   }
   // A new node that sent a Connect-Request (V1's form, Message ID 1).
-  FakeNode& request(const Vmac& vmac, const Uuid& uuid, uint16_t max_bvlc = 1600) {
+  FakeNode& request(const Vmac& vmac, const Uuid& uuid, uint16_t max_bvlc = 1600,
+                    const PeerIdentity* identity = nullptr) {
     FakeNode& n = add_node();
+    n.identity = identity;
     Bytes req;
     encode_connect_request(req, 1, ConnectPayload{vmac, uuid, max_bvlc, 1497});
     receive(n, req);
@@ -152,6 +163,7 @@ struct FakeWorker {
   Config config_;
   WorkerStats stats_;
   RoutingMap routing_{kHub, 64};
+  AccessControl* access_ = nullptr;
   uint16_t next_message_id_ = 0x0203;
   std::vector<std::unique_ptr<FakeNode>> nodes;
   std::vector<FakeNode*> connected_;
@@ -558,4 +570,90 @@ TEST_CASE("HubFunction: without a device the hub's VMAC is an unknown destinatio
   w.receive(a, hex(std::string("01 04 00 03 92 7B F7 1A 96 A2 ") + kRpObjectName));
   CHECK(a.sent.empty());
   CHECK(w.stats().drop_unknown_dest.load() == 1);
+}
+
+namespace {
+
+PeerIdentity identity_with_key(uint8_t key_byte, uint8_t cert_byte) {
+  PeerIdentity id;
+  id.public_key.bytes.fill(key_byte);
+  id.certificate.bytes.fill(cert_byte);
+  id.subject = "CN=test";
+  return id;
+}
+
+// The NAK's error class and code (octets 7..10 of a NAK without VMACs).
+std::pair<int, int> nak_class_code(const Bytes& nak) {
+  REQUIRE(nak.size() >= 11);
+  REQUIRE(nak[0] == 0x00);  // BVLC-Result
+  CHECK(nak[5] == 1);       // NAK
+  return {(nak[7] << 8) | nak[8], (nak[9] << 8) | nak[10]};
+}
+
+}  // namespace
+
+TEST_CASE("HubFunction: a pinned UUID claimed with another key is refused; the owner stays") {
+  FakeWorker w;
+  AccessControl access(IdentityBinding::kPin, 100, nullptr);
+  w.access_ = &access;
+  PeerIdentity owner = identity_with_key(1, 1), thief = identity_with_key(2, 2);
+  FakeNode& a = w.request(kA, kUuidA, 1600, &owner);
+  REQUIRE(a.state() == NodeState::kConnected);
+  CHECK(access.pin_count() == 1);
+  FakeNode& b = w.request(kB, kUuidA, 1600, &thief);
+  CHECK(b.closed);
+  REQUIRE(b.sent.size() == 1);
+  CHECK(nak_class_code(b.sent[0]) == std::pair<int, int>{4, 85});  // SECURITY, ACCESS_DENIED
+  CHECK(b.refused_code == 85);
+  CHECK(b.refused_class == 4);
+  CHECK(w.stats_.identity_refused.load() == 1);
+  CHECK(a.state() == NodeState::kConnected);  // not replaced, still routed to
+  CHECK(w.routing().lookup(kA)->slot == a.ref().slot);
+  // The same key (a renewed certificate) replaces the old session as the Std says.
+  PeerIdentity renewed = identity_with_key(1, 9);
+  FakeNode& c = w.request(kA, kUuidA, 1600, &renewed);
+  CHECK(c.state() == NodeState::kConnected);
+  CHECK(w.stats_.nodes_replaced.load() == 1);
+  // Cleared, the UUID pins again to whoever comes next.
+  CHECK(access.clear_pin(kUuidA));
+  FakeNode& d = w.request(kC, kUuidA, 1600, &thief);
+  CHECK(d.state() == NodeState::kConnected);
+}
+
+TEST_CASE("HubFunction: a refused duplicate VMAC leaves no pin behind") {
+  FakeWorker w;
+  AccessControl access(IdentityBinding::kPin, 100, nullptr);
+  w.access_ = &access;
+  PeerIdentity one = identity_with_key(1, 1), two = identity_with_key(2, 2);
+  w.request(kA, kUuidA, 1600, &one);
+  FakeNode& b = w.request(kA, kUuidB, 1600, &two);  // VMAC taken by another UUID
+  CHECK(b.closed);
+  CHECK(access.pin_count() == 1);
+}
+
+TEST_CASE("HubFunction: --identity-binding certificate needs the UUID in the certificate") {
+  FakeWorker w;
+  AccessControl access(IdentityBinding::kCertificate, 100, nullptr);
+  w.access_ = &access;
+  PeerIdentity named = identity_with_key(1, 1);
+  named.named_uuids.push_back(kUuidA);
+  CHECK(w.request(kA, kUuidA, 1600, &named).state() == NodeState::kConnected);
+  FakeNode& b = w.request(kB, kUuidB, 1600, &named);
+  CHECK(b.closed);
+  CHECK(nak_class_code(b.sent[0]) == std::pair<int, int>{4, 85});
+  CHECK(access.pin_count() == 0);
+}
+
+TEST_CASE("HubFunction: a denied UUID is refused whatever its certificate; off pins nothing") {
+  FakeWorker w;
+  AccessControl access(IdentityBinding::kOff, 100, nullptr);
+  w.access_ = &access;
+  PeerIdentity one = identity_with_key(1, 1), two = identity_with_key(2, 2);
+  CHECK(access.deny_add(DenyEntry{DenyEntry::Kind::kUuid, kUuidB.to_string(), "", 0}));
+  FakeNode& b = w.request(kB, kUuidB, 1600, &one);
+  CHECK(b.closed);
+  CHECK(w.stats_.denied.load() == 1);
+  CHECK(w.request(kA, kUuidA, 1600, &one).state() == NodeState::kConnected);
+  CHECK(w.request(kC, kUuidA, 1600, &two).state() == NodeState::kConnected);  // replaces
+  CHECK(access.pin_count() == 0);
 }

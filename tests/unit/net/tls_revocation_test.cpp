@@ -135,7 +135,7 @@ TEST_CASE("recheck: CA still configured: dates and CRLs only") {
   CHECK(with_crl->recheck(identity(site("node1.pem"), ca)) == "");
   CHECK(with_crl->recheck(identity(site("node2.pem"), ca)) ==
         std::string("revoked by CRL of ") + kSiteCa);
-  CHECK(plain->recheck(identity(site("expired-node.pem"), ca)) == "expired");
+  CHECK(plain->recheck(identity(site("expired-node.pem"), ca)) == "certificate expired");
   // A stale CRL still revokes.
   auto stale = context("site", {site("stale.crl")});
   CHECK(stale->recheck(identity(site("node2.pem"), ca)) ==
@@ -157,6 +157,6 @@ TEST_CASE("recheck: CA gone: the full chain check against the new CAs") {
   CHECK(stale->recheck(identity(site("node1.pem"), "")) == "");
   CHECK(stale->recheck(identity(site("node2.pem"), "")) ==
         std::string("revoked by CRL of ") + kSiteCa);
-  CHECK(with_crl->recheck(identity(site("expired-node.pem"), "")) == "expired");
+  CHECK(with_crl->recheck(identity(site("expired-node.pem"), "")) == "certificate expired");
   CHECK(with_crl->recheck(PeerIdentity{}) == "no certificate to re-check");
 }

@@ -55,6 +55,7 @@ constexpr uint8_t kTypeMask = 0x1F;
 constexpr uint8_t kOptionSecurePath = 1;
 constexpr uint8_t kOptionProprietary = 31;
 
+constexpr uint16_t kErrorClassSecurity = 4;
 constexpr uint16_t kErrorClassCommunication = 7;
 
 // Error codes a hub sends (values from BACnet Clause 21 via BStack bacenum.h).
@@ -63,6 +64,7 @@ constexpr uint16_t kErrorClassCommunication = 7;
   X(kInconsistentParameters, 7, "INCONSISTENT_PARAMETERS")      \
   X(kOptionalFunctionalityNotSupported, 45, "OPTIONAL_FUNCTIONALITY_NOT_SUPPORTED") \
   X(kParameterOutOfRange, 80, "PARAMETER_OUT_OF_RANGE")         \
+  X(kAccessDenied, 85, "ACCESS_DENIED")                         \
   X(kMessageTooLong, 113, "MESSAGE_TOO_LONG")                   \
   X(kOutOfMemory, 133, "OUT_OF_MEMORY")                         \
   X(kBvlcFunctionUnknown, 143, "BVLC_FUNCTION_UNKNOWN")         \
@@ -169,10 +171,11 @@ size_t encode_connect_accept(std::vector<uint8_t>& out, uint16_t message_id,
 // Header-only messages: Heartbeat-Request/ACK, Disconnect-Request/ACK,
 // Advertisement-Solicitation without VMACs.
 size_t encode_simple(std::vector<uint8_t>& out, Function function, uint16_t message_id);
-// A NAK (Result Code 1, class COMMUNICATION). `dest` set => Destination VMAC present.
+// A NAK (Result Code 1; class COMMUNICATION unless told). `dest` set => Destination VMAC
+// present.
 size_t encode_nak(std::vector<uint8_t>& out, uint16_t message_id, const Vmac* dest,
                   uint8_t for_function, uint8_t error_marker, ErrorCode code,
-                  std::string_view details);
+                  std::string_view details, uint16_t error_class = kErrorClassCommunication);
 // A general message with optional VMACs, raw option lists and payload (used by tests and
 // the load tool to build arbitrary traffic).
 size_t encode_message(std::vector<uint8_t>& out, Function function, uint16_t message_id,

@@ -4,11 +4,17 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "bsc/vmac.hpp"
 
 namespace bsc {
+
+// How a device UUID is bound to the certificate that claims it (core/access_control.hpp).
+enum class IdentityBinding : uint8_t { kOff, kPin, kCertificate };
+const char* identity_binding_name(IdentityBinding b);  // "off", "pin", "certificate"
+bool parse_identity_binding(std::string_view text, IdentityBinding* out);
 
 struct Config {
   std::string listen_host = "127.0.0.1";
@@ -83,6 +89,9 @@ struct Config {
   // SC_Hub_Function_Accept_URIs: the wss:// URIs nodes use to reach the hub, when they are
   // not the one it listens on (a NAT, a proxy, a DNS name). Empty: the listen URI.
   std::vector<std::string> accept_uris;
+  // Operator control (docs/operations.md, "Who is on the network").
+  IdentityBinding identity_binding = IdentityBinding::kPin;
+  size_t max_pins = 100000;  // pinned UUIDs kept; beyond it new UUIDs connect unpinned
   static constexpr size_t kMaxAcceptUris = 4;      // they must fit one APDU together
   static constexpr size_t kMaxAcceptUriOctets = 255;
   static constexpr int64_t kNoDevice = -1;

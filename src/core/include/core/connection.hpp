@@ -16,10 +16,12 @@
 #include <memory>
 #include <string>
 
+#include "bsc/bacnet/enums.hpp"
 #include "bsc/vmac.hpp"
 #include "core/conn_ref.hpp"
 #include "core/connection_history.hpp"
 #include "core/hub_ports.hpp"
+#include "core/state_sink.hpp"
 #include "net/http_upgrade.hpp"
 #include "net/stream_transport.hpp"
 #include "net/ws_session.hpp"
@@ -91,7 +93,10 @@ class Connection final : public WsSession::IO, private StreamTransport::Events {
   // Connect-Request (a failed connection request; `vmac`/`uuid` nullptr if not known;
   // `error_code` a BACnet ErrorCode of class communication).
   void end_cleanly() { clean_end_ = true; }
-  void note_refused(uint16_t error_code, const Vmac* vmac, const Uuid* uuid, const char* details);
+  void note_refused(uint16_t error_code, const Vmac* vmac, const Uuid* uuid, const char* details,
+                    uint16_t error_class = uint16_t(bacnet::ErrorClass::kCommunication));
+  // The certificate identity TLS established (nullptr before, or without TLS).
+  const PeerIdentity* peer_identity() const { return identity_.get(); }
 
   // Orderly end: WebSocket close with `code`, flush, then close TCP. `why` is logged and,
   // for a connected node, kept in the history with `error_code` (a BACnet ErrorCode of
@@ -137,6 +142,11 @@ class Connection final : public WsSession::IO, private StreamTransport::Events {
   // Leaves the routing map; a connected node's departure goes into the history.
   void leave_routing(uint16_t error_code, const char* why);
   PeerAddress peer_address_record() const;
+  // After TLS: false (and refused with an access_denied alert) if the deny list names the
+  // node's certificate or key.
+  bool admit_certificate();
+  // One audit-log record about this connection (core/state_sink.hpp), if the hub keeps one.
+  void audit(AuditRecord::Kind kind, const std::string& reason);
   void close_handles();
   void handle_closed();
   TlsSession* tls() { return transport_.tls(); }
@@ -172,6 +182,7 @@ class Connection final : public WsSession::IO, private StreamTransport::Events {
   uint64_t accepted_ns_ = 0;       // uv_hrtime() at accept, for the handshake latency
   int64_t connected_unix_ms_ = 0;
   std::string last_error_;
+  std::shared_ptr<const PeerIdentity> identity_;
 
   // The TLS config this session started with: mbedtls_ssl_context points into it, so it
   // must outlive the transport's TlsSession even after a SIGHUP reload swaps in a new one

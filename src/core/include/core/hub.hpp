@@ -7,6 +7,7 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -14,7 +15,12 @@
 
 namespace bsc {
 
+class AccessControl;
 class Device;
+class StateSink;
+struct Pin;
+struct DenyEntry;
+struct Sweep;
 class RoutingMap;
 class SourceLimiter;
 class TlsContext;
@@ -51,12 +57,35 @@ class Hub {
   // The workers (from run()'s before_start hook until run() returns).
   std::vector<Worker*> workers() const;
 
+  // ---- operator control (docs/operations.md, "Who is on the network") ----
+  // [startup, after prepare()] Where audit records and pin/deny changes go, and what an
+  // earlier run kept.
+  void attach_state(StateSink* sink, const std::vector<Pin>& pins,
+                    const std::vector<DenyEntry>& denies);
+  // The deny list and identity pins (valid after prepare()). [any thread]
+  AccessControl& access() { return *access_; }
+  // [any thread but a worker's; while run() serves] Runs `sweep` on every worker: how many
+  // connections it closed, or -1 if a worker did not answer within `timeout_ms`.
+  long sweep(const Sweep& sweep, int timeout_ms = 5000);
+  // [any thread; while run() serves] What SIGHUP does, with its result: reloads the
+  // certificate, key, CA and CRL files and, if they load, disconnects every node whose
+  // certificate the new set no longer accepts. Serialised with other reloads.
+  struct ReloadResult {
+    bool ok = false;
+    std::string error;     // !ok: why the files were refused (the old set stays)
+    long disconnected = 0;  // ok: nodes disconnected by the re-check (-1: a worker timed out)
+  };
+  ReloadResult reload();
+
  private:
   Config config_;
   HubHooks hooks_;
   void on_main_signal(int signum);
 
   std::unique_ptr<TlsReloader> tls_;
+  std::unique_ptr<AccessControl> access_;
+  StateSink* sink_ = nullptr;
+  std::mutex reload_mu_;
   std::unique_ptr<RoutingMap> routing_;
   std::unique_ptr<Device> device_;  // with --device-instance; used by worker 0
   std::unique_ptr<SourceLimiter> sources_;

@@ -51,7 +51,11 @@ class BasicHubFunction {
   // Sends one broadcast frame to every CONNECTED node of this worker except `sender`.
   void fan_out(const N* sender, const uint8_t* frame, size_t size);
   void send_nak(N& c, uint16_t message_id, const Vmac* dest, uint8_t for_function,
-                uint8_t marker, ErrorCode code, const char* details);
+                uint8_t marker, ErrorCode code, const char* details,
+                uint16_t error_class = kErrorClassCommunication);
+  // The access policy's refusals of a Connect-Request (core/access_control.hpp); true if
+  // the request was refused (NAKed and closing).
+  bool refuse_by_policy(N& c, const Message& m, const ConnectPayload& p, bool* new_pin);
   void send_simple(N& c, Function f, uint16_t message_id);
   bool fits_recipient(const N& to, size_t size) const;
   // Sends one broadcast frame to every CONNECTED node of every worker except `sender`.

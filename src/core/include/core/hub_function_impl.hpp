@@ -5,12 +5,14 @@
 #include <optional>
 
 #include "bsc/bacnet/enums.hpp"
+#include "core/access_control.hpp"
 #include "core/device.hpp"
 #include "core/hub_function.hpp"
 #include "core/hub_ports.hpp"
 #include "core/routing_map.hpp"
 #include "net/ws_session.hpp"
 #include "util/log.hpp"
+#include "util/unix_time.hpp"
 
 namespace bsc {
 namespace hub_detail {
@@ -160,8 +162,12 @@ void BasicHubFunction<W, N>::on_connect_request(N& c, const Message& m, const ui
     c.close(ws_close::kNormal, "reserved VMAC in Connect-Request");
     return;
   }
+  bool new_pin = false;
+  if (refuse_by_policy(c, m, p, &new_pin)) return;
   ConnRef replaced;
   RoutingMap::Claim claim = worker_.routing().claim(p.vmac, p.uuid, c.ref(), &replaced);
+  if (new_pin && (claim == RoutingMap::Claim::kDuplicate || claim == RoutingMap::Claim::kFull))
+    worker_.access()->forget_new_pin(p.uuid, *c.peer_identity());
   if (claim == RoutingMap::Claim::kFull) {
     // Only reachable if tombstones fill the table (see routing_map.hpp); never silently.
     LOG_ERROR("routing_map_full", "peer=%s vmac=%s", c.peer().c_str(), p.vmac.to_string().c_str());
@@ -213,6 +219,29 @@ void BasicHubFunction<W, N>::on_connect_request(N& c, const Message& m, const ui
   LOG_INFO("node_connected", "peer=%s vmac=%s uuid=%s max_bvlc=%u max_npdu=%u",
            c.peer().c_str(), p.vmac.to_string().c_str(), p.uuid.to_string().c_str(),
            p.max_bvlc_length, p.max_npdu_length);
+}
+
+template <class W, class N>
+bool BasicHubFunction<W, N>::refuse_by_policy(N& c, const Message& m, const ConnectPayload& p,
+                                              bool* new_pin) {
+  AccessControl* access = worker_.access();
+  if (access == nullptr) return false;
+  AccessControl::Verdict v = access->admit(p.uuid, c.peer_identity(), unix_now_ms());
+  *new_pin = v.new_pin;
+  if (v.ok) return false;
+  // SECURITY / ACCESS_DENIED: the node is authenticated (its certificate passed) but not
+  // allowed this identity; docs/protocol.md §9 says why this code.
+  WorkerStats& st = worker_.stats();
+  bump(v.denied ? st.denied : st.identity_refused);
+  LOG_WARN(v.denied ? "connect_denied" : "identity_refused", "peer=%s vmac=%s uuid=%s reason=\"%s\"",
+           c.peer().c_str(), p.vmac.to_string().c_str(), p.uuid.to_string().c_str(),
+           v.why.c_str());
+  send_nak(c, m.message_id, nullptr, m.function, 0, ErrorCode::kAccessDenied, v.why.c_str(),
+           kErrorClassSecurity);
+  c.note_refused(uint16_t(bacnet::ErrorCode::kAccessDenied), &p.vmac, &p.uuid, v.why.c_str(),
+                 uint16_t(bacnet::ErrorClass::kSecurity));
+  c.close(ws_close::kNormal, v.denied ? "device UUID denied" : "identity refused");
+  return true;
 }
 
 template <class W, class N>
@@ -467,9 +496,9 @@ void BasicHubFunction<W, N>::send_device_reply(const Vmac& requester, const Devi
 template <class W, class N>
 void BasicHubFunction<W, N>::send_nak(N& c, uint16_t message_id, const Vmac* dest,
                                       uint8_t for_function, uint8_t marker, ErrorCode code,
-                                      const char* details) {
+                                      const char* details, uint16_t error_class) {
   scratch_.clear();
-  encode_nak(scratch_, message_id, dest, for_function, marker, code, details);
+  encode_nak(scratch_, message_id, dest, for_function, marker, code, details, error_class);
   if (c.send_message(scratch_.data(), scratch_.size())) bump(worker_.stats().naks_sent);
   else bump(worker_.stats().drop_output_full);
   c.set_last_error(*details ? details : "NAK sent");

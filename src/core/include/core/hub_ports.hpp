@@ -22,7 +22,9 @@
 
 namespace bsc {
 
+class AccessControl;
 class RoutingMap;
+struct PeerIdentity;
 
 // A node connection's whole session, one state at a time. Forward only:
 //   kTls -> kUpgrade -> kAwaitingRequest -> kConnected -> kDisconnecting   (the BVLC-SC part:
@@ -55,6 +57,9 @@ concept HubNode = requires(N& n, const N& cn, const uint8_t* data, size_t len, c
   // nullptr when not known).
   n.end_cleanly();
   n.note_refused(u16, &vmac, &uuid, why);
+  n.note_refused(u16, &vmac, &uuid, why, u16);  // ... of another error class
+  // The certificate identity TLS established (nullptr without TLS).
+  { cn.peer_identity() } -> std::same_as<const PeerIdentity*>;
   // Orderly end; calls the hub function's on_leaving() before it returns.
   n.close(u16, why);
 };
@@ -67,6 +72,8 @@ concept HubWorker = requires(W& w, const W& cw, ConnRef ref, RecordKind kind, ui
   { cw.config() } -> std::same_as<const Config&>;
   { w.stats() } -> std::same_as<WorkerStats&>;
   { w.routing() } -> std::same_as<RoutingMap&>;
+  // The deny list and identity binding (nullptr: no policy, every node admitted).
+  { w.access() } -> std::same_as<AccessControl*>;
   { w.next_message_id() } -> std::same_as<uint16_t>;
   { w.find(ref) } -> std::same_as<N*>;  // nullptr once closed (generation mismatch)
   { cw.connected() } -> std::same_as<const std::vector<N*>&>;  // kConnected nodes

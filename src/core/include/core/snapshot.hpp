@@ -17,6 +17,8 @@ struct NodeStatus {
   int64_t connected_unix_ms = 0;
   std::string last_error;       // "" if none
   size_t pending_output = 0;    // bytes queued for it or in a write not yet taken
+  // Its certificate's SHA-256 and its public key's (what `deny add` takes); "" without TLS.
+  std::string certificate, public_key, subject;
 };
 
 struct WorkerSnapshot {

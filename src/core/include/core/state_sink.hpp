@@ -44,6 +44,7 @@ struct AuditRecord {
   std::string reason;       // one sentence
 };
 const char* audit_kind_name(AuditRecord::Kind kind);  // "connect", "disconnect", "refuse", "admin"
+bool parse_audit_kind(std::string_view text, AuditRecord::Kind* out);
 
 class StateSink {
  public:

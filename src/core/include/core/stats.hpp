@@ -68,6 +68,21 @@ namespace bsc {
   X(duplicate_vmac, count, "bschub_connections_refused_total",                             \
     "duplicate_vmac", "", "",                                                              \
     "Connect-Requests refused: duplicate VMAC")                                            \
+  X(identity_refused, count, "bschub_connections_refused_total",                          \
+    "identity", "connections_refused", "identity",                                         \
+    "Connect-Requests refused: UUID pinned to another key, or not in the certificate")     \
+  X(denied, count, "bschub_connections_refused_total",                                     \
+    "denied", "connections_refused", "denied",                                             \
+    "refused: certificate, key or UUID on the deny list")                                  \
+  X(admin_disconnects, count, "bschub_nodes_closed_total",                                 \
+    "admin", "", "",                                                                       \
+    "nodes disconnected by an admin command")                                              \
+  X(denied_disconnects, count, "bschub_nodes_closed_total",                                \
+    "denied", "", "",                                                                      \
+    "connected nodes disconnected when put on the deny list")                              \
+  X(revoked_disconnects, count, "bschub_nodes_closed_total",                               \
+    "revoked", "", "",                                                                     \
+    "connected nodes disconnected by a reload (CA set or CRL no longer accepts them)")     \
   X(connect_wait_timeouts, count, "bschub_connections_refused_total",                      \
     "connect_wait_timeout", "", "",                                                        \
     "no Connect-Request in time")                                                          \

@@ -45,11 +45,14 @@
 #include "core/owner_thread.hpp"
 #include "core/snapshot.hpp"
 #include "core/stats.hpp"
+#include "core/sweep.hpp"
 #include "util/log_limiter.hpp"
 
 namespace bsc {
 
+class AccessControl;
 class Connection;
+class StateSink;
 class Device;
 class RoutingMap;
 class SourceLimiter;
@@ -65,6 +68,12 @@ class Worker {
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
 
+  // [startup] The access policy (core/access_control.hpp) and where audit records go
+  // (nullptr: none).
+  void set_access(AccessControl* access, StateSink* sink) {
+    access_ = access;
+    sink_ = sink;
+  }
   // [startup] Tells the worker about all workers (itself included), before start().
   void connect_peers(const std::vector<Worker*>& peers);
   // [startup] Per-source-address connection rate limit shared by all workers (or none).
@@ -81,6 +90,10 @@ class Worker {
   // [any thread but the owner] Asks the loop for its gauges and status table and waits up
   // to `timeout_ms` for them. False on timeout (the loop is stuck or has ended).
   bool snapshot(WorkerSnapshot* out, int timeout_ms);
+  // [any thread but the owner] Runs `sweep` over this worker's connections on its loop and
+  // waits up to `timeout_ms`: how many it disconnected, or -1 on timeout (the sweep still
+  // runs when the loop gets to it).
+  long sweep(const Sweep& sweep, int timeout_ms);
   // [any thread] The connection history this worker publishes (latest() only).
   const ConnectionHistory& history_view() const { return history_; }
   // [any thread] Batches queued in this worker's inbox (approximate, moodycamel).
@@ -99,6 +112,8 @@ class Worker {
   // The TLS config for a new connection (nullptr: plain ws://).
   std::shared_ptr<const TlsContext> tls() const;
   RoutingMap& routing() { return routing_; }
+  AccessControl* access() { return access_; }
+  StateSink* state_sink() { return sink_; }
   HubFunction& hub() { return hub_; }
   WorkerStats& stats() { return stats_; }
   // [owner] The history to record in. A change is published by the next check phase; the
@@ -154,6 +169,8 @@ class Worker {
   static void on_stop(uv_async_t* h);
   static void on_inbox(void* self);
   static void on_snapshot(uv_async_t* h);
+  static void on_sweep(uv_async_t* h);
+  long apply_sweep(const Sweep& sweep);
   static void on_shutdown_deadline(uv_timer_t* h);
   static void on_device_timer(uv_timer_t* h);
   // For the Acceptor: a new connection in a free slot, counted in `*open` (all workers).
@@ -190,6 +207,7 @@ class Worker {
   // they never keep the loop alive, and they are closed only in the destructor, after every
   // worker thread has ended, so a late signal from a peer never meets a closed handle.
   uv_async_t snapshot_async_;  // same lifetime rule as the mailbox's wake-up
+  uv_async_t sweep_async_;     // likewise
   uv_timer_t shutdown_timer_;  // hard end of the graceful shutdown
   // The device's segment timer: running only while a segmented response is in flight;
   // unref'd, so a transaction never holds the loop open at shutdown.
@@ -201,6 +219,17 @@ class Worker {
   std::condition_variable snap_cv_;
   uint64_t snap_asked_ = 0, snap_done_ = 0;
   WorkerSnapshot snap_;
+  // Sweeps asked by other threads (the admin thread, the main thread's reload), in order.
+  struct SweepJob {
+    Sweep sweep;
+    long closed = 0;
+    bool done = false;
+  };
+  std::mutex sweep_mu_;
+  std::condition_variable sweep_cv_;
+  std::vector<std::shared_ptr<SweepJob>> sweep_jobs_;
+  AccessControl* access_ = nullptr;
+  StateSink* sink_ = nullptr;
   bool stopping_ = false;
   size_t live_ = 0;  // connections whose handles are not yet closed
 

@@ -101,7 +101,7 @@ class TlsContext {
   size_t stale_crls() const;
   // "" if the certificate of `id` (id.der) would still be accepted by this context, else one
   // sentence naming why not ("revoked by CRL of CN=site CA", "no longer issued by a
-  // configured CA", "expired"). If the CA that verified it (id.issuer_ca) is still one of
+  // configured CA", "certificate expired"). If the CA that verified it (id.issuer_ca) is still one of
   // ours, only its dates and our CRLs are checked (its signature was verified at the
   // handshake); otherwise the whole chain check runs against our CAs and CRLs.
   // A resumed session's certificate (carried by its ticket) is re-checked the same way; a

@@ -3,9 +3,9 @@
 // Threads: load() at [startup]; reload() on the main thread; current() from [any thread]
 // (each worker calls it once per accepted connection, never per frame).
 // A reload builds a whole new TlsContext from the configured files and swaps it in only if
-// that succeeded. Sessions keep a shared_ptr to the context they started with, so existing
-// connections carry on with the old certificate/CA until they close (the hub re-checks
-// them with TlsContext::recheck). The CRL files (TlsOptions::crl_files) are re-read too.
+// that succeeded. Sessions keep a shared_ptr to the context they started with; the hub then
+// re-checks connected nodes against the new one (Hub::reload, TlsContext::recheck). The CRL
+// files (TlsOptions::crl_files) are re-read too.
 #pragma once
 #include <atomic>
 #include <cstdint>
@@ -25,9 +25,10 @@ class TlsReloader {
 
   // [startup] First load. Returns "" or one sentence (exit code 2).
   std::string load();
-  // [main thread] Rebuilds from the same files; on failure keeps the current config and
-  // logs event=reload_failed with the reason. True if the new config is in use.
-  bool reload();
+  // [one thread at a time] Rebuilds from the same files; on failure keeps the current
+  // config, logs event=reload_failed and sets *error (if given) to the reason. True if the
+  // new config is in use.
+  bool reload(std::string* error = nullptr);
   // [any thread] The config new connections use.
   std::shared_ptr<const TlsContext> current() const;
   // [any thread] Reloads done and refused since start, for the metrics.

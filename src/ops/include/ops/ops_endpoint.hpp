@@ -9,6 +9,7 @@ namespace bsc {
 
 class Hub;
 class OpsHttpServer;
+class StateStore;
 
 class OpsEndpoint {
  public:
@@ -17,12 +18,15 @@ class OpsEndpoint {
 
   // Once the hub's workers exist, before they start: binds config().metrics_host:port and
   // prints where it listens. Returns "" or one sentence.
-  std::string start(const Hub& hub);
+  std::string start(Hub& hub);
+  // Before start(): the state store whose counters /metrics shows (none by default).
+  void set_store(const StateStore* store) { store_ = store; }
   // Closes the listener; no request waits on a worker after this. Idempotent.
   void stop();
 
  private:
   std::unique_ptr<OpsHttpServer> server_;
+  const StateStore* store_ = nullptr;
 };
 
 }  // namespace bsc

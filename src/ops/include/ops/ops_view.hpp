@@ -11,6 +11,8 @@
 
 namespace bsc {
 
+class AccessControl;
+class StateStore;
 class Worker;
 class TlsReloader;
 struct WorkerStats;
@@ -24,6 +26,8 @@ struct OpsView {
   HubIdentity hub;
   std::vector<Worker*> workers;
   const TlsReloader* tls = nullptr;  // nullptr with --no-tls
+  const AccessControl* access = nullptr;  // the deny list and pins
+  const StateStore* store = nullptr;      // --state-dir's, if any
 
   // One snapshot per worker; a worker that does not answer within the timeout is marked.
   struct Gathered {

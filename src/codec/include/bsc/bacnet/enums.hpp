@@ -143,6 +143,7 @@ enum class ErrorCode : uint16_t {
   kInvalidArrayIndex = 42,
   kOptionalFunctionalityNotSupported = 45,
   kPropertyIsNotAnArray = 50,
+  kAccessDenied = 85,
   kNodeDuplicateVmac = 151,
   kHttpUpgradeError = 162,
   kWebsocketClosedByPeer = 169,
@@ -150,6 +151,7 @@ enum class ErrorCode : uint16_t {
   kWebsocketDataNotAccepted = 172,
   kWebsocketClosedAbnormally = 173,
   kTlsClientCertificateError = 180,
+  kTlsClientCertificateRevoked = 186,
   kTlsError = 188,
 };
 

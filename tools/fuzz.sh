@@ -22,7 +22,7 @@ cd "$(dirname "$0")/.."
 FUZZ_SECONDS=${FUZZ_SECONDS:-30}
 BUILD=${FUZZ_BUILD_DIR:-build-fuzz}
 ALL_TARGETS=(bvlc_decode option_list http_upgrade ws_session connection client_hello bacnet_apdu
-             device ticket_open)
+             device ticket_open admin_command)
 targets=("$@")
 [ ${#targets[@]} -eq 0 ] && targets=("${ALL_TARGETS[@]}")
 
@@ -102,7 +102,8 @@ declare -A dict=([bvlc_decode]=bvlc.dict [option_list]=bvlc.dict [http_upgrade]=
 # an NPDU at most 1497 octets: 1476 APDU + 21 NPCI).
 declare -A max_len=([bvlc_decode]=4096 [option_list]=1024 [http_upgrade]=10240
                     [ws_session]=70000 [connection]=16384 [client_hello]=17000
-                    [bacnet_apdu]=1500 [device]=1500 [ticket_open]=4096)
+                    [bacnet_apdu]=1500 [device]=1500 [ticket_open]=4096
+                    [admin_command]=5000)
 
 failed=()
 summary=()

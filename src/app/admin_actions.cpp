@@ -34,20 +34,6 @@ std::string swept(long n) {
                : plural(n, "node") + " disconnected";
 }
 
-const char* verb_text(AdminCommand::Verb v) {
-  switch (v) {
-    case AdminCommand::Verb::kDisconnect: return "disconnect";
-    case AdminCommand::Verb::kDenyAdd: return "deny add";
-    case AdminCommand::Verb::kDenyRemove: return "deny remove";
-    case AdminCommand::Verb::kDenyList: return "deny list";
-    case AdminCommand::Verb::kPinList: return "pin list";
-    case AdminCommand::Verb::kPinClear: return "pin clear";
-    case AdminCommand::Verb::kReload: return "reload";
-    case AdminCommand::Verb::kHistory: return "history";
-  }
-  return "?";
-}
-
 bool changes_state(AdminCommand::Verb v) {
   return v != AdminCommand::Verb::kDenyList && v != AdminCommand::Verb::kPinList &&
          v != AdminCommand::Verb::kHistory;
@@ -69,7 +55,7 @@ AdminReply HubAdmin::handle(const AdminCommand& c, const AdminPeer& peer) {
     case AdminCommand::Verb::kHistory: r = history(c); break;
   }
   if (changes_state(c.verb)) {
-    std::string what = verb_text(c.verb);
+    std::string what = admin_verb_name(c.verb);
     if (!c.target.empty()) what += " " + c.target;
     audit(actor, what, r);
   }

@@ -14,6 +14,7 @@ import hashlib
 import os
 import shutil
 import signal
+import sqlite3
 import ssl
 import subprocess
 import tempfile
@@ -178,6 +179,49 @@ class PinningTest(AccessCase):
         self.assertIn("pinned", out)
         out = self.ctl("history", "--limit", "50")
         self.assertIn("pin clear", out)
+
+
+class CrashTest(AccessCase):
+    async def test_kill_9_while_auditing_loses_no_committed_row(self):
+        uuids = [bvlc.random_uuid() for _ in range(12)]
+        for u in uuids:
+            n = await self.connect(0, u)
+            await n.close()
+            self.open_nodes.remove(n)
+        committed = await self.wait_history(lambda out: out.count(" connect ") >= 12)
+        # Churn on, then SIGKILL in the middle of it: records are queued and being written.
+        churn = asyncio.ensure_future(self.churn())
+        await asyncio.sleep(0.4)
+        self.hub.send_signal(signal.SIGKILL)
+        self.assertEqual(self.hub.wait(5.0), -signal.SIGKILL)
+        await asyncio.gather(churn, return_exceptions=True)
+        db = os.path.join(self.state, "bschub.db")
+        with sqlite3.connect(db) as conn:
+            self.assertEqual(conn.execute("PRAGMA integrity_check").fetchone()[0], "ok")
+        await self.start()  # the same directory: the store opens (the lock died with the hub)
+        after = self.ctl("history", "--limit", "10000")
+        for line in committed.splitlines():
+            self.assertIn(line, after, "a row seen committed before the kill is gone")
+        for u in uuids:  # the pins came back too: another key is refused
+            self.assertIn(bvlc.uuid_str(u), self.ctl("pin", "list"))
+        await self.refused(1, uuids[0])
+
+    async def churn(self):
+        while True:
+            try:
+                n = await nodes.connect_node(self.hub, cert_index=2)
+                await n.close()
+            except Exception:  # noqa: BLE001 - the hub was killed under us
+                return
+
+    async def wait_history(self, done):
+        deadline = asyncio.get_running_loop().time() + IO
+        while True:
+            out = self.ctl("history", "--limit", "10000")
+            if done(out):
+                return out
+            self.assertLess(asyncio.get_running_loop().time(), deadline, out)
+            await asyncio.sleep(0.3)  # the store writes in batches
 
 
 class CertificateBindingTest(AccessCase):

@@ -728,6 +728,14 @@ class ShutdownInFlightTest(unittest.IsolatedAsyncioTestCase):
 # --- 7. same-UUID reconnect across workers ----------------------------------------------
 
 class SameUuidAcrossWorkersTest(ShardedTestCase):
+    # The Std's same-UUID replacement across workers, whatever certificate the new session
+    # happens to have (sessions are placed by worker, not by certificate): pinning off.
+    # Pinned replacement is tested in test_access.py.
+
+    @classmethod
+    def make_hub(cls):
+        return nodes.start_hub("--workers", str(WORKERS), "--identity-binding", "off",
+                               log_level="debug")
 
     async def _replace(self, old_worker, new_worker, same_vmac):
         old = await self.node_on(old_worker, "old")

@@ -218,9 +218,8 @@ int main(int argc, char** argv) {
       ->excludes(config_opt);
   app.footer("Prints 'bschub listening on URI' once it accepts connections. "
              "SIGTERM/SIGINT: Disconnect-Request to every node, exit 0; SIGHUP: reload "
-             "--cert/--key/--ca/--crl for new connections. Bad options, certificates, CRLs "
-             "or port: "
-             "exit 2.");
+             "--cert/--key/--ca/--crl, then close connected nodes they no longer accept. "
+             "Bad options, certificates, CRLs, state directory or port: exit 2.");
 
   try {
     app.parse(argc, argv);

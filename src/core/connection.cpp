@@ -287,7 +287,8 @@ void Connection::leave_routing(uint16_t error_code, const char* why) {
       r.error = HistoryError{uint16_t(bacnet::ErrorClass::kCommunication), error_code, why};
     }
     worker_->history().departed(std::move(r));
-    audit(AuditRecord::Kind::kDisconnect, clean_end_ ? std::string("Disconnect-Request/ACK") : why);
+    audit(AuditRecord::Kind::kDisconnect, clean_end_ ? "Disconnect-Request/ACK" : why, &vmac_,
+          &uuid_);
   }
   if (state_ == State::kConnected) worker_->remove_connected(this);
   worker_->hub().on_leaving(*this);
@@ -308,16 +309,15 @@ bool Connection::admit_certificate() {
   return false;
 }
 
-void Connection::audit(AuditRecord::Kind kind, const std::string& reason) {
+void Connection::audit(AuditRecord::Kind kind, const std::string& reason, const Vmac* vmac,
+                       const Uuid* uuid) {
   StateSink* sink = worker_->state_sink();
   if (!sink) return;
   AuditRecord r;
   r.kind = kind;
   r.unix_ms = unix_now_ms();
-  if (routable() || kind == AuditRecord::Kind::kConnect) {
-    r.vmac = vmac_.to_string();
-    r.uuid = uuid_.to_string();
-  }
+  if (vmac) r.vmac = vmac->to_string();
+  if (uuid) r.uuid = uuid->to_string();
   r.peer = peer_;
   if (identity_) r.fingerprint = identity_->certificate.to_hex();
   r.reason = reason;
@@ -332,18 +332,8 @@ void Connection::note_refused(uint16_t error_code, const Vmac* vmac, const Uuid*
   if ((r.has_vmac = vmac != nullptr)) r.vmac = *vmac;
   if ((r.has_uuid = uuid != nullptr)) r.uuid = *uuid;
   r.error = HistoryError{error_class, error_code, details};
-  if (StateSink* sink = worker_->state_sink()) {
-    AuditRecord a;
-    a.kind = AuditRecord::Kind::kRefuse;
-    a.unix_ms = r.unix_ms;
-    if (vmac) a.vmac = vmac->to_string();
-    if (uuid) a.uuid = uuid->to_string();
-    a.peer = peer_;
-    if (identity_) a.fingerprint = identity_->certificate.to_hex();
-    a.reason = details;
-    sink->audit(std::move(a));
-  }
   worker_->history().failed(std::move(r));
+  audit(AuditRecord::Kind::kRefuse, details, vmac, uuid);
 }
 
 PeerAddress Connection::peer_address_record() const {

@@ -22,7 +22,7 @@ void Connection::set_state(State s) {
   switch (s) {
     case State::kConnected:
       connected_unix_ms_ = unix_now_ms();
-      audit(AuditRecord::Kind::kConnect, "Connect-Request accepted");
+      audit(AuditRecord::Kind::kConnect, "Connect-Request accepted", &vmac_, &uuid_);
       probe_sent_ = false;
       worker_->history().connected_changed();
       arm_connected_timer();

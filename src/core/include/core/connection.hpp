@@ -145,8 +145,10 @@ class Connection final : public WsSession::IO, private StreamTransport::Events {
   // After TLS: false (and refused with an access_denied alert) if the deny list names the
   // node's certificate or key.
   bool admit_certificate();
-  // One audit-log record about this connection (core/state_sink.hpp), if the hub keeps one.
-  void audit(AuditRecord::Kind kind, const std::string& reason);
+  // One audit-log record about this connection (core/state_sink.hpp), if the hub keeps one;
+  // `vmac`/`uuid` nullptr when not known.
+  void audit(AuditRecord::Kind kind, const std::string& reason, const Vmac* vmac,
+             const Uuid* uuid);
   void close_handles();
   void handle_closed();
   TlsSession* tls() { return transport_.tls(); }

@@ -295,8 +295,25 @@ void Connection::leave_routing(uint16_t error_code, const char* why) {
 }
 
 bool Connection::admit_certificate() {
+  if (!identity_) return true;
+  // A reload during this handshake: its re-check of connected nodes did not see this one,
+  // so the certificate is checked against the configuration now in force here.
+  std::shared_ptr<const TlsContext> now = worker_->tls();
+  if (now && now != tls_ctx_) {
+    std::string why = now->recheck(*identity_);
+    if (!why.empty()) {
+      bump(worker_->stats().revoked_disconnects);
+      LOG_WARN("tls_refused_after_reload", "peer=%s subject=\"%s\" reason=\"%s\"",
+               peer_.c_str(), identity_->subject.c_str(), why.c_str());
+      tls()->refuse(MBEDTLS_SSL_ALERT_MSG_CERT_REVOKED, why);
+      note_refused(uint16_t(BacnetError::kTlsClientCertificateRevoked), nullptr, nullptr,
+                   why.c_str());
+      begin_linger();  // the alert goes out, then TCP closes
+      return false;
+    }
+  }
   AccessControl* access = worker_->access();
-  if (!identity_ || !access) return true;
+  if (!access) return true;
   std::string why = access->refuse_certificate(*identity_);
   if (why.empty()) return true;
   bump(worker_->stats().denied);

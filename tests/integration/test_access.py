@@ -11,6 +11,7 @@ Each test starts its own hub with its own state directory. Every wait is bounded
 
 import asyncio
 import hashlib
+import json
 import os
 import shutil
 import signal
@@ -21,6 +22,7 @@ import tempfile
 import unittest
 
 from lib import bvlc, certs, hubproc, nodes
+from lib.metrics import http_request, parse_metrics, total
 
 IO = 5.0
 ERROR_CLASS_SECURITY = 4
@@ -66,7 +68,7 @@ class AccessCase(unittest.IsolatedAsyncioTestCase):
     async def start(self, *extra):
         args = ("--state-dir", self.state, "--admin-socket", self.sock) + self.HUB_ARGS + extra
         loop = asyncio.get_running_loop()
-        self.hub = await loop.run_in_executor(None, lambda: nodes.start_hub(*args))
+        self.hub = await loop.run_in_executor(None, lambda: nodes.start_hub(*args, metrics=True))
 
     async def restart(self):
         loop = asyncio.get_running_loop()
@@ -328,6 +330,25 @@ class AdminTest(AccessCase):
         self.ctl("deny", "remove", "key", keyfp)
         await self.connect(1)
         self.ctl("deny", "remove", "key", keyfp, expect_rc=1)
+
+    async def test_status_and_metrics_show_what_deny_add_takes(self):
+        n = await self.connect(3, name="shown")
+        cert, _ = nodes.PKI.node(3)
+        status = json.loads(http_request(self.hub.metrics_port, "/status")[2])
+        row = next(r for r in status["connections"] if r["vmac"] == bvlc.vmac_str(n.vmac))
+        self.assertEqual(row["certificate_sha256"], cert_fingerprint(cert))
+        self.assertEqual(row["public_key_sha256"], key_fingerprint(cert))
+        self.assertEqual(status["access"]["identity_binding"], "pin")
+        self.assertGreaterEqual(status["access"]["pins"], 1)
+        self.ctl("deny", "add", "key", row["public_key_sha256"], "shown in /status")
+        self.assertEqual(await n.expect_closed(), 1008)
+        status = json.loads(http_request(self.hub.metrics_port, "/status")[2])
+        self.assertEqual([(d["kind"], d["value"], d["note"]) for d in status["access"]["denies"]],
+                         [("key", key_fingerprint(cert), "shown in /status")])
+        m = parse_metrics(http_request(self.hub.metrics_port, "/metrics")[2])
+        self.assertEqual(total(m, "bschub_deny_entries"), 1)
+        self.assertEqual(total(m, "bschub_nodes_closed_total", reason="denied"), 1)
+        self.assertGreaterEqual(total(m, "bschub_identity_pins"), 1)
 
     async def test_deny_certificate_and_uuid(self):
         cert, _ = nodes.PKI.node(2)

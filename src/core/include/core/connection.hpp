@@ -142,8 +142,9 @@ class Connection final : public WsSession::IO, private StreamTransport::Events {
   // Leaves the routing map; a connected node's departure goes into the history.
   void leave_routing(uint16_t error_code, const char* why);
   PeerAddress peer_address_record() const;
-  // After TLS: false (and refused with an access_denied alert) if the deny list names the
-  // node's certificate or key.
+  // After TLS: false (and refused with an alert) if a reload since the handshake began no
+  // longer accepts the certificate (certificate_revoked), or the deny list names the node's
+  // certificate or key (access_denied).
   bool admit_certificate();
   // One audit-log record about this connection (core/state_sink.hpp), if the hub keeps one;
   // `vmac`/`uuid` nullptr when not known.

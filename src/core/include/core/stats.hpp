@@ -82,7 +82,7 @@ namespace bsc {
     "connected nodes disconnected when put on the deny list")                              \
   X(revoked_disconnects, count, "bschub_nodes_closed_total",                               \
     "revoked", "", "",                                                                     \
-    "connected nodes disconnected by a reload (CA set or CRL no longer accepts them)")     \
+    "connections closed by a reload's re-check (the CA set or a CRL refuses them)")        \
   X(connect_wait_timeouts, count, "bschub_connections_refused_total",                      \
     "connect_wait_timeout", "", "",                                                        \
     "no Connect-Request in time")                                                          \

@@ -192,6 +192,9 @@ std::string check_config(const Config& config) {
   TlsContext tls;
   TlsOptions options;
   options.crl_files = config.crl_files;  // the CRLs' checks too (issuer, signature)
+  options.session_tickets = config.tls_tickets;
+  options.ticket_lifetime_s = config.ticket_lifetime_s;
+  options.ticket_key_file = config.ticket_key_file;  // readable, 32..4096 octets
   if (!tls.init(TlsContext::Role::kServer, config.cert_file, config.key_file, config.ca_file,
                 &err, options))
     return err;

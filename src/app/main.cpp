@@ -117,8 +117,15 @@ int main(int argc, char** argv) {
                  "whatever the client's own order; a client offering none fails the handshake")
       ->capture_default_str();
   app.add_option("--ticket-lifetime", cfg.ticket_lifetime_s,
-                 "seconds a session ticket is valid; the ticket key rotates at this period")
+                 "seconds a session ticket is valid; a random ticket key rotates at this "
+                 "period, and a replaced key still opens tickets for one more")
       ->capture_default_str();
+  app.add_option("--ticket-key-file", cfg.ticket_key_file,
+                 "seal session tickets with a key derived from FILE (at least 32 random "
+                 "octets: openssl rand -out FILE 80) instead of a random in-memory key, so "
+                 "tickets still resume after a restart and on a failover hub given the same "
+                 "file; replace the file and send SIGHUP to rotate (the previous key still "
+                 "opens tickets for one --ticket-lifetime)");
   std::string metrics;
   app.add_option("--metrics", metrics,
                  "serve GET /metrics (Prometheus) and /status (JSON) on [HOST:]PORT; "

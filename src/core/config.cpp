@@ -148,6 +148,9 @@ std::string Config::validate() const {
            "each once), not '" + tls_ciphersuites + "'";
   if (ticket_lifetime_s < 1 || ticket_lifetime_s > 604800)
     return "--ticket-lifetime must be 1..604800 s (TLS 1.3 caps tickets at 7 days)";
+  if (!ticket_key_file.empty() && (!tls || !tls_tickets))
+    return "--ticket-key-file needs TLS session tickets (it is set with --no-tls or "
+           "--no-tls-tickets)";
   if (!in_range(shutdown_timeout_s, 0.1, 600)) return "--shutdown-timeout must be 0.1..600 s";
   if (!in_range(audit_max_age_s, 60, 315360000))
     return "--audit-max-age must be 60..315360000 s (ten years)";

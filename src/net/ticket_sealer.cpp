@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "util/unix_time.hpp"
+
 namespace bsc {
 
 // ---- keys -------------------------------------------------------------------------------
@@ -35,8 +37,11 @@ TicketKey::~TicketKey() {
   if (id_ != 0) psa_destroy_key(id_);
 }
 
-TicketKeyRing::TicketKeyRing(int64_t rotate_every_ms, std::function<int64_t()> now_ms)
-    : rotate_every_ms_(rotate_every_ms), now_ms_(std::move(now_ms)) {}
+TicketKeyRing::TicketKeyRing(int64_t rotate_every_ms, int64_t keep_previous_ms,
+                             std::function<int64_t()> now_ms)
+    : rotate_every_ms_(rotate_every_ms),
+      keep_previous_ms_(keep_previous_ms),
+      now_ms_(std::move(now_ms)) {}
 
 bool TicketKeyRing::rotate(std::string* error) {
   std::lock_guard lock(mu_);
@@ -45,14 +50,18 @@ bool TicketKeyRing::rotate(std::string* error) {
 
 void TicketKeyRing::install(std::shared_ptr<const TicketKey> key) {
   std::lock_guard lock(mu_);
+  if (current_ && key && current_->name() == key->name()) return;
   install_locked(std::move(key), now_ms_());
+}
+
+TicketKeyName TicketKeyRing::current_name() {
+  std::lock_guard lock(mu_);
+  return current_ ? current_->name() : TicketKeyName{};
 }
 
 void TicketKeyRing::install_locked(std::shared_ptr<const TicketKey> key, int64_t now) {
   previous_ = std::move(current_);
-  // A key unused for a whole period past its turn would outlive 2x the period as previous.
-  if (previous_ && rotate_every_ms_ > 0 && now - previous_->created_ms() >= 2 * rotate_every_ms_)
-    previous_.reset();
+  previous_retired_ms_ = now;
   current_ = std::move(key);
 }
 
@@ -87,7 +96,10 @@ std::shared_ptr<const TicketKey> TicketKeyRing::current() {
 std::shared_ptr<const TicketKey> TicketKeyRing::find(const TicketKeyName& name) {
   std::lock_guard lock(mu_);
   if (current_ && current_->name() == name) return current_;
-  if (previous_ && previous_->name() == name) return previous_;
+  if (previous_ && previous_->name() == name) {
+    if (now_ms_() - previous_retired_ms_ < keep_previous_ms_) return previous_;
+    previous_.reset();  // its last ticket has expired: the key is of no more use
+  }
   return nullptr;
 }
 
@@ -95,11 +107,15 @@ std::shared_ptr<const TicketKey> TicketKeyRing::find(const TicketKeyName& name) 
 
 namespace {
 
-constexpr uint8_t kContentsVersion = 1;
+constexpr uint8_t kContentsVersion = 2;
 
 void put_u16(std::vector<uint8_t>* out, size_t v) {
   out->push_back(uint8_t(v >> 8));
   out->push_back(uint8_t(v));
+}
+
+void put_i64(std::vector<uint8_t>* out, int64_t v) {
+  for (int shift = 56; shift >= 0; shift -= 8) out->push_back(uint8_t(uint64_t(v) >> shift));
 }
 
 // Reads a 16-bit length and that many octets; false if short.
@@ -116,8 +132,9 @@ bool take_block(std::span<const uint8_t>* in, std::vector<uint8_t>* out) {
 
 std::vector<uint8_t> encode_ticket_contents(const TicketContents& c) {
   std::vector<uint8_t> out;
-  out.reserve(1 + 2 + c.session.size() + 2 + c.certificate.size() + 32);
+  out.reserve(1 + 8 + 2 + c.session.size() + 2 + c.certificate.size() + 32);
   out.push_back(kContentsVersion);
+  put_i64(&out, c.created_unix_ms);
   put_u16(&out, c.session.size());
   out.insert(out.end(), c.session.begin(), c.session.end());
   put_u16(&out, c.certificate.size());
@@ -130,6 +147,11 @@ std::optional<TicketContents> decode_ticket_contents(std::span<const uint8_t> in
   if (in.empty() || in[0] != kContentsVersion) return std::nullopt;
   in = in.subspan(1);
   TicketContents c;
+  if (in.size() < 8) return std::nullopt;
+  uint64_t created = 0;
+  for (size_t i = 0; i < 8; ++i) created = created << 8 | in[i];
+  c.created_unix_ms = int64_t(created);
+  in = in.subspan(8);
   if (!take_block(&in, &c.session) || !take_block(&in, &c.certificate)) return std::nullopt;
   if (in.size() != c.issuer_ca.bytes.size()) return std::nullopt;
   std::copy(in.begin(), in.end(), c.issuer_ca.bytes.begin());
@@ -152,15 +174,19 @@ TicketPeer* TicketPeerScope::current() { return t_ticket_peer; }
 
 TicketSealer::TicketSealer(uint32_t lifetime_s, std::function<int64_t()> now_ms)
     : lifetime_s_(lifetime_s),
-      now_ms_(now_ms ? std::move(now_ms) : std::function<int64_t()>([] {
-        return int64_t(mbedtls_ms_time());
-      })),
-      keys_(int64_t(lifetime_s) * 1000, now_ms_) {}
+      now_ms_(now_ms ? std::move(now_ms) : std::function<int64_t()>(unix_now_ms)) {}
 
-bool TicketSealer::init(std::string* error) { return keys_.rotate(error); }
+bool TicketSealer::init(std::shared_ptr<const TicketKey> fixed, std::string* error) {
+  const int64_t lifetime_ms = int64_t(lifetime_s_) * 1000;
+  fixed_key_ = fixed != nullptr;
+  keys_ = std::make_unique<TicketKeyRing>(fixed_key_ ? 0 : lifetime_ms, lifetime_ms, now_ms_);
+  if (!fixed_key_) return keys_->rotate(error);
+  keys_->install(std::move(fixed));
+  return true;
+}
 
 std::vector<uint8_t> TicketSealer::seal(std::span<const uint8_t> plaintext) {
-  std::shared_ptr<const TicketKey> key = keys_.current();
+  std::shared_ptr<const TicketKey> key = keys_->current();
   if (!key) return {};
   std::vector<uint8_t> out(kOverhead + plaintext.size());
   std::memcpy(out.data(), key->name().data(), kNameLen);
@@ -179,7 +205,7 @@ std::optional<std::vector<uint8_t>> TicketSealer::open(std::span<const uint8_t> 
   if (ticket.size() < kOverhead) return std::nullopt;
   TicketKeyName name;
   std::memcpy(name.data(), ticket.data(), kNameLen);
-  std::shared_ptr<const TicketKey> key = keys_.find(name);
+  std::shared_ptr<const TicketKey> key = keys_->find(name);
   if (!key) return std::nullopt;  // rotated out, or not ours
   const uint8_t* nonce = ticket.data() + kNameLen;
   const uint8_t* sealed = nonce + kNonceLen;
@@ -220,6 +246,7 @@ int TicketSealer::write(const mbedtls_ssl_session* session, unsigned char* start
   if ((rc = mbedtls_ssl_session_save(session, contents.session.data(), session_len,
                                      &session_len)) != 0)
     return rc;
+  contents.created_unix_ms = now_ms_();
   contents.certificate = *identity->der;
   contents.issuer_ca = identity->issuer_ca;
   if (contents.session.size() > 0xffff || contents.certificate.size() > 0xffff)
@@ -245,13 +272,15 @@ int TicketSealer::parse(mbedtls_ssl_session* session, const unsigned char* buf, 
   int rc = mbedtls_ssl_session_load(session, contents->session.data(), contents->session.size());
   mbedtls_platform_zeroize(contents->session.data(), contents->session.size());
   if (rc != 0) return rc;
-  // The age check of mbedTLS's own ssl_ticket.c: mbedTLS stamped the session with its
-  // creation time (ms) before writing the ticket.
-  mbedtls_ms_time_t created = 0;
-  if (mbedtls_ssl_session_get_ticket_creation_time(session, &created) != 0)
-    return MBEDTLS_ERR_SSL_INVALID_MAC;
-  const int64_t age = now_ms_() - int64_t(created);
-  if (age < 0 || age > int64_t(lifetime_s_) * 1000) return MBEDTLS_ERR_SSL_SESSION_TICKET_EXPIRED;
+  // The age check of mbedTLS's own ssl_ticket.c, on the wall clock (the hub that sealed it
+  // may be another machine, or this one before a reboot).
+  int64_t age = now_ms_() - contents->created_unix_ms;
+  if (age < -kClockSkewMs || age > int64_t(lifetime_s_) * 1000)
+    return MBEDTLS_ERR_SSL_SESSION_TICKET_EXPIRED;
+  age = std::max<int64_t>(age, 0);
+  // mbedTLS checks the client's stated ticket age against the session's creation time on
+  // its own clock (boot time, ms): restate the creation time on that clock.
+  session->MBEDTLS_PRIVATE(ticket_creation_time) = mbedtls_ms_time() - age;
 
   mbedtls_x509_crt crt;
   mbedtls_x509_crt_init(&crt);

@@ -7,6 +7,9 @@
 #include <cstdio>
 #include <iterator>
 
+#include "net/ticket_key_file.hpp"
+#include "util/unix_time.hpp"
+
 namespace bsc {
 namespace {
 
@@ -149,6 +152,29 @@ bool parse_tls_ciphersuites(const std::string& list, std::vector<uint16_t>* out)
   return parse_named_ids(list, kSuiteNames, std::size(kSuiteNames), true, out);
 }
 
+std::shared_ptr<TicketSealer> make_ticket_sealer(const TlsOptions& options, std::string* error) {
+  if (options.ticket_lifetime_s < 1 || options.ticket_lifetime_s > 604800) {
+    *error = "ticket lifetime must be 1..604800 s (TLS 1.3 caps it at 7 days)";
+    return nullptr;
+  }
+  if (psa_crypto_init() != PSA_SUCCESS) {  // keys live in PSA; idempotent
+    *error = "TLS session tickets: the PSA crypto library did not initialise";
+    return nullptr;
+  }
+  auto sealer = std::make_shared<TicketSealer>(options.ticket_lifetime_s);
+  std::shared_ptr<const TicketKey> fixed;
+  if (!options.ticket_key_file.empty()) {
+    fixed = load_ticket_key_file(options.ticket_key_file, unix_now_ms(), error);
+    if (!fixed) return nullptr;
+  }
+  std::string why;
+  if (!sealer->init(std::move(fixed), &why)) {
+    *error = "TLS session tickets: " + why;
+    return nullptr;
+  }
+  return sealer;
+}
+
 std::string tls_error_text(int code) {
   char buf[160];
   mbedtls_strerror(code, buf, sizeof buf);
@@ -169,7 +195,7 @@ TlsContext::~TlsContext() {
 
 bool TlsContext::init(Role role, const std::string& cert_file, const std::string& key_file,
                       const std::string& ca_file, std::string* error,
-                      const TlsOptions& options) {
+                      const TlsOptions& options, std::shared_ptr<TicketSealer> sealer) {
   role_ = role;
   mbedtls_entropy_init(&entropy_);
   mbedtls_ctr_drbg_init(&drbg_);
@@ -217,17 +243,9 @@ bool TlsContext::init(Role role, const std::string& cert_file, const std::string
   if (!load_crls(options.crl_files, error)) return false;
 
   if (options.session_tickets && role == Role::kServer) {
-    if (options.ticket_lifetime_s < 1 || options.ticket_lifetime_s > 604800) {
-      *error = "ticket lifetime must be 1..604800 s (TLS 1.3 caps it at 7 days)";
-      return false;
-    }
     // Our own sealing, not mbedtls_ssl_ticket_*: the ticket must carry the certificate.
-    sealer_ = std::make_unique<TicketSealer>(options.ticket_lifetime_s);
-    std::string why;
-    if (!sealer_->init(&why)) {
-      *error = "TLS session tickets: " + why;
-      return false;
-    }
+    sealer_ = sealer ? std::move(sealer) : make_ticket_sealer(options, error);
+    if (!sealer_) return false;
   }
   session_tickets_ = options.session_tickets;
   if (options.groups.empty()) {

@@ -31,8 +31,8 @@ using TicketKeyName = std::array<uint8_t, 4>;
 // worker still sealing with a key that just rotated out keeps it alive until done).
 class TicketKey {
  public:
-  // `secret`: 32 octets. Random at startup (TicketKeyRing::rotate); a later key file
-  // (issue 17) derives name and secret from the file's octets and installs the result.
+  // `secret`: 32 octets: random (TicketKeyRing::rotate) or derived from a key file
+  // (ticket_key_file.hpp), which two hubs can share.
   static std::shared_ptr<const TicketKey> make(const TicketKeyName& name,
                                                std::span<const uint8_t, 32> secret,
                                                int64_t created_ms, std::string* error);
@@ -51,17 +51,21 @@ class TicketKey {
   int64_t created_ms_ = 0;
 };
 
-// The current key (seals) and the previous one (still opens). With random keys the ring
-// rotates on use once the current key is `rotate_every_ms` old; the previous key is kept
-// only while younger than twice that, so no key outlives 2x the period. rotate_every_ms 0:
-// no rotation (a fixed key from a file, issue 17: install() it once).
+// The current key (seals) and the previous one (still opens for `keep_previous_ms` after it
+// was replaced: one ticket lifetime, so every ticket it sealed can still be used). With
+// random keys the ring rotates on use once the current key is `rotate_every_ms` old;
+// rotate_every_ms 0: no rotation (a key from a file, replaced only by install()).
 class TicketKeyRing {
  public:
-  TicketKeyRing(int64_t rotate_every_ms, std::function<int64_t()> now_ms);
+  TicketKeyRing(int64_t rotate_every_ms, int64_t keep_previous_ms,
+                std::function<int64_t()> now_ms);
   // A new random current key; the current one becomes the previous. False on a PSA error.
   bool rotate(std::string* error);
-  // Puts `key` in front (the current one becomes the previous).
+  // Puts `key` in front (the current one becomes the previous), unless it is the current
+  // key already (same name): a reload of an unchanged key file changes nothing.
   void install(std::shared_ptr<const TicketKey> key);
+  // The current key's name (tests, logs); all zero before the first key.
+  TicketKeyName current_name();
   // The key to seal with (rotated first when due); nullptr only on a PSA failure.
   std::shared_ptr<const TicketKey> current();
   // The key named `name`, current or previous; nullptr if none.
@@ -70,20 +74,22 @@ class TicketKeyRing {
  private:
   bool rotate_locked(int64_t now, std::string* error);
   void install_locked(std::shared_ptr<const TicketKey> key, int64_t now);
-  const int64_t rotate_every_ms_;
+  const int64_t rotate_every_ms_, keep_previous_ms_;
   const std::function<int64_t()> now_ms_;
   std::mutex mu_;
   std::shared_ptr<const TicketKey> current_, previous_;
+  int64_t previous_retired_ms_ = 0;  // when previous_ stopped being current
 };
 
 // What a ticket holds.
 struct TicketContents {
+  int64_t created_unix_ms = 0;       // wall clock when sealed: ages mean the same on any hub
   std::vector<uint8_t> session;      // mbedtls_ssl_session_save()
   std::vector<uint8_t> certificate;  // the verified peer's certificate (DER)
   Fingerprint issuer_ca;             // the configured CA that verified it
 };
-// Format: version 1 (1) | session length (2) | session | certificate length (2) |
-// certificate | issuer CA fingerprint (32); all big-endian.
+// Format: version 2 (1) | created (8) | session length (2) | session | certificate length
+// (2) | certificate | issuer CA fingerprint (32); all big-endian.
 std::vector<uint8_t> encode_ticket_contents(const TicketContents& c);
 // nullopt unless `bytes` is exactly one well-formed TicketContents.
 std::optional<TicketContents> decode_ticket_contents(std::span<const uint8_t> bytes);
@@ -113,13 +119,15 @@ class TicketPeerScope {
 
 class TicketSealer {
  public:
-  // `lifetime_s`: a ticket is accepted this long after mbedTLS created it; random keys
-  // rotate at this period. `now_ms`: the clock of ticket ages (mbedtls_ms_time, which
-  // mbedTLS also stamps the session's ticket creation time with); tests shift it.
+  // `lifetime_s`: a ticket is accepted this long after it was sealed; random keys rotate at
+  // this period and a replaced key still opens for one more. `now_ms`: the wall clock in ms
+  // (Unix time; tests shift it). Wall clock, not mbedTLS's boot-time clock: a failover hub on
+  // another machine, or this hub after a reboot, must agree on a ticket's age.
   explicit TicketSealer(uint32_t lifetime_s, std::function<int64_t()> now_ms = {});
-  // The first random key. False and *error on failure (PSA not initialised, no entropy).
-  bool init(std::string* error);
-  TicketKeyRing& keys() { return keys_; }
+  // The first key: `fixed` (from a key file: then it never rotates by itself) or, when
+  // nullptr, a random one. False and *error on failure (PSA not initialised, no entropy).
+  bool init(std::shared_ptr<const TicketKey> fixed, std::string* error);
+  TicketKeyRing& keys() { return *keys_; }
   uint32_t lifetime_s() const { return lifetime_s_; }
 
   // AEAD layer. seal(): empty on failure. open(): the plaintext, or nullopt when the ticket
@@ -136,6 +144,9 @@ class TicketSealer {
 
   static constexpr size_t kNameLen = 4, kNonceLen = 12, kTagLen = 16;
   static constexpr size_t kOverhead = kNameLen + kNonceLen + kTagLen;
+  // A ticket sealed by a hub whose clock runs this far ahead is still accepted (the client's
+  // own age check in mbedTLS allows the same).
+  static constexpr int64_t kClockSkewMs = MBEDTLS_SSL_TLS1_3_TICKET_AGE_TOLERANCE;
 
  private:
   int write(const mbedtls_ssl_session* session, unsigned char* start, const unsigned char* end,
@@ -144,7 +155,8 @@ class TicketSealer {
 
   const uint32_t lifetime_s_;
   const std::function<int64_t()> now_ms_;
-  TicketKeyRing keys_;
+  bool fixed_key_ = false;  // init() got a key file's key: no rotation by time
+  std::unique_ptr<TicketKeyRing> keys_;
 };
 
 }  // namespace bsc

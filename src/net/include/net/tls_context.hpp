@@ -27,10 +27,14 @@ struct TlsOptions {
   // returning node skips both certificate signatures (~2.1 ms of the ~3.2 ms of ECC). Client
   // (bschub-load): keep the tickets it gets so that a later session can resume.
   bool session_tickets = true;
-  // Server: a ticket is accepted for this long; the ticket key also rotates at this period
-  // (the current and the previous key are kept), so no key outlives 2x this. Our tickets
-  // carry the peer's certificate (net/ticket_sealer.hpp).
+  // Server: a ticket is accepted for this long; a random ticket key also rotates at this
+  // period, and a replaced key still opens tickets for one more. Our tickets carry the
+  // peer's certificate (net/ticket_sealer.hpp).
   uint32_t ticket_lifetime_s = 3600;
+  // Server: seal tickets with the key derived from this file (net/ticket_key_file.hpp)
+  // instead of random keys, so that they open after a restart and on a failover hub given
+  // the same file. Empty: random keys, held in memory only.
+  std::string ticket_key_file;
   // Key exchange groups in preference order (IANA ids); empty: tls_default_groups().
   std::vector<uint16_t> groups;
   // TLS 1.3 cipher suites (IANA ids), empty: the role's default. Server: the allowed set in
@@ -70,8 +74,12 @@ class TlsContext {
   // Loads PEM files and builds the configs: TLS 1.3 only, peer certificate required and
   // verified against `ca_file` only (no system trust store).
   // Returns false and sets *error to one clear sentence on failure.
+  // Server with session tickets: `sealer` seals them (TlsReloader passes one that outlives
+  // reloads, so tickets survive a SIGHUP); nullptr: a sealer of this context's own
+  // (make_ticket_sealer()).
   bool init(Role role, const std::string& cert_file, const std::string& key_file,
-            const std::string& ca_file, std::string* error, const TlsOptions& options = {});
+            const std::string& ca_file, std::string* error, const TlsOptions& options = {},
+            std::shared_ptr<TicketSealer> sealer = nullptr);
 
   // Client: the config (every suite, ALPN http/1.1 offered).
   const mbedtls_ssl_config* config() const { return &variants_[0]->alpn; }
@@ -122,7 +130,7 @@ class TlsContext {
   std::vector<CrlInfo> crl_info_;     // in crl_ chain order
   mbedtls_pk_context key_;
   bool session_tickets_ = false;       // TlsOptions::session_tickets
-  std::unique_ptr<TicketSealer> sealer_;  // server: ticket keys (own mutex: shared by workers)
+  std::shared_ptr<TicketSealer> sealer_;  // server: ticket keys (own mutex: shared by workers)
   std::vector<uint16_t> groups_;       // zero-terminated, referenced by every config
   std::vector<int> suites_;            // preference order, zero-terminated
 
@@ -167,6 +175,10 @@ std::string tls_group_name(uint16_t id);
 // aes128 = TLS_AES_128_GCM_SHA256, aes256 = TLS_AES_256_GCM_SHA384, chacha20 =
 // TLS_CHACHA20_POLY1305_SHA256. False if a name is unknown or repeated, or the list empty.
 bool parse_tls_ciphersuites(const std::string& list, std::vector<uint16_t>* out);
+
+// The server's ticket sealer for `options`: keys from options.ticket_key_file, else random.
+// nullptr and *error (one sentence) if the lifetime is out of range or the key file unusable.
+std::shared_ptr<TicketSealer> make_ticket_sealer(const TlsOptions& options, std::string* error);
 
 // Text of an mbedTLS error code ("X509 - Certificate verification failed ...").
 std::string tls_error_text(int code);

@@ -5,7 +5,10 @@
 // A reload builds a whole new TlsContext from the configured files and swaps it in only if
 // that succeeded. Sessions keep a shared_ptr to the context they started with; the hub then
 // re-checks connected nodes against the new one (Hub::reload, TlsContext::recheck). The CRL
-// files (TlsOptions::crl_files) are re-read too.
+// files (TlsOptions::crl_files) are re-read too. The ticket sealer outlives reloads, so
+// tickets issued before a SIGHUP still resume; with TlsOptions::ticket_key_file a reload
+// re-reads the file, and a changed file becomes the new key while the old one still opens
+// tickets for one lifetime (TicketKeyRing).
 #pragma once
 #include <atomic>
 #include <cstdint>
@@ -37,9 +40,12 @@ class TlsReloader {
 
  private:
   std::shared_ptr<const TlsContext> build(std::string* error) const;
+  // Reload: the key file's key, installed once the new config is in use; "" or an error.
+  std::string read_ticket_key(std::shared_ptr<const TicketKey>* key) const;
 
   const std::string cert_file_, key_file_, ca_file_;
-  const TlsOptions options_;  // a reload starts new ticket keys: old tickets get a full handshake
+  const TlsOptions options_;
+  std::shared_ptr<TicketSealer> sealer_;  // server with tickets: shared by every config
   mutable std::mutex mu_;  // guards current_ only: held for a pointer copy, never for I/O
   std::shared_ptr<const TlsContext> current_;
   std::atomic<uint64_t> reloads_ok_{0}, reloads_failed_{0};

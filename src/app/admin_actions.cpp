@@ -100,6 +100,7 @@ AdminReply HubAdmin::deny_add(const AdminCommand& c, const std::string& actor) {
   e.added_unix_ms = unix_now_ms();
   AccessControl& access = hub_.access();
   bool added = access.deny_add(e);
+  hub_.forget_known_certificates();
   // Whoever is connected with it now goes (also when it was listed already: a retry after a
   // worker timed out finishes the job).
   Sweep s;
@@ -115,6 +116,7 @@ AdminReply HubAdmin::deny_remove(const AdminCommand& c) {
   if (!hub_.access().deny_remove(c.deny_kind, c.target))
     return fail(std::string(deny_kind_name(c.deny_kind)) + " " + c.target +
                 " is not on the deny list");
+  hub_.forget_known_certificates();
   return say(std::string("removed ") + deny_kind_name(c.deny_kind) + " " + c.target);
 }
 

@@ -120,6 +120,12 @@ int main(int argc, char** argv) {
                  "seconds a session ticket is valid; a random ticket key rotates at this "
                  "period, and a replaced key still opens tickets for one more")
       ->capture_default_str();
+  app.add_option("--known-certificates", cfg.known_certificates,
+                 "node certificates remembered as issued by a --ca, so that a node "
+                 "returning with the same certificate costs no second CA signature check "
+                 "(dates, CRLs and its proof of the key are still checked each time); "
+                 "0: check the signature every time")
+      ->capture_default_str();
   app.add_option("--ticket-key-file", cfg.ticket_key_file,
                  "seal session tickets with a key derived from FILE (at least 32 random "
                  "octets: openssl rand -out FILE 80) instead of a random in-memory key, so "

@@ -148,6 +148,7 @@ std::string Config::validate() const {
            "each once), not '" + tls_ciphersuites + "'";
   if (ticket_lifetime_s < 1 || ticket_lifetime_s > 604800)
     return "--ticket-lifetime must be 1..604800 s (TLS 1.3 caps tickets at 7 days)";
+  if (known_certificates > 10000000) return "--known-certificates must be 0..10000000";
   if (!ticket_key_file.empty() && (!tls || !tls_tickets))
     return "--ticket-key-file needs TLS session tickets (it is set with --no-tls or "
            "--no-tls-tickets)";

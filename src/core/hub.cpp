@@ -145,6 +145,7 @@ std::string Hub::prepare() {
     opts.session_tickets = config_.tls_tickets;
     opts.ticket_lifetime_s = config_.ticket_lifetime_s;
     opts.ticket_key_file = config_.ticket_key_file;
+    opts.known_certificates = config_.known_certificates;
     if (!config_.tls_groups.empty())
       parse_tls_groups(config_.tls_groups, &opts.groups);  // checked by validate()
     parse_tls_ciphersuites(config_.tls_ciphersuites, &opts.ciphersuites);  // likewise

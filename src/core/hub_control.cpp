@@ -26,6 +26,11 @@ void Hub::attach_state(StateSink* sink, const std::vector<Pin>& pins,
   access_->set_sink(sink);
 }
 
+void Hub::forget_known_certificates() {
+  if (!tls_) return;
+  if (std::shared_ptr<const TlsContext> ctx = tls_->current()) ctx->known_certificates().clear();
+}
+
 long Hub::sweep(const Sweep& sweep, int timeout_ms) {
   long total = 0;
   bool late = false;

@@ -188,6 +188,7 @@ TlsContext::~TlsContext() {
   mbedtls_pk_free(&key_);
   mbedtls_x509_crl_free(&crl_);
   mbedtls_x509_crt_free(&ca_);
+  mbedtls_x509_crt_free(&no_anchor_);
   mbedtls_x509_crt_free(&cert_);
   mbedtls_ctr_drbg_free(&drbg_);
   mbedtls_entropy_free(&entropy_);
@@ -201,6 +202,7 @@ bool TlsContext::init(Role role, const std::string& cert_file, const std::string
   mbedtls_ctr_drbg_init(&drbg_);
   mbedtls_x509_crt_init(&cert_);
   mbedtls_x509_crt_init(&ca_);
+  mbedtls_x509_crt_init(&no_anchor_);
   mbedtls_x509_crl_init(&crl_);
   mbedtls_pk_init(&key_);
   initialised_ = true;
@@ -242,6 +244,7 @@ bool TlsContext::init(Role role, const std::string& cert_file, const std::string
   }
   if (!load_crls(options.crl_files, error)) return false;
 
+  if (role == Role::kServer) known_ = std::make_unique<KnownCertificates>(options.known_certificates);
   if (options.session_tickets && role == Role::kServer) {
     // Our own sealing, not mbedtls_ssl_ticket_*: the ticket must carry the certificate.
     sealer_ = sealer ? std::move(sealer) : make_ticket_sealer(options, error);
@@ -377,8 +380,15 @@ bool TlsContext::configure(mbedtls_ssl_config* conf, const int* suites, bool alp
   // and the node would read "bad record mac" instead of why it was refused.
   mbedtls_ssl_conf_authmode(conf, role_ == Role::kServer ? MBEDTLS_SSL_VERIFY_OPTIONAL
                                                          : MBEDTLS_SSL_VERIFY_REQUIRED);
-  // Revocation: mbedTLS checks the peer's certificate against the CRLs of its issuer.
-  mbedtls_ssl_conf_ca_chain(conf, &ca_, crl_info_.empty() ? nullptr : &crl_);
+  if (role_ == Role::kServer) {
+    // The server trusts no anchor in mbedTLS's own check: verify_peer, called from the
+    // verify callback, checks the CA signature (or finds it in the known-certificate
+    // cache) and the CRLs. The CertificateRequest still names our CAs (dn_hints).
+    mbedtls_ssl_conf_ca_chain(conf, &no_anchor_, nullptr);
+    mbedtls_ssl_conf_dn_hints(conf, &ca_);
+  } else {
+    mbedtls_ssl_conf_ca_chain(conf, &ca_, crl_info_.empty() ? nullptr : &crl_);
+  }
   mbedtls_ssl_conf_rng(conf, mbedtls_ctr_drbg_random, &drbg_);
   mbedtls_ssl_conf_ciphersuites(conf, suites);
   mbedtls_ssl_conf_groups(conf, groups_.data());

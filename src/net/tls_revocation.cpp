@@ -131,6 +131,14 @@ bool TlsContext::load_crls(const std::vector<std::string>& files, std::string* e
   return true;
 }
 
+const mbedtls_x509_crl* TlsContext::revoked_by(const mbedtls_x509_crt& crt) const {
+  const mbedtls_x509_crl* crl = crl_info_.empty() ? nullptr : &crl_;
+  for (; crl != nullptr && crl->version != 0; crl = crl->next)
+    if (same_bytes(crl->issuer_raw, crt.issuer_raw) && mbedtls_x509_crt_is_revoked(&crt, crl))
+      return crl;
+  return nullptr;
+}
+
 size_t TlsContext::stale_crls() const {
   const int64_t now = int64_t(std::time(nullptr));
   size_t n = 0;
@@ -170,10 +178,8 @@ std::string TlsContext::recheck(const PeerIdentity& id) const {
     // Same CA as at the handshake: its signature on the certificate still holds.
     if (mbedtls_x509_time_is_past(&crt.valid_to)) return "certificate expired";
     if (mbedtls_x509_time_is_future(&crt.valid_from)) return "certificate not yet valid";
-    const mbedtls_x509_crl* crl = crl_info_.empty() ? nullptr : &crl_;
-    for (; crl != nullptr && crl->version != 0; crl = crl->next)
-      if (same_bytes(crl->issuer_raw, crt.issuer_raw) && mbedtls_x509_crt_is_revoked(&crt, crl))
-        return "revoked by CRL of " + name_text(crl->issuer);
+    if (const mbedtls_x509_crl* crl = revoked_by(crt))
+      return "revoked by CRL of " + name_text(crl->issuer);
     return "";
   }
 

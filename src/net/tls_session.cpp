@@ -44,6 +44,21 @@ TlsSession::~TlsSession() {
 int TlsSession::on_verify(void* self, mbedtls_x509_crt* crt, int depth, uint32_t* flags) {
   auto* s = static_cast<TlsSession*>(self);
   s->peer_certificate_seen_ = true;
+  if (s->server_) {
+    // mbedTLS walked the node's certificate and any chain it sent with no trust anchor; the
+    // verdict is verify_peer's, given at depth 0 (flags above it are dropped).
+    if (depth == 1) s->linked_parent_ = crt;
+    if (depth > 0) {
+      *flags = 0;
+      return 0;
+    }
+    const mbedtls_x509_crt* issuer = nullptr;
+    *flags = s->ctx_->verify_peer(crt, *flags, s->linked_parent_, &issuer);
+    s->linked_parent_ = nullptr;
+    s->verified_candidate_ =
+        std::make_shared<const PeerIdentity>(peer_identity_of(*crt, issuer));
+    return 0;
+  }
   // Stale-CRL policy: a CRL past its next-update still refuses what it revokes (REVOKED is
   // set regardless) but does not refuse everyone else of its CA (kStaleCrlFlags).
   *flags &= ~kStaleCrlFlags;

@@ -232,6 +232,17 @@ std::string render_metrics(const OpsView& v, const OpsView::Gathered& g) {
                "CRLs in use (--crl), by state; stale: past its next-update, still applied");
       w.sample("bschub_tls_crls", "state=\"current\"", uint64_t(ctx->crls().size()) - stale);
       w.sample("bschub_tls_crls", "state=\"stale\"", stale);
+      // Counted since the last reload: a reload starts an empty cache.
+      const KnownCertificates& known = ctx->known_certificates();
+      w.family("bschub_tls_known_certificates", "gauge",
+               "node certificates known to be issued by a configured CA (no CA signature "
+               "check when they return)");
+      w.sample("bschub_tls_known_certificates", "", uint64_t(known.size()));
+      w.family("bschub_tls_known_certificate_lookups_total", "counter",
+               "full handshakes by whether the node's certificate was known, since the last "
+               "reload");
+      w.sample("bschub_tls_known_certificate_lookups_total", "result=\"hit\"", known.hits());
+      w.sample("bschub_tls_known_certificate_lookups_total", "result=\"miss\"", known.misses());
     }
   }
   return out + w.take();

@@ -15,13 +15,12 @@ import asyncio
 import os
 import shutil
 import signal
-import socket
 import ssl
 import subprocess
 import tempfile
 import unittest
 
-from lib import certs, hubproc, nodes, wsframe
+from lib import certs, hubproc, nodes
 from lib.metrics import http_request, parse_metrics, total
 
 IO = 5.0
@@ -65,22 +64,6 @@ def tearDownModule():
     nodes.cleanup_pki()
 
 
-def refused_alert(hub, cert, key):
-    """TLS with `cert`, then the upgrade request: returns the ssl.SSLError the node gets
-    (TLS 1.3: the client's handshake completes before the hub's verdict arrives), or None
-    if the hub answered."""
-    raw = socket.create_connection(("127.0.0.1", hub.port), timeout=IO)
-    try:
-        with nodes.client_ctx(cert, key).wrap_socket(raw, server_hostname="127.0.0.1") as s:
-            s.sendall(wsframe.upgrade_request(host=f"127.0.0.1:{hub.port}"))
-            got = s.recv(64)
-            return None if got else ConnectionError("closed without an alert")
-    except ssl.SSLError as exc:
-        return exc
-    finally:
-        raw.close()
-
-
 def run_hub(*args, timeout=20):
     """bschub with the suite's hub files and `args` (expected to exit at once)."""
     return subprocess.run([hubproc.find_binary(), "--listen", "127.0.0.1:0",
@@ -109,7 +92,7 @@ class CrlCase(unittest.IsolatedAsyncioTestCase):
         cert, key = PKI.node(index)
         mark = self.hub.mark()
         loop = asyncio.get_running_loop()
-        exc = await loop.run_in_executor(None, lambda: refused_alert(self.hub, cert, key))
+        exc = await loop.run_in_executor(None, lambda: nodes.refused_alert(self.hub.port, cert, key))
         self.assertIsInstance(exc, ssl.SSLError, f"{label}: the revoked node was not refused")
         self.assertIn("CERTIFICATE_REVOKED", str(exc).upper(),
                       f"{label}: the node did not get the alert certificate_revoked")

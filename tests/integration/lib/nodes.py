@@ -382,6 +382,22 @@ def read_ws_message(sock) -> bytes:
     return read_exact(sock, n)
 
 
+def refused_alert(port: int, cert: str, key: str, ca=None):
+    """TLS with `cert` (the hub checked against `ca`, default the suite CA), then the upgrade
+    request: returns the ssl.SSLError the node gets (TLS 1.3: the client's handshake
+    completes before the hub's verdict arrives), or None if the hub answered."""
+    raw = socket.create_connection(("127.0.0.1", port), timeout=SOCKET_TIMEOUT)
+    try:
+        with client_ctx(cert, key, ca).wrap_socket(raw, server_hostname="127.0.0.1") as s:
+            s.sendall(wsframe.upgrade_request(host=f"127.0.0.1:{port}"))
+            got = s.recv(64)
+            return None if got else ConnectionError("closed without an alert")
+    except ssl.SSLError as exc:
+        return exc
+    finally:
+        raw.close()
+
+
 def bsc_connect(port: int, ctx: ssl.SSLContext, session=None, source: str = "127.0.0.1",
                 vmac=None, timeout=SOCKET_TIMEOUT):
     """TCP from `source` + TLS (offering `session`) + upgrade + Connect-Request (VMAC `vmac`,

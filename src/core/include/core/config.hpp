@@ -46,6 +46,7 @@ struct Config {
   bool tls_tickets = true;            // TLS 1.3 session tickets (resumption)
   uint32_t ticket_lifetime_s = 3600;  // ticket validity and ticket-key rotation period
   std::string ticket_key_file;        // ticket key shared across restarts/hubs; "": random
+  uint32_t known_certificates = 100000;  // node certificates remembered as CA-issued; 0: off
   std::string tls_groups;  // key exchange groups accepted, in preference order; "": tls_default_groups()
   // TLS 1.3 cipher suites allowed, in the hub's preference order (it wins over the client's).
   std::string tls_ciphersuites = "chacha20,aes128,aes256";

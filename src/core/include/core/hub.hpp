@@ -64,6 +64,9 @@ class Hub {
                     const std::vector<DenyEntry>& denies);
   // The deny list and identity pins (valid after prepare()). [any thread]
   AccessControl& access() { return *access_; }
+  // [any thread] After a change to the deny list: forget which node certificates are known
+  // to be CA-issued (net/known_certificates.hpp), so each is checked in full again.
+  void forget_known_certificates();
   // [any thread but a worker's; while run() serves] Runs `sweep` on every worker: how many
   // connections it closed, or -1 if a worker did not answer within `timeout_ms`.
   long sweep(const Sweep& sweep, int timeout_ms = 5000);

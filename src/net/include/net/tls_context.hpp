@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "net/client_hello.hpp"
+#include "net/known_certificates.hpp"
 #include "net/peer_identity.hpp"
 #include "net/ticket_sealer.hpp"
 
@@ -44,6 +45,10 @@ struct TlsOptions {
   // Certificate revocation lists (PEM or DER files), each issued by one of the configured
   // CAs (docs/tls.md "Revocation"). Checked at every full handshake and by recheck().
   std::vector<std::string> crl_files;
+  // Server: node certificates remembered as issued by a configured CA, so that a returning
+  // node's certificate costs no second CA signature check (net/known_certificates.hpp).
+  // 0: check the signature at every full handshake.
+  size_t known_certificates = 100000;
 };
 
 // Verification flags the hub ignores: a CRL past its next-update (EXPIRED) or not yet in
@@ -116,6 +121,18 @@ class TlsContext {
   // reason naming the dates contains "expired" or "not yet valid" (TlsSession picks the
   // alert from that: certificate_expired, else certificate_revoked).
   std::string recheck(const PeerIdentity& id) const;
+  // Server: the verdict on a node's certificate chain, from TlsSession's verify callback at
+  // depth 0 (tls_peer_verify.cpp). The server configs give mbedTLS no trust anchor, so its
+  // own walk of the chain checks only the node's certificate (dates, algorithms, key size:
+  // `leaf_flags`) and any chain the node sent (`linked_parent`: the certificate mbedTLS
+  // found to have signed it, or nullptr); this decides which configured CA issued it, via
+  // the known-certificate cache when it can. Returns the verification flags (0: accepted)
+  // and sets *issuer to the configured CA certificate (nullptr when refused).
+  uint32_t verify_peer(mbedtls_x509_crt* leaf, uint32_t leaf_flags,
+                       const mbedtls_x509_crt* linked_parent,
+                       const mbedtls_x509_crt** issuer) const;
+  // Server: the cache verify_peer uses (clear() it when the deny list changes).
+  KnownCertificates& known_certificates() const { return *known_; }
   // Server with session tickets: the sealer (tests rotate its keys); nullptr otherwise.
   TicketSealer* ticket_sealer() const { return sealer_.get(); }
 
@@ -126,11 +143,13 @@ class TlsContext {
   mbedtls_ctr_drbg_context drbg_;
   mbedtls_x509_crt cert_;
   mbedtls_x509_crt ca_;
+  mbedtls_x509_crt no_anchor_;        // server configs' trust list: empty (verify_peer decides)
   mbedtls_x509_crl crl_;              // every CRL of every file, one chain
   std::vector<CrlInfo> crl_info_;     // in crl_ chain order
   mbedtls_pk_context key_;
   bool session_tickets_ = false;       // TlsOptions::session_tickets
   std::shared_ptr<TicketSealer> sealer_;  // server: ticket keys (own mutex: shared by workers)
+  std::unique_ptr<KnownCertificates> known_;  // server: CA verdicts (own mutex)
   std::vector<uint16_t> groups_;       // zero-terminated, referenced by every config
   std::vector<int> suites_;            // preference order, zero-terminated
 
@@ -152,6 +171,10 @@ class TlsContext {
   std::vector<std::unique_ptr<Variant>> variants_;
 
   bool load_crls(const std::vector<std::string>& files, std::string* error);
+  // The CRL (ours, issued by crt's issuer) that lists `crt`, or nullptr.
+  const mbedtls_x509_crl* revoked_by(const mbedtls_x509_crt& crt) const;
+  // The configured CA byte-identical to `crt`, or nullptr.
+  const mbedtls_x509_crt* configured_ca(const mbedtls_x509_crt& crt) const;
   bool add_variant(std::vector<int> suites, std::string* error);
   bool configure(mbedtls_ssl_config* conf, const int* suites, bool alpn, std::string* error);
 };

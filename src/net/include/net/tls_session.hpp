@@ -98,7 +98,7 @@ class TlsSession : private TicketPeer {
   void send_fatal_alert(unsigned char alert);
 
   mbedtls_ssl_context ssl_;
-  const TlsContext* ctx_;  // server: until start() has picked the config
+  const TlsContext* ctx_;  // the context this session was made with (outlives it)
   bool started_ = false;   // mbedtls_ssl_setup done
   std::string mismatch_;  // server: what the ClientHello has nothing in common with, if any
   uint64_t sent_bytes_ = 0;  // ciphertext produced so far (tells whether an alert went out)
@@ -112,6 +112,9 @@ class TlsSession : private TicketPeer {
   // as identity_ only once the handshake succeeded with the chain verified.
   const mbedtls_x509_crt* chain_top_ = nullptr;
   int chain_top_depth_ = -1;
+  // Server: the certificate of the node's own chain that mbedTLS found signed the node's
+  // (depth 1), for TlsContext::verify_peer.
+  const mbedtls_x509_crt* linked_parent_ = nullptr;
   std::shared_ptr<const PeerIdentity> verified_candidate_;
   std::shared_ptr<const PeerIdentity> ticket_identity_;  // server: from an accepted ticket
   std::shared_ptr<const PeerIdentity> identity_;

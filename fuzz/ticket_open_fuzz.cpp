@@ -38,7 +38,7 @@ TicketSealer& sealer() {
     if (psa_crypto_init() != PSA_SUCCESS) __builtin_trap();
     auto* t = new TicketSealer(3600);
     std::string err;
-    if (!t->init(&err)) __builtin_trap();
+    if (!t->init(nullptr, &err)) __builtin_trap();
     return t;
   }();
   return *s;

@@ -34,6 +34,7 @@ if [ "${BSCHUB_SANITIZERS:-1}" != 0 ]; then
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
   export TSAN_OPTIONS=halt_on_error=0:exitcode=66
   export BSCHUB_STORM_NODES=100 BSCHUB_STORM_TRAFFIC_S=6  # test_storm.py: handshakes are slow here
+  export BSCHUB_STATE_KILLS=3  # test_state_store.py: the writer is slow here
   # -O1 -g1 (line tables only): reports keep file:line, and the ASan+UBSan build of the
   # header-only CLI11/toml++ users takes under half the time it takes at -O2 -g.
   sanitized=(-Doptimization=1 -Ddebug=false -Db_ndebug=false -Dcpp_args=-g1 -Dc_args=-g1

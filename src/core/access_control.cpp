@@ -40,6 +40,16 @@ std::string AccessControl::refuse_certificate(const PeerIdentity& id) const {
   return "";
 }
 
+AccessControl::Verdict AccessControl::check_pin(const Pin& pin, const PeerIdentity& id,
+                                                const std::string& key, Verdict v) {
+  if (!(pin.public_key == id.public_key)) {
+    v.ok = false;
+    v.why = "device UUID " + key + " is pinned to another public key (" +
+            pin.public_key.to_hex().substr(0, 16) + "...)";
+  }
+  return v;
+}
+
 AccessControl::Verdict AccessControl::admit(const Uuid& uuid, const PeerIdentity* id,
                                             int64_t now_unix_ms) {
   Verdict v;
@@ -61,25 +71,12 @@ AccessControl::Verdict AccessControl::admit(const Uuid& uuid, const PeerIdentity
       return v;
     }
     auto it = pins_.find(key);
-    if (it != pins_.end()) {
-      if (!(it->second.public_key == id->public_key)) {
-        v.ok = false;
-        v.why = "device UUID " + key + " is pinned to another public key (" +
-                it->second.public_key.to_hex().substr(0, 16) + "...)";
-      }
-      return v;
-    }
+    if (it != pins_.end()) return check_pin(it->second, *id, key, v);
   }
   // First connection of this UUID: pin it, unless another worker just did.
   std::unique_lock lock(mu_);
   auto [it, inserted] = pins_.try_emplace(key);
-  if (!inserted) {
-    if (!(it->second.public_key == id->public_key)) {
-      v.ok = false;
-      v.why = "device UUID " + key + " is pinned to another public key";
-    }
-    return v;
-  }
+  if (!inserted) return check_pin(it->second, *id, key, v);
   if (pins_.size() > max_pins_) {
     pins_.erase(it);
     if (!pins_full_logged_) {

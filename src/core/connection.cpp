@@ -303,13 +303,8 @@ bool Connection::admit_certificate() {
     std::string why = now->recheck(*identity_);
     if (!why.empty()) {
       bump(worker_->stats().revoked_disconnects);
-      LOG_WARN("tls_refused_after_reload", "peer=%s subject=\"%s\" reason=\"%s\"",
-               peer_.c_str(), identity_->subject.c_str(), why.c_str());
-      tls()->refuse(MBEDTLS_SSL_ALERT_MSG_CERT_REVOKED, why);
-      note_refused(uint16_t(BacnetError::kTlsClientCertificateRevoked), nullptr, nullptr,
-                   why.c_str());
-      begin_linger();  // the alert goes out, then TCP closes
-      return false;
+      return refuse_certificate("tls_refused_after_reload", MBEDTLS_SSL_ALERT_MSG_CERT_REVOKED,
+                                why, uint16_t(BacnetError::kTlsClientCertificateRevoked));
     }
   }
   AccessControl* access = worker_->access();
@@ -317,11 +312,18 @@ bool Connection::admit_certificate() {
   std::string why = access->refuse_certificate(*identity_);
   if (why.empty()) return true;
   bump(worker_->stats().denied);
-  LOG_WARN("tls_denied", "peer=%s subject=\"%s\" reason=\"%s\"", peer_.c_str(),
+  return refuse_certificate("tls_denied", MBEDTLS_SSL_ALERT_MSG_ACCESS_DENIED, why,
+                            uint16_t(BacnetError::kAccessDenied),
+                            uint16_t(bacnet::ErrorClass::kSecurity));
+}
+
+bool Connection::refuse_certificate(const char* event, unsigned char alert,
+                                    const std::string& why, uint16_t error_code,
+                                    uint16_t error_class) {
+  LOG_WARN(event, "peer=%s subject=\"%s\" reason=\"%s\"", peer_.c_str(),
            identity_->subject.c_str(), why.c_str());
-  tls()->refuse(MBEDTLS_SSL_ALERT_MSG_ACCESS_DENIED, why);
-  note_refused(uint16_t(BacnetError::kAccessDenied), nullptr, nullptr, why.c_str(),
-               uint16_t(bacnet::ErrorClass::kSecurity));
+  tls()->refuse(alert, why);
+  note_refused(error_code, nullptr, nullptr, why.c_str(), error_class);
   begin_linger();  // the alert goes out, then TCP closes
   return false;
 }

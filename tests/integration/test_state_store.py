@@ -21,7 +21,8 @@ import time
 import unittest
 
 WRITER = os.environ.get("STATE_STORE_WRITER", "build/tests/state_store_writer")
-KILLS = 6
+# Fewer under the sanitizers (tools/test.sh), where each writer run is several times slower.
+KILLS = int(os.environ.get("BSCHUB_STATE_KILLS", "6"))
 
 
 def start_writer(state_dir, run, *extra):

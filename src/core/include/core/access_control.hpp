@@ -69,6 +69,9 @@ class AccessControl {
 
  private:
   bool denied_locked(DenyEntry::Kind kind, const std::string& value) const;
+  // `v`, refused unless `id` has the public key `pin` (of UUID `key`) holds.
+  static Verdict check_pin(const Pin& pin, const PeerIdentity& id, const std::string& key,
+                           Verdict v);
 
   const IdentityBinding binding_;
   const size_t max_pins_;

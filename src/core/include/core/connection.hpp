@@ -146,6 +146,11 @@ class Connection final : public WsSession::IO, private StreamTransport::Events {
   // longer accepts the certificate (certificate_revoked), or the deny list names the node's
   // certificate or key (access_denied).
   bool admit_certificate();
+  // Refuses the node after TLS: log line `event`, the TLS alert, the history entry with
+  // the BACnet error (class, code), then the linger close. Returns false.
+  bool refuse_certificate(const char* event, unsigned char alert, const std::string& why,
+                          uint16_t error_code,
+                          uint16_t error_class = uint16_t(bacnet::ErrorClass::kCommunication));
   // One audit-log record about this connection (core/state_sink.hpp), if the hub keeps one;
   // `vmac`/`uuid` nullptr when not known.
   void audit(AuditRecord::Kind kind, const std::string& reason, const Vmac* vmac,

@@ -26,6 +26,7 @@ import unittest
 
 from lib import hubproc, nodes
 from lib.hubproc import stop_and_count
+from lib.nodes import assert_refused_at_start as refused_at_start
 from lib.nodes import bsc_close, bsc_connect, start_hub
 
 PKI = None
@@ -177,33 +178,19 @@ class RotationTest(unittest.TestCase):
         self.assertEqual(c.get("handshakes_resumed"), 1)
 
 
-def run_hub(*args, timeout=20):
-    """bschub with the suite's hub files and `args` (expected to exit at once)."""
-    return subprocess.run([hubproc.find_binary(), "--listen", "127.0.0.1:0",
-                           "--cert", PKI.hub_cert, "--key", PKI.hub_key, "--ca", PKI.ca_cert,
-                           *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                          timeout=timeout)
-
-
 class StartupTest(unittest.TestCase):
-    def assert_exit_2(self, args, *words):
-        p = run_hub(*args)
-        self.assertEqual(p.returncode, 2, p.stderr)
-        for w in words:
-            self.assertIn(w, p.stderr)
-        self.assertEqual(len(p.stderr.strip().splitlines()), 1, p.stderr)
-
     def test_bad_key_files(self):
         missing = os.path.join(PKI.directory, "no-such.key")
-        self.assert_exit_2(["--ticket-key-file", missing], "cannot read ticket key file " + missing)
+        refused_at_start(self, ["--ticket-key-file", missing],
+                         "cannot read ticket key file " + missing)
         short = key_file(31)
-        self.assert_exit_2(["--ticket-key-file", short], short, "holds 31 octets",
+        refused_at_start(self, ["--ticket-key-file", short], short, "holds 31 octets",
                            "openssl rand -out")
         big = key_file(5000)
-        self.assert_exit_2(["--ticket-key-file", big], big, "larger than 4096 octets")
+        refused_at_start(self, ["--ticket-key-file", big], big, "larger than 4096 octets")
 
     def test_needs_tickets(self):
-        self.assert_exit_2(["--ticket-key-file", key_file(), "--no-tls-tickets"],
+        refused_at_start(self, ["--ticket-key-file", key_file(), "--no-tls-tickets"],
                            "--ticket-key-file needs TLS session tickets")
 
 

@@ -21,6 +21,7 @@ import os
 import socket
 import ssl
 import struct
+import subprocess
 import tempfile
 import time
 
@@ -81,6 +82,19 @@ def start_hub(*extra_args, tls=True, cert=None, key=None, ca=None, log_level=Non
         vmac=bvlc.vmac_str(HUB_VMAC), uuid=bvlc.uuid_str(HUB_UUID), tls=tls,
         log_level=log_level or os.environ.get("BSCHUB_LOG_LEVEL", "debug"),
         extra_args=extra_args, metrics=metrics).start(timeout=timeout)
+
+
+def assert_refused_at_start(test, args, *words, timeout=20):
+    """bschub with the suite's hub files and `args` must exit at once with status 2 and one
+    line on stderr that contains each of `words`."""
+    p = subprocess.run([hubproc.find_binary(), "--listen", "127.0.0.1:0", "--cert",
+                        PKI.hub_cert, "--key", PKI.hub_key, "--ca", PKI.ca_cert, *args],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                       timeout=timeout)
+    test.assertEqual(p.returncode, 2, p.stderr)
+    for w in words:
+        test.assertIn(w, p.stderr)
+    test.assertEqual(len(p.stderr.strip().splitlines()), 1, p.stderr)
 
 
 # --- TLS contexts -----------------------------------------------------------------------

@@ -36,10 +36,10 @@ grep -q -- "--check-config" <<<"$help" || fail "installed bschub --help lists no
 "$root/bin/bschub-ctl" --help >/dev/null || fail "installed bschub-ctl --help failed"
 
 # The example with its defaults switched on; plain ws:// on loopback needs no key files.
-# Left commented: a CRL (it needs TLS and the site's file) and the admin group (a group of
-# the site's machine).
+# Left commented: a CRL and a ticket key file (they need TLS and the site's file) and the
+# admin group (a group of the site's machine).
 example=$dest/example.toml
-sed -E '/^# (crl|admin-group) = /!s/^# ([a-z-]+ = )/\1/' \
+sed -E '/^# (crl|admin-group|ticket-key-file) = /!s/^# ([a-z-]+ = )/\1/' \
   "$root/share/doc/bschub/bschub.toml.example" > "$example"
 [ "$(grep -cE '^[a-z-]+ = ' "$example")" -ge 15 ] || fail "example config lost its keys"
 out=$("$root/bin/bschub" --check-config "$example" --no-tls --listen 127.0.0.1:4443 2>&1) ||

@@ -180,11 +180,13 @@ def main():
                                          "resumed", "full")},
         "tool_ok": tool.get("ok"), "tool_exit": rc,
     }
-    print(f"failover bench: {n} nodes ({args.mode}), key file {'shared' if args.key_file else 'none'}, "
+    key = "shared" if args.key_file else "none"
+    print(f"failover bench: {n} nodes ({args.mode}), key file {key}, "
           f"interval {args.interval} s, {'pinned' if pin else 'not pinned'}")
     print(f"  recover: {fig['recover_s']:.3f} s kill -> all {n} on the failover hub "
           f"(tool: all {fo.get('recover_all_s', 0):.3f} s, per node p50 "
-          f"{fo.get('recover_p50_s', 0) * 1e3:.1f} ms, max {fo.get('recover_max_s', 0) * 1e3:.1f} ms)")
+          f"{fo.get('recover_p50_s', 0) * 1e3:.1f} ms, "
+          f"max {fo.get('recover_max_s', 0) * 1e3:.1f} ms)")
     print(f"  failover hub: {fig['failover_cpu_s']:.3f} s CPU = "
           f"{fig['failover_cpu_us_per_node']:.0f} us per recovered node; handshakes "
           f"resumed {fig['failover_resumed']} full {fig['failover_full']}")

@@ -14,7 +14,7 @@ The primary is killed (SIGKILL) mid-run. Checked:
 - the primary restarted on the same port gets every node back (within RETURN_LIMIT), again
   by resumed handshakes, the failover hub is left empty, and traffic flows on the primary.
 Then the tool is stopped with SIGINT and its --json summary is checked. Loopback only; each
-wait is bounded; about 10 s.
+wait is bounded; a few seconds in all.
 """
 
 import json

@@ -228,7 +228,10 @@ int parse_options(int argc, char** argv, Options* o) {
                "busy; use only with a core per thread");
   app.footer(
       "Exit: 0 = run complete, no lost/duplicate/corrupt/reordered message and no "
-      "connection error; 1 = any of those; 2 = bad flags or refused target.\n"
+      "connection error; 1 = any of those; 2 = bad flags or refused target. With "
+      "--failover-uri lost and refused connections are expected: 0 = every node connected "
+      "when sending stopped and nothing lost but what was in flight when a node left its "
+      "hub.\n"
       "SIGINT stops early and still prints the summary.");
   try {
     app.parse(argc, argv);

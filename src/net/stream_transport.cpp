@@ -12,6 +12,10 @@ StreamTransport::StreamTransport(Events* owner) : owner_(owner) {
 int StreamTransport::init(uv_loop_t* loop, uint8_t* read_buf, size_t size) {
   read_buf_ = read_buf;
   read_buf_size_ = size;
+  // Again after a close (a load-tool node reconnecting): nothing of the old stream is left.
+  read_paused_ = false;
+  write_in_flight_ = false;
+  write_error_ = 0;
   int rc = uv_tcp_init(loop, &tcp_);
   open_ = rc == 0;
   return rc;

@@ -1,5 +1,6 @@
 #include "echo_mode.hpp"
 
+#include "clock.hpp"
 #include "shard.hpp"
 #include "traffic_check.hpp"
 
@@ -10,11 +11,36 @@ EchoMode::EchoMode(Shard& shard)
 
 void EchoMode::start(uint64_t t0_ns) {
   sending_ = true;
-  for (uint32_t p = 0; p < pairs_.size(); ++p) {
-    if (!shard_.node(2 * p).connected() || !shard_.node(2 * p + 1).connected()) continue;
-    pairs_[p].active = true;
-    for (uint32_t k = 0; k < window_; ++k) send_request(p, t0_ns);
+  for (uint32_t p = 0; p < pairs_.size(); ++p)
+    if (together(p)) activate(p, t0_ns);
+}
+
+bool EchoMode::together(uint32_t p) {
+  Node& a = shard_.node(2 * p);
+  Node& b = shard_.node(2 * p + 1);
+  return a.connected() && b.connected() && a.hub() == b.hub();
+}
+
+void EchoMode::activate(uint32_t p, uint64_t now_ns) {
+  Pair& pr = pairs_[p];
+  pr.active = true;
+  while (pr.inflight < window_) {
+    uint32_t before = pr.inflight;
+    send_request(p, now_ns);
+    if (pr.inflight == before) break;  // cannot send
   }
+}
+
+void EchoMode::on_node_up(Node& n) {
+  uint32_t p = n.local_index() / 2;
+  if (sending_ && p < pairs_.size() && !pairs_[p].active && together(p)) activate(p, now_ns());
+}
+
+bool EchoMode::ready_to_move(Node& n) {
+  uint32_t p = n.local_index() / 2;
+  if (p >= pairs_.size()) return true;
+  pairs_[p].active = false;  // no new requests; the replies still come home
+  return pairs_[p].inflight == 0;
 }
 
 void EchoMode::send_request(uint32_t p, uint64_t now_ns) {
@@ -62,6 +88,7 @@ void EchoMode::on_npdu(Node& to, const Message& m, const uint8_t* data, uint64_t
 void EchoMode::on_node_down(Node& n) {
   Pair& pr = pairs_[n.local_index() / 2];
   // What is in flight will not come back: stop waiting for it (finish() counts it lost).
+  bump(shard_.stats().inflight_at_loss, pr.inflight);
   outstanding_ -= pr.inflight;
   pr.inflight = 0;
   pr.active = false;

@@ -54,8 +54,11 @@ void IdleMode::on_node_down(Node& n) {
   if (b.waiting) {
     b.waiting = false;
     --outstanding_;
+    bump(shard_.stats().inflight_at_loss);
   }
 }
+
+bool IdleMode::ready_to_move(Node& n) { return !beats_[n.local_index()].waiting; }
 
 void IdleMode::finish() { bump(shard_.stats().lost, missing(sent_, acked_)); }
 

@@ -1,7 +1,9 @@
 // Idle mode: hold every connection for --duration; each node sends a Heartbeat-Request
 // every --heartbeat-interval seconds (first ones spread over one interval) and checks
 // the Heartbeat-ACK (same Message ID). Latency = heartbeat round trip. Unanswered
-// heartbeats count as lost. Threads: [owner].
+// heartbeats count as lost. Failover: a heartbeat unanswered when its node leaves the hub
+// counts in inflight_at_loss; a node moves back to the primary between heartbeats.
+// Threads: [owner].
 #pragma once
 #include <vector>
 
@@ -19,6 +21,7 @@ class IdleMode final : public Mode {
   void on_tick(uint64_t now_ns) override;
   void on_heartbeat_ack(Node& n, uint16_t message_id, uint64_t now_ns) override;
   void on_node_down(Node& n) override;
+  bool ready_to_move(Node& n) override;
 
  private:
   struct Beat {

@@ -36,8 +36,16 @@ class Mode {
   virtual void on_heartbeat_ack(Node& n, uint16_t message_id, uint64_t now_ns) {
     (void)n, (void)message_id, (void)now_ns;
   }
-  // A connected node left without our asking.
+  // A connected node left (lost its hub, or leaves it on purpose).
   virtual void on_node_down(Node& n) { (void)n; }
+  // A node got a Connect-Accept after traffic started (failover: a reconnect).
+  virtual void on_node_up(Node& n) { (void)n; }
+  // Failover: may `n` leave the failover hub for the primary now? A mode may stop sending
+  // for it and say yes once nothing of its is in flight (no loss on a planned move).
+  virtual bool ready_to_move(Node& n) {
+    (void)n;
+    return true;
+  }
   // Another thread called Shard::wake().
   virtual void on_wake() {}
 

@@ -47,6 +47,8 @@ Node::~Node() = default;
 void Node::start() {
   started_ns_ = now_ns();
   state_ = State::kTcp;
+  end_ = End::kNone;
+  retry_at_ns_ = 0;
   transport_.init(shard_->loop(), shard_->read_buffer(), shard_->read_buffer_size());
   const Options& opt = shard_->options();
   int rc = 0;
@@ -60,7 +62,7 @@ void Node::start() {
   }
   if (rc == 0)
     rc = uv_tcp_connect(&connect_req_, transport_.tcp(),
-                        reinterpret_cast<const sockaddr*>(&opt.addr), on_connect);
+                        reinterpret_cast<const sockaddr*>(&opt.hub_addr(hub_)), on_connect);
   if (rc != 0) fail(Fail::kTcp, uv_strerror(rc));
 }
 
@@ -105,7 +107,7 @@ void Node::send_upgrade_request() {
   mbedtls_base64_encode(key, sizeof key, &key_len, raw, sizeof raw);
   std::string_view k(reinterpret_cast<const char*>(key), key_len);
   upgrade_ = std::make_unique<UpgradeResponseParser>(websocket_accept(k));
-  std::string req = make_upgrade_request(shard_->options().host_header, k);
+  std::string req = make_upgrade_request(shard_->options().hub_host_header(hub_), k);
   std::vector<uint8_t>& out = transport_.output();
   out.insert(out.end(), req.begin(), req.end());
   mark_dirty();
@@ -227,15 +229,38 @@ void Node::on_bvlc(const uint8_t* data, size_t len) {
   if (state_ == State::kAwaitAccept) {
     if (fn == Function::kConnectAccept) {
       state_ = State::kConnected;
+      const Options& opt = shard_->options();
+      bool resumed = false;
       if (TlsSession* tls = transport_.tls()) {
-        if (tls->resumed()) bump(st.resumed);
-        // The ticket came with the hub's first records; keep it for a later --resume run.
+        resumed = tls->resumed();
+        if (resumed) bump(st.resumed);
+        // The ticket came with the hub's first records; keep it for a later --resume run,
+        // or (failover) for this node's next connection, to whichever hub.
         TicketStore* tickets = shard_->ctx().tickets;
-        if (tickets && !shard_->options().save_tickets.empty())
+        if (tickets && (!opt.save_tickets.empty() || opt.failover()))
           if (auto t = tls->take_ticket()) tickets->put(global_, std::move(t));
       }
+      if (opt.failover()) {
+        uint64_t now = now_ns();
+        if (ever_connected_) {
+          bump(st.reconnects);
+          if (resumed) bump(st.reconnects_resumed);
+        }
+        if (hub_ == 1) {
+          bump(st.failovers);
+          bump(st.connected_failover);
+          st.last_failover_ns.store(now, std::memory_order_relaxed);
+          if (lost_primary_ns_) st.failover_latency.record(now - lost_primary_ns_);
+        } else if (ever_connected_) {
+          bump(st.returns);
+        }
+        lost_primary_ns_ = 0;
+      }
+      bool first = !resolved_;
+      resolved_ = true;
+      ever_connected_ = true;
       ConnectPayload accept = decode_connect_payload({data + m.payload.offset, m.payload.length});
-      shard_->node_connected(*this, accept.max_bvlc_length);
+      shard_->node_connected(*this, accept.max_bvlc_length, first);
     } else if (fn == Function::kResult) {
       ResultPayload p = decode_result_payload({data + m.payload.offset, m.payload.length});
       if (p.result_code == 1 && p.for_function == uint8_t(Function::kConnectRequest)) {
@@ -276,6 +301,7 @@ void Node::on_bvlc(const uint8_t* data, size_t len) {
         // The hub wants us gone (shutdown, or another node took our UUID).
         bump(st.conn_lost);
         report(global_, "connection lost", "hub sent Disconnect-Request");
+        lost_hub();
         leave_connected();
         end_ = End::kLost;
       }
@@ -368,6 +394,13 @@ void Node::fail(Fail kind, const std::string& why) {
   }
   report(global_, what, why);
   close_socket(End::kFailed);
+  if (shard_->options().failover()) {
+    // A refused primary sends us to the failover first: the first attempt has failed only
+    // once both hubs refused. Reconnects after that are no news to the connect phase.
+    if (hub_ == 0) shard_->primary_refused();
+    if (resolved_ || hub_ == 0) return;
+  }
+  resolved_ = true;
   shard_->node_resolved(*this, false);
 }
 
@@ -386,6 +419,7 @@ void Node::peer_gone(const std::string& why) {
     case State::kConnected:
       bump(shard_->stats().conn_lost);
       report(global_, "connection lost", why);
+      lost_hub();
       leave_connected();
       close_socket(End::kLost);
       return;
@@ -404,6 +438,9 @@ void Node::leave_connected() {
   if (state_ != State::kConnected) return;
   ShardStats& st = shard_->stats();
   st.connected.store(st.connected.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
+  if (shard_->options().failover() && hub_ == 1)
+    st.connected_failover.store(st.connected_failover.load(std::memory_order_relaxed) - 1,
+                                std::memory_order_relaxed);
   state_ = State::kClosing;  // callers set the final state
   shard_->node_down(*this);
 }
@@ -422,13 +459,54 @@ void Node::close_socket(End end) {
 void Node::on_transport_closed() {
   state_ = State::kClosed;
   ShardStats& st = shard_->stats();
-  if (end_ == End::kClean) bump(st.disc_clean);
+  if (end_ == End::kClean && !moving_) bump(st.disc_clean);
   if (end_ == End::kForced) bump(st.disc_forced);
   // Free the heavy per-connection state early (tens of thousands of nodes).
   ws_.reset();
   upgrade_.reset();
   transport_.discard_state();
   shard_->node_closed(*this);
+  plan_reconnect();
+}
+
+void Node::lost_hub() {
+  if (hub_ != 0 || !shard_->options().failover()) return;
+  lost_primary_ns_ = now_ns();
+  shard_->primary_lost(lost_primary_ns_);
+}
+
+void Node::plan_reconnect() {
+  // What a hub connector does next (docs/load-tool.md, "Failover"): a lost or refused
+  // primary -> the failover at once; a lost failover, or a planned move -> the primary at
+  // once; a refused failover (both hubs down) -> the primary after the reconnect interval.
+  if (!shard_->options().failover() || !shard_->reconnecting()) return;
+  bool planned = moving_;
+  moving_ = false;
+  if (end_ == End::kForced) return;                  // the run is ending
+  if (end_ == End::kClean && !planned) return;       // we asked to leave (end of run)
+  uint64_t wait = 0;
+  if (planned) {
+    hub_ = 0;
+  } else if (end_ == End::kFailed && hub_ == 1) {
+    hub_ = 0;
+    wait = uint64_t(shard_->options().reconnect_interval_s * 1e9);
+  } else {
+    hub_ = hub_ ? 0 : 1;
+  }
+  retry_at_ns_ = now_ns() + wait;
+  if (wait == 0) retry();
+}
+
+void Node::retry() {
+  retry_at_ns_ = 0;
+  shard_->node_reopened();
+  start();
+}
+
+void Node::move_to_primary() {
+  if (state_ != State::kConnected || hub_ != 1) return;
+  moving_ = true;
+  disconnect();
 }
 
 void Node::mark_dirty() { shard_->mark_dirty(this); }

@@ -3,6 +3,11 @@
 // it carries whatever BVLC messages its mode gives it, and ends with
 // Disconnect-Request/ACK and the WebSocket close handshake.
 //
+// With --failover-uri the node is a hub connector (docs/load-tool.md, "Failover"): a lost
+// or refused connection is made again, to the failover hub after the primary, to the
+// primary after the failover; the shard moves nodes back to the primary once it is up
+// (move_to_primary). The same Node object carries every connection, one at a time.
+//
 // Threads: [owner] only: created, used and destroyed on its shard's thread (created before
 // the thread starts). A Node object lives for the whole run, even after its socket closed,
 // so modes may keep plain references and indices.
@@ -57,6 +62,11 @@ class Node final : public WsSession::IO, private StreamTransport::Events {
   void disconnect();
   // Immediate end without a close handshake.
   void abort(const char* why);
+  // Failover: leave the failover hub with Disconnect-Request, then connect to the primary.
+  void move_to_primary();
+  // Failover: the reconnect that was waiting for the reconnect interval is due.
+  bool retry_due(uint64_t now) const { return retry_at_ns_ != 0 && now >= retry_at_ns_; }
+  void retry();
 
   // Queues one BVLC message as a WebSocket binary frame. False if the node cannot send
   // (not connected / closing): nothing is queued then.
@@ -75,6 +85,8 @@ class Node final : public WsSession::IO, private StreamTransport::Events {
   uint32_t local_index() const { return local_; }
   uint32_t global_index() const { return global_; }
   const Vmac& vmac() const { return vmac_; }
+  // The hub of the current (or last) connection: 0 = primary, 1 = failover.
+  int hub() const { return hub_; }
 
   // [drain pass] Encrypts pending output and writes it (one write per call).
   void flush();
@@ -102,6 +114,10 @@ class Node final : public WsSession::IO, private StreamTransport::Events {
   // The connection ended without our asking (after Connect-Accept, or while closing).
   void peer_gone(const std::string& why);
   void leave_connected();
+  // A connected node lost its hub without asking (failover bookkeeping).
+  void lost_hub();
+  // Failover: after the socket closed, connect again (now or after the interval).
+  void plan_reconnect();
   void close_socket(End end);
   void mark_dirty();
 
@@ -126,6 +142,14 @@ class Node final : public WsSession::IO, private StreamTransport::Events {
   uint16_t next_message_id_ = 1;
   uint64_t started_ns_ = 0;
   Xorshift64 mask_;  // our frames' masking keys
+
+  // Failover (hub connector) state.
+  uint8_t hub_ = 0;
+  bool resolved_ = false;       // the first connect attempt was reported to the shard
+  bool ever_connected_ = false;
+  bool moving_ = false;         // leaving the failover on purpose, to return to the primary
+  uint64_t retry_at_ns_ = 0;    // a reconnect waits until then (0: none)
+  uint64_t lost_primary_ns_ = 0;  // when this node lost the primary (0: not lost)
 
   uv_connect_t connect_req_;
   StreamTransport transport_;

@@ -212,6 +212,13 @@ int parse_options(int argc, char** argv, Options* o) {
   app.add_option("--ciphersuites", o->ciphersuites,
                  "TLS 1.3 cipher suites to offer, in the nodes' preference order: aes128, "
                  "aes256, chacha20 (default aes128,aes256,chacha20); the hub picks one");
+  app.add_option("--failover-uri", o->failover_uri,
+                 "failover hub, wss://HOST:PORT: nodes that lose --uri (or cannot reach it) "
+                 "connect here, and return to --uri once it is back (docs/load-tool.md)");
+  app.add_option("--reconnect-interval", o->reconnect_interval_s,
+                 "failover: seconds between checks of the primary while on the failover, "
+                 "and the wait after both hubs refused")
+      ->capture_default_str();
   app.add_flag("--allow-remote", o->allow_remote, "allow a target outside 127.0.0.0/8 and ::1");
   app.add_option("--vmac-prefix", prefix, "first VMAC octet in hex (default random, x2)");
   app.add_flag("--quiet", o->quiet, "no progress lines on stderr");
@@ -221,7 +228,10 @@ int parse_options(int argc, char** argv, Options* o) {
                "busy; use only with a core per thread");
   app.footer(
       "Exit: 0 = run complete, no lost/duplicate/corrupt/reordered message and no "
-      "connection error; 1 = any of those; 2 = bad flags or refused target.\n"
+      "connection error; 1 = any of those; 2 = bad flags or refused target. With "
+      "--failover-uri lost and refused connections are expected: 0 = every node connected "
+      "when sending stopped and nothing lost but what was in flight when a node left its "
+      "hub.\n"
       "SIGINT stops early and still prints the summary.");
   try {
     app.parse(argc, argv);
@@ -284,11 +294,26 @@ int parse_options(int argc, char** argv, Options* o) {
   if (!o->ciphersuites.empty() && !parse_tls_ciphersuites(o->ciphersuites, &suites))
     return fail("--ciphersuites wants names from aes128, aes256, chacha20 (each once), got '" +
                 o->ciphersuites + "'");
+  if (!(o->reconnect_interval_s >= 0.05 && o->reconnect_interval_s <= 3600))
+    return fail("--reconnect-interval must be 0.05..3600 s");
   std::string err;
   if (!parse_uri(o, &err)) return fail(err);
   if (o->tls && (o->cert.empty() || o->key.empty() || o->ca.empty()))
     return fail("--cert, --key and --ca are required for a wss:// hub");
-  return resolve_target(o);
+  if (int rc = resolve_target(o); rc >= 0) return rc;
+  if (!o->failover()) return -1;
+  // The failover hub is parsed and checked the same way, on a scratch copy.
+  Options f;
+  f.uri = o->failover_uri;
+  f.allow_remote = o->allow_remote;
+  if (!parse_uri(&f, &err)) return fail("--failover-uri: " + err);
+  if (f.tls != o->tls) return fail("--failover-uri must use the scheme of --uri");
+  if (int rc = resolve_target(&f); rc >= 0) return rc;
+  if (f.spread_sources != o->spread_sources)
+    return fail("--uri and --failover-uri must both be loopback, or both not");
+  o->failover_host_header = f.host_header;
+  o->failover_addr = f.addr;
+  return -1;
 }
 
 }  // namespace bsc::load

@@ -35,6 +35,10 @@ struct Options {
   int vmac_prefix = -1;  // first VMAC octet, -1 = random (low nibble 0010)
   bool quiet = false;
   bool busy_poll = false;  // each loop spins instead of sleeping in epoll_wait
+  // Failover (docs/load-tool.md, "Failover"): nodes behave as a hub connector with a
+  // primary (--uri) and a failover hub; lost or refused connections are made again.
+  std::string failover_uri;
+  double reconnect_interval_s = 1;  // failover: wait after both hubs failed; primary probe
 
   // Derived from uri.
   bool tls = true;
@@ -43,6 +47,16 @@ struct Options {
   uint16_t port = 0;
   sockaddr_storage addr{};      // the resolved target
   bool spread_sources = false;  // target in 127.0.0.0/8: bind node i to 127.0.0.(1+i%250)
+  // Derived from failover_uri (same scheme as uri).
+  std::string failover_host_header;
+  sockaddr_storage failover_addr{};
+
+  bool failover() const { return !failover_uri.empty(); }
+  // The hub a node connects to: 0 = primary (--uri), 1 = failover.
+  const sockaddr_storage& hub_addr(int hub) const { return hub ? failover_addr : addr; }
+  const std::string& hub_host_header(int hub) const {
+    return hub ? failover_host_header : host_header;
+  }
 
   uint32_t effective_inflight() const {
     if (inflight) return inflight;

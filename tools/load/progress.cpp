@@ -1,6 +1,7 @@
 #include "progress.hpp"
 
 #include <cstdio>
+#include <string>
 
 #include "clock.hpp"
 #include "format.hpp"
@@ -57,8 +58,16 @@ void Progress::maybe_print(uint64_t now_ns, Stage stage) {
                  dt > 0 ? double(ok - last_connect_ok_) / dt : 0.0, (unsigned long long)errors);
   } else {
     HistogramData d = cur_hist_.minus(last_hist_);
-    std::fprintf(stderr, "[%6.1fs] connected=%llu/%u msgs/s=%.0f p50=%s p99=%s errors=%llu\n",
-                 elapsed, (unsigned long long)connected, opt_.nodes,
+    std::string failover;
+    if (opt_.failover()) {
+      uint64_t on_failover = 0;
+      for (const auto& s : shards_)
+        on_failover += s->stats().connected_failover.load(std::memory_order_relaxed);
+      failover = " on_failover=" + std::to_string(on_failover);
+    }
+    std::fprintf(stderr,
+                 "[%6.1fs] connected=%llu/%u%s msgs/s=%.0f p50=%s p99=%s errors=%llu\n",
+                 elapsed, (unsigned long long)connected, opt_.nodes, failover.c_str(),
                  dt > 0 ? double(frames - last_frames_) / dt : 0.0,
                  fmt_ns(d.percentile_ns(50)).c_str(), fmt_ns(d.percentile_ns(99)).c_str(),
                  (unsigned long long)errors);

@@ -1,6 +1,7 @@
 // The once-a-second progress line on stderr (unless --quiet):
 //   [  3.0s] connected=200/200 msgs/s=24691 p50=40us p99=120us errors=0
-// Rates and percentiles cover the last interval only.
+// Rates and percentiles cover the last interval only. With --failover-uri the traffic
+// line also says how many nodes are on the failover hub (on_failover=N).
 // Threads: main thread; reads the shards' atomics and histogram snapshots.
 #pragma once
 #include <cstdint>

@@ -81,6 +81,14 @@ std::string json_latency(const HistogramData& h) {
 
 bool run_ok(const Options& o, const RunResult& r) {
   const Counters& c = r.totals;
+  if (o.failover()) {
+    // Hubs going away is the test: connections lost and refused are expected. What must
+    // hold: every node connected (to some hub) when sending stopped, nothing lost but what
+    // was in flight when a hub went, and nothing duplicated, corrupted or misrouted.
+    return r.traffic_ran && c.connect_ok == o.nodes &&
+           r.on_primary_end + r.on_failover_end == o.nodes && c.lost <= c.inflight_at_loss &&
+           c.dup == 0 && c.corrupt == 0 && c.reorder == 0 && c.misrouted == 0;
+  }
   bool complete =
       o.mode == RunMode::kConnect ? !r.interrupted || c.connect_ok == o.nodes : r.traffic_ran;
   return complete && c.connect_ok == o.nodes && c.errors() == 0 && c.lost == 0 && c.dup == 0 &&
@@ -153,6 +161,19 @@ void print_summary(const Options& o, const RunResult& r, bool ok) {
       (unsigned long long)c.unexpected, (unsigned long long)c.disc_clean,
       (unsigned long long)c.disc_forced, r.drained ? "" : " (drain timed out)",
       r.interrupted ? " (interrupted)" : "");
+  if (o.failover()) {
+    const HistogramData& f = r.failover_latency;
+    std::printf(
+        "  failover: failovers=%llu returns=%llu on_primary=%llu on_failover=%llu "
+        "lost_in_flight=%llu (in flight at loss %llu) reconnects=%llu resumed=%llu full=%llu; "
+        "primary lost -> on failover: all=%.3fs per node p50=%s max=%s\n",
+        (unsigned long long)c.failovers, (unsigned long long)c.returns,
+        (unsigned long long)r.on_primary_end, (unsigned long long)r.on_failover_end,
+        (unsigned long long)c.lost, (unsigned long long)c.inflight_at_loss,
+        (unsigned long long)c.reconnects, (unsigned long long)c.reconnects_resumed,
+        (unsigned long long)(c.reconnects - c.reconnects_resumed), r.failover_all_s,
+        fmt_ns(f.percentile_ns(50)).c_str(), fmt_ns(f.total ? f.max_ns : 0).c_str());
+  }
   std::printf("result: %s\n", ok ? "OK" : "FAIL");
   std::fflush(stdout);
 }
@@ -200,6 +221,26 @@ bool write_json(const Options& o, const RunResult& r, bool ok, std::string* erro
   BSC_LOAD_COUNTERS(BSC_X)
 #undef BSC_X
   j += "},\n";
+  if (o.failover()) {
+    const HistogramData& f = r.failover_latency;
+    char b[900];
+    std::snprintf(
+        b, sizeof b,
+        "  \"failover\": {\"failover_uri\": \"%s\", \"reconnect_interval_s\": %.3f, "
+        "\"failovers\": %llu, \"returns\": %llu, \"on_primary\": %llu, \"on_failover\": %llu, "
+        "\"lost_in_flight\": %llu, \"inflight_at_loss\": %llu, \"reconnects\": %llu, "
+        "\"resumed\": %llu, \"full\": %llu, \"recover_all_s\": %.6f, "
+        "\"recover_p50_s\": %.6f, \"recover_max_s\": %.6f, \"recover_samples\": %llu},\n",
+        json_escape(o.failover_uri).c_str(), o.reconnect_interval_s,
+        (unsigned long long)c.failovers, (unsigned long long)c.returns,
+        (unsigned long long)r.on_primary_end, (unsigned long long)r.on_failover_end,
+        (unsigned long long)c.lost, (unsigned long long)c.inflight_at_loss,
+        (unsigned long long)c.reconnects, (unsigned long long)c.reconnects_resumed,
+        (unsigned long long)(c.reconnects - c.reconnects_resumed), r.failover_all_s,
+        double(f.percentile_ns(50)) / 1e9, f.total ? double(f.max_ns) / 1e9 : 0.0,
+        (unsigned long long)f.total);
+    j += b;
+  }
   j += std::string("  \"drained\": ") + (r.drained ? "true" : "false") + ",\n";
   j += std::string("  \"interrupted\": ") + (r.interrupted ? "true" : "false") + ",\n";
   j += std::string("  \"ok\": ") + (ok ? "true" : "false") + "\n}\n";

@@ -77,6 +77,7 @@ void assign_shards(RunContext& ctx, uint32_t threads, std::vector<std::vector<ui
 struct Totals {
   Counters c;
   uint64_t connected = 0, resolved = 0, last_accept_ns = 0;
+  uint64_t on_failover = 0, first_loss_ns = 0, last_failover_ns = 0;
 };
 
 Totals sum(const std::vector<std::unique_ptr<Shard>>& shards) {
@@ -89,6 +90,11 @@ Totals sum(const std::vector<std::unique_ptr<Shard>>& shards) {
     t.resolved += s->stats().resolved.load(std::memory_order_relaxed);
     t.last_accept_ns =
         std::max(t.last_accept_ns, s->stats().last_accept_ns.load(std::memory_order_relaxed));
+    t.on_failover += s->stats().connected_failover.load(std::memory_order_relaxed);
+    uint64_t lost = s->stats().first_loss_ns.load(std::memory_order_relaxed);
+    if (lost && (t.first_loss_ns == 0 || lost < t.first_loss_ns)) t.first_loss_ns = lost;
+    t.last_failover_ns =
+        std::max(t.last_failover_ns, s->stats().last_failover_ns.load(std::memory_order_relaxed));
   }
   return t;
 }
@@ -124,7 +130,8 @@ int run(const Options& opt, RunResult* res) {
   RunContext ctx(opt);
   ctx.tls = tls.get();
   std::unique_ptr<TicketStore> tickets;
-  if (opt.tls && (!opt.save_tickets.empty() || !opt.resume_file.empty())) {
+  // Failover: a node offers the ticket of its last connection when it connects again.
+  if (opt.tls && (!opt.save_tickets.empty() || !opt.resume_file.empty() || opt.failover())) {
     tickets = std::make_unique<TicketStore>(opt.nodes);
     std::string err;
     if (!opt.resume_file.empty() && !tickets->load(opt.resume_file, &err)) {
@@ -216,7 +223,12 @@ int run(const Options& opt, RunResult* res) {
     }
     uint64_t t_stop = now_ns();
     res->traffic_s = double(t_stop - t0) / 1e9;
-    res->frames_at_stop = frames_of(sum(shards).c, opt.mode);
+    Totals at_stop = sum(shards);
+    res->frames_at_stop = frames_of(at_stop.c, opt.mode);
+    res->on_failover_end = at_stop.on_failover;
+    res->on_primary_end = at_stop.connected - at_stop.on_failover;
+    if (at_stop.first_loss_ns && at_stop.last_failover_ns > at_stop.first_loss_ns)
+      res->failover_all_s = double(at_stop.last_failover_ns - at_stop.first_loss_ns) / 1e9;
     request_all(shards, Shard::Phase::kDraining);
     // Every shard must have stopped sending before any counts its losses.
     while (!all_reached(shards, Shard::Phase::kDraining)) std::this_thread::sleep_for(kPoll);
@@ -245,6 +257,8 @@ int run(const Options& opt, RunResult* res) {
     res->latency.add(h);
     s->stats().connect_latency.snapshot(&h);
     res->connect_latency.add(h);
+    s->stats().failover_latency.snapshot(&h);
+    res->failover_latency.add(h);
   }
   shards.clear();  // nodes and loops go before the TLS configuration they use
   if (tickets && !opt.save_tickets.empty()) {

@@ -25,6 +25,11 @@ struct RunResult {
   bool traffic_ran = false;
   bool interrupted = false;
   bool drained = true;  // in-flight messages all arrived within the drain time
+  // Failover (--failover-uri).
+  uint64_t on_primary_end = 0;   // nodes connected to the primary when sending stopped
+  uint64_t on_failover_end = 0;  // ... to the failover hub
+  double failover_all_s = 0;     // first loss of the primary -> last failover Connect-Accept
+  HistogramData failover_latency;  // per node: its loss of the primary -> failover accept
 };
 
 // Runs the whole test. Returns -1 on success (result filled), else an exit code (2) after

@@ -138,7 +138,7 @@ void Shard::node_resolved(Node& n, bool ok) {
   start_more_connects();
 }
 
-void Shard::node_connected(Node& n, uint16_t hub_max_bvlc) {
+void Shard::node_connected(Node& n, uint16_t hub_max_bvlc, bool first) {
   uint64_t now = now_ns();
   // What the hub forwards: header + O (+ D for a broadcast) + payload.
   size_t biggest = 4 + 6 + (ctx_.opt.mode == RunMode::kBroadcast ? 6 : 0) + ctx_.opt.size_max;
@@ -148,11 +148,73 @@ void Shard::node_connected(Node& n, uint16_t hub_max_bvlc) {
                  "bschub-load: warning: the hub's max BVLC length is %u but messages of "
                  "--size %u need %zu: expect losses\n",
                  hub_max_bvlc, ctx_.opt.size_max, biggest);
-  bump(stats_.connect_ok);
   bump(stats_.connected);
+  if (traffic_started_) mode_->on_node_up(n);
+  if (!first) return;  // a reconnect: the connect phase's figures are the first connects'
+  bump(stats_.connect_ok);
   stats_.last_accept_ns.store(now, std::memory_order_relaxed);
   stats_.connect_latency.record(now - n.started_ns());
   node_resolved(n, true);
+}
+
+void Shard::node_reopened() { ++open_nodes_; }
+
+bool Shard::reconnecting() const {
+  Phase p = phase();
+  return p >= Phase::kConnecting && p < Phase::kFinishing;
+}
+
+void Shard::primary_lost(uint64_t at_ns) {
+  uint64_t first = stats_.first_loss_ns.load(std::memory_order_relaxed);
+  if (first == 0 || at_ns < first) stats_.first_loss_ns.store(at_ns, std::memory_order_relaxed);
+  primary_up_ = false;
+}
+
+void Shard::primary_refused() { primary_up_ = false; }
+
+void Shard::failover_tick(uint64_t now) {
+  for (auto& n : nodes_)
+    if (n->retry_due(now)) n->retry();
+  if (stats_.connected_failover.load(std::memory_order_relaxed) == 0) {
+    primary_up_ = false;
+    return;
+  }
+  if (primary_up_) {
+    paused_for_move_ = traffic_started_;
+    for (auto& n : nodes_)
+      if (n->connected() && n->hub() == 1 && (!traffic_started_ || mode_->ready_to_move(*n)))
+        n->move_to_primary();
+    return;
+  }
+  if (paused_for_move_) {
+    // The move was called off (the primary refused a node again): traffic goes on.
+    paused_for_move_ = false;
+    for (auto& n : nodes_)
+      if (n->connected()) mode_->on_node_up(*n);
+  }
+  if (probe_open_ || now < next_probe_ns_) return;
+  next_probe_ns_ = now + uint64_t(ctx_.opt.reconnect_interval_s * 1e9);
+  uv_tcp_init(&loop_, &probe_);
+  probe_open_ = true;
+  probe_.data = this;
+  probe_req_.data = this;
+  if (uv_tcp_connect(&probe_req_, &probe_, reinterpret_cast<const sockaddr*>(&ctx_.opt.addr),
+                     on_probe_connect) != 0)
+    close_probe();
+}
+
+void Shard::on_probe_connect(uv_connect_t* req, int status) {
+  auto* s = static_cast<Shard*>(req->data);
+  // A listening primary is enough: a node that then fails to connect goes back to the
+  // failover (and the next probe waits an interval).
+  if (status == 0 && s->reconnecting()) s->primary_up_ = true;
+  s->close_probe();
+}
+
+void Shard::close_probe() {
+  auto* h = reinterpret_cast<uv_handle_t*>(&probe_);
+  if (!probe_open_ || uv_is_closing(h)) return;
+  uv_close(h, [](uv_handle_t* hh) { static_cast<Shard*>(hh->data)->probe_open_ = false; });
 }
 
 void Shard::node_down(Node& n) {
@@ -168,6 +230,7 @@ void Shard::node_closed(Node& n) {
 void Shard::maybe_end_loop() {
   if (phase() != Phase::kFinishing || open_nodes_ != 0 || loop_handles_closed_) return;
   loop_handles_closed_ = true;
+  close_probe();
   uv_close(reinterpret_cast<uv_handle_t*>(&check_), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&idle_), nullptr);
   cmd_wake_.close();
@@ -275,6 +338,7 @@ void Shard::on_tick(uv_timer_t* h) {
     s->last_sweep_ns_ = now;
     s->sweep_handshakes(now);
   }
+  if (s->ctx_.opt.failover() && s->reconnecting()) s->failover_tick(now);
   if (s->traffic_started_ && p < Phase::kFinishing) {
     s->mode_->on_tick(now);
     if (p == Phase::kDraining && s->mode_->drained())

@@ -12,6 +12,12 @@
 // pass that writes each dirty node once. An idle handle keeps poll from blocking while
 // output waits.
 //
+// Failover (--failover-uri): nodes reconnect by themselves (Node::plan_reconnect); the
+// shard runs the reconnect interval: nodes waiting for it are retried from the tick, and
+// while any node is on the failover hub a TCP probe checks the primary once per interval.
+// Once the primary accepts, the nodes on the failover move back, each when its mode has
+// nothing in flight for it (Mode::ready_to_move).
+//
 // Threads: everything is [owner] (the shard's loop thread) except what is marked [main]
 // (the runner, before start_thread() or through atomics) or [any].
 #pragma once
@@ -80,9 +86,14 @@ class Shard {
 
   // ---- [owner] node events ------------------------------------------------------------
   void node_resolved(Node& n, bool ok);                 // the connect attempt ended
-  void node_connected(Node& n, uint16_t hub_max_bvlc);  // Connect-Accept
+  void node_connected(Node& n, uint16_t hub_max_bvlc, bool first);  // Connect-Accept
   void node_down(Node& n);                              // left CONNECTED
   void node_closed(Node& n);                            // socket handle closed
+  void node_reopened();                                 // a closed node connects again
+  // Failover bookkeeping from the nodes.
+  bool reconnecting() const;           // nodes reconnect in this phase
+  void primary_lost(uint64_t at_ns);   // a node lost the primary
+  void primary_refused();              // a connect to the primary failed
   void on_npdu(Node& to, const Message& m, const uint8_t* data);
   void on_heartbeat_ack(Node& n, uint16_t message_id);
 
@@ -97,6 +108,9 @@ class Shard {
   void catch_up_traffic();
   void start_more_connects();
   void sweep_handshakes(uint64_t now);
+  void failover_tick(uint64_t now);
+  static void on_probe_connect(uv_connect_t* req, int status);
+  void close_probe();
   void drain();
   void maybe_end_loop();
 
@@ -129,6 +143,13 @@ class Shard {
   size_t open_nodes_ = 0;
   uint64_t finish_started_ns_ = 0;
   uint64_t last_sweep_ns_ = 0;
+  // Failover: the primary probe (one TCP connect at a time).
+  uv_tcp_t probe_;
+  uv_connect_t probe_req_;
+  bool probe_open_ = false;
+  bool primary_up_ = false;  // the last probe connected: move nodes back
+  bool paused_for_move_ = false;  // ready_to_move() was asked since primary_up_ turned true
+  uint64_t next_probe_ns_ = 0;
   Xorshift64 rng_;
 
   std::vector<Node*> dirty_;

@@ -38,7 +38,12 @@ namespace bsc::load {
   X(bc_complete, "broadcast rounds received by every other node in time")     \
   X(bc_timeouts, "broadcast rounds not complete after 1 s")                   \
   X(disc_clean, "nodes that ended with Disconnect-ACK / WebSocket close")     \
-  X(disc_forced, "nodes cut at the end without a clean close")
+  X(disc_forced, "nodes cut at the end without a clean close")                \
+  X(failovers, "moves to the failover hub (after the primary was lost/refused)") \
+  X(returns, "moves back to the primary hub from the failover")               \
+  X(reconnects, "Connect-Accepts after a node's first one (--failover-uri)")  \
+  X(reconnects_resumed, "of them: TLS resumed with the previous hub's ticket") \
+  X(inflight_at_loss, "messages in flight when a node left its hub (bound of loss)")
 
 struct Counters {
 #define BSC_X(name, text) uint64_t name = 0;
@@ -65,8 +70,12 @@ struct ShardStats {
   std::atomic<uint64_t> connected{0};       // in CONNECTED state now
   std::atomic<uint64_t> resolved{0};        // nodes whose connect attempt has ended
   std::atomic<uint64_t> last_accept_ns{0};  // time of the latest Connect-Accept
+  std::atomic<uint64_t> connected_failover{0};  // of `connected`: on the failover hub
+  std::atomic<uint64_t> first_loss_ns{0};       // earliest loss of the primary (0 = none)
+  std::atomic<uint64_t> last_failover_ns{0};    // latest Connect-Accept from the failover
   Histogram latency;                        // the mode's latency samples
   Histogram connect_latency;                // TCP connect start -> Connect-Accept
+  Histogram failover_latency;               // a node's loss of the primary -> failover accept
 
   void read(Counters* out) const;
 };

@@ -59,7 +59,8 @@ class HubProcess:
     benches: wrapper is put in front of the command (taskset -c 0), stderr_path sends
     stderr to that file instead of collecting it here (stderr_lines() reads the file),
     on_stderr is called with each collected stderr line as it arrives (from a reader
-    thread), preexec_fn goes to subprocess.Popen."""
+    thread), preexec_fn goes to subprocess.Popen. port: listen on this port instead of an
+    ephemeral one (a hub restarted where its nodes expect it)."""
 
     def __init__(self, binary: str, cert: Optional[str], key: Optional[str],
                  ca: Optional[str], vmac: Optional[str] = None, uuid: Optional[str] = None,
@@ -69,11 +70,11 @@ class HubProcess:
                  wrapper: Sequence[str] = (),
                  stderr_path: Optional[str] = None,
                  on_stderr: Optional[Callable[[str], None]] = None,
-                 preexec_fn: Optional[Callable[[], None]] = None):
+                 preexec_fn: Optional[Callable[[], None]] = None, port: int = 0):
         self.binary = binary
         self.host = host
         self.tls = tls
-        self.argv = [*wrapper, binary, "--listen", f"{host}:0"]
+        self.argv = [*wrapper, binary, "--listen", f"{host}:{port}"]
         for flag, path in (("--cert", cert), ("--key", key), ("--ca", ca)):
             if path is not None:
                 self.argv += [flag, path]

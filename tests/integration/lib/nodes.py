@@ -72,16 +72,17 @@ def accept_bytes(msg_id):
 
 
 def start_hub(*extra_args, tls=True, cert=None, key=None, ca=None, log_level=None,
-              metrics=False, timeout=10.0):
+              metrics=False, timeout=10.0, port=0):
     """bschub on 127.0.0.1:0 with the suite PKI's hub certificate and CA (unless cert, key
     or ca say otherwise), identity HUB_VMAC / HUB_UUID, log level `log_level` (default:
     BSCHUB_LOG_LEVEL, else debug), --metrics on an ephemeral port with metrics=True, and
-    `extra_args` last. Returns the started hubproc.HubProcess."""
+    `extra_args` last; `port` instead of an ephemeral one if given. Returns the started
+    hubproc.HubProcess."""
     return hubproc.HubProcess(
         hubproc.find_binary(), cert or PKI.hub_cert, key or PKI.hub_key, ca or PKI.ca_cert,
         vmac=bvlc.vmac_str(HUB_VMAC), uuid=bvlc.uuid_str(HUB_UUID), tls=tls,
         log_level=log_level or os.environ.get("BSCHUB_LOG_LEVEL", "debug"),
-        extra_args=extra_args, metrics=metrics).start(timeout=timeout)
+        extra_args=extra_args, metrics=metrics, port=port).start(timeout=timeout)
 
 
 def assert_refused_at_start(test, args, *words, timeout=20):

@@ -56,7 +56,8 @@ class StreamTransport {
   StreamTransport& operator=(const StreamTransport&) = delete;
 
   // Initialises the TCP handle on `loop`; reads will use [read_buf, read_buf + size), which
-  // must outlive the transport. Call once; the handle counts as open from here to close().
+  // must outlive the transport. Once, or again after the close callback (a new stream);
+  // the handle counts as open from here to close().
   int init(uv_loop_t* loop, uint8_t* read_buf, size_t size);
   // For accept, connect, bind, nodelay, getpeername.
   uv_tcp_t* tcp() { return &tcp_; }

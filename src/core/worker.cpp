@@ -41,9 +41,12 @@ Worker::Worker(uint32_t id, const Config& config, const TlsReloader* tls, Routin
   uv_async_init(&loop_, &sweep_async_, on_sweep);
   uv_timer_init(&loop_, &shutdown_timer_);
   uv_timer_init(&loop_, &device_timer_);
+  uv_timer_init(&loop_, &history_timer_);
   check_.data = idle_.data = stop_async_.data = this;
   snapshot_async_.data = sweep_async_.data = shutdown_timer_.data = device_timer_.data = this;
+  history_timer_.data = this;
   uv_unref(reinterpret_cast<uv_handle_t*>(&device_timer_));
+  uv_unref(reinterpret_cast<uv_handle_t*>(&history_timer_));
   uv_unref(reinterpret_cast<uv_handle_t*>(&stop_async_));
   uv_unref(reinterpret_cast<uv_handle_t*>(&snapshot_async_));
   uv_unref(reinterpret_cast<uv_handle_t*>(&sweep_async_));
@@ -140,6 +143,7 @@ void Worker::close_loop_handles() {
   uv_close(reinterpret_cast<uv_handle_t*>(&idle_), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&shutdown_timer_), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&device_timer_), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&history_timer_), nullptr);
 }
 
 void Worker::attach_device(Device* device) {
@@ -219,7 +223,7 @@ void Worker::on_check(uv_check_t* h) {
     if (!w->gate_.empty()) uv_idle_start(&w->idle_, on_idle);  // no sleeping while steps wait
   }
   // Last: what this iteration's handshake steps recorded is in it.
-  if (w->history_.dirty()) w->publish_history();
+  if (w->history_.dirty()) w->maybe_publish_history();
 }
 
 void Worker::on_idle(uv_idle_t* h) {

@@ -8,7 +8,9 @@
 //     frame); a connect or departure also marks the connected set changed.
 //   - Once per loop iteration with a change, the worker publishes an immutable HistoryView
 //     (its connected nodes, read from its connection table, plus copies of the two bounded
-//     lists) with publish() ([owner]).
+//     lists) with publish() ([owner]). A publish costs O(nodes), so the worker bounds their
+//     rate by their cost (Worker::maybe_publish_history): with thousands of nodes in a
+//     connect storm a view may lag the table by some milliseconds (at most 100 ms).
 //   - Any thread takes the latest view with latest(): the device on worker 0's loop, the
 //     ops thread for /status. It copies a shared_ptr under a mutex that the worker takes
 //     only to swap in a new view (an iteration with a change, never per frame), so no

@@ -116,9 +116,10 @@ class Worker {
   StateSink* state_sink() { return sink_; }
   HubFunction& hub() { return hub_; }
   WorkerStats& stats() { return stats_; }
-  // [owner] The history to record in. A change is published by the next check phase; the
-  // caller may be a close callback or a handshake step, which run after this iteration's
-  // publish, so the idle handle keeps the loop from sleeping on an unpublished change.
+  // [owner] The history to record in. A change is published by the next check phase (or,
+  // while publishing is rate-bounded, by the history timer); the caller may be a close
+  // callback or a handshake step, which run after this iteration's publish, so the idle
+  // handle keeps the loop from sleeping on an unpublished change.
   ConnectionHistory& history() {
     if (!uv_is_closing(reinterpret_cast<uv_handle_t*>(&idle_))) uv_idle_start(&idle_, on_idle);
     return history_;
@@ -173,11 +174,15 @@ class Worker {
   long apply_sweep(const Sweep& sweep);
   static void on_shutdown_deadline(uv_timer_t* h);
   static void on_device_timer(uv_timer_t* h);
+  static void on_history_timer(uv_timer_t* h);
   // For the Acceptor: a new connection in a free slot, counted in `*open` (all workers).
   Connection* new_connection(size_t* open);
   // For the Acceptor: no place for another TLS handshake (accepting pauses).
   bool handshakes_full() const { return tls_ && gate_.full(); }
   void fill_snapshot(WorkerSnapshot* out);
+  // At most once per loop iteration, and only after a connect, departure or refusal;
+  // rate-bounded by its own cost (worker_snapshot.cpp).
+  void maybe_publish_history();
   void publish_history();
   void run_handshakes();
   void drain();
@@ -212,6 +217,9 @@ class Worker {
   // The device's segment timer: running only while a segmented response is in flight;
   // unref'd, so a transaction never holds the loop open at shutdown.
   uv_timer_t device_timer_;
+  // A history publish held back by its rate bound; unref'd like the device's timer.
+  uv_timer_t history_timer_;
+  uint64_t history_next_ns_ = 0;  // uv_hrtime() before which no publish starts
   Device* device_ = nullptr;
   std::thread thread_;
   // Snapshot hand-off to the ops thread: it bumps asked, the loop answers with that number.

@@ -4,7 +4,7 @@ bench/callgrind_split.py (instruction counts) and bench/perf_split.py (sampled C
 A profile walks call stacks from the root to the sampled function. Entering certain
 functions sets the context the callees run in:
   - an ECC operation (ECDSA sign, ECDSA verify, ECDHE key generation or shared secret)
-    absorbs everything below it, its malloc included: that is what ecc_speed.c measures;
+    absorbs everything below it, its malloc included: that is what bench/ecc_floor.cpp measures;
   - symmetric crypto (hashing, HKDF, HMAC, AEAD) and X.509 parsing take what runs below
     them unless an ECC operation starts there;
   - our files that have a job of their own (ticket sealing, peer identity, history, ...)

@@ -5,7 +5,7 @@ does it cost, and do the nodes resume their TLS sessions?
     bench/restart_storm.py [--nodes 10000] [--inflight 64] [--build build] [--json OUT]
 
 All on 127.0.0.1, hub (--workers 1) pinned to core 0, bschub-load (--threads 1) to core 1:
-  1. ECC floor: ecc_speed.c (shared/limits, timed by its thread's CPU clock) on core 0;
+  1. ECC floor: build/bench/ecc_floor (timed by its thread's CPU clock) on core 0;
   2. with a ticket key file: hub A with --ticket-key-file F; N nodes connect (full
      handshakes), saving their tickets; hub A stops (SIGTERM); hub B starts with the same F;
      the N nodes come back with --resume: the restart storm;
@@ -36,10 +36,6 @@ from reportlib import PIN, ROOT  # noqa: E402  (also puts tests/integration on t
 from reportlib.run import kill_all, on_signal, spawn  # noqa: E402
 from lib import certs, procstat  # noqa: E402
 
-ECC_SPEED = os.path.join(ROOT, "..", "shared", "limits", "ecc_speed.c")
-# ecc_speed.c times with CLOCK_MONOTONIC; this makes it read its thread's CPU clock instead,
-# so a busy machine inflates the floor no more than it inflates the hub's CPU time.
-CPU_CLOCK_H = "#include <time.h>\n#undef CLOCK_MONOTONIC\n#define CLOCK_MONOTONIC CLOCK_THREAD_CPUTIME_ID\n"
 HUB_CORE, LOAD_CORE = 0, 1
 
 
@@ -47,21 +43,13 @@ def pinned(core):
     return ["taskset", "-c", str(core)] if PIN else []
 
 
-def ecc_floor(work):
-    """{'sign','verify','ecdhe'}: microseconds per operation on the hub's core."""
-    src = os.environ.get("ECC_SPEED", ECC_SPEED)
-    hdr, exe = os.path.join(work, "cpu_clock.h"), os.path.join(work, "ecc_speed")
-    with open(hdr, "w") as f:
-        f.write(CPU_CLOCK_H)
-    subprocess.run(["gcc", "-O2", "-include", hdr, src, "-o", exe, "-lmbedcrypto"], check=True)
-    best = None
-    for _ in range(3):  # the lowest of three: the least disturbed
-        out = subprocess.run(pinned(HUB_CORE) + [exe], capture_output=True, text=True,
-                             check=True, timeout=120).stdout
-        m = re.search(r"sign (\d+) us, verify (\d+) us; ECDHE keygen\+shared: P-256 (\d+) us", out)
-        v = dict(sign=int(m.group(1)), verify=int(m.group(2)), ecdhe=int(m.group(3)))
-        best = v if best is None else {k: min(best[k], v[k]) for k in v}
-    return best
+def ecc_floor(build):
+    """{'sign','verify','ecdhe'}: microseconds per operation on the hub's core, by
+    bench/ecc_floor.cpp (its thread's CPU clock, the lowest of three runs)."""
+    out = subprocess.run(pinned(HUB_CORE) + [os.path.join(build, "bench", "ecc_floor")],
+                         capture_output=True, text=True, check=True, timeout=300).stdout
+    m = re.search(r"sign_us=(\d+) verify_us=(\d+) ecdhe_us=(\d+)", out)
+    return dict(sign=int(m.group(1)), verify=int(m.group(2)), ecdhe=int(m.group(3)))
 
 
 def hub_has_option(build, option):
@@ -187,7 +175,7 @@ def main():
         try:
             pki = os.path.join(work, "pki")
             certs.make_tool_pki(pki)
-            floor = ecc_floor(work)
+            floor = ecc_floor(args.build)
             full_floor = floor["sign"] + floor["verify"] + floor["ecdhe"]
             if args.no_known_certificates:
                 print("hub: --known-certificates 0 (the tool's nodes share one certificate)")

@@ -36,9 +36,7 @@ TMP = None
 
 def setUpModule():
     global PKI, TMP
-    for path, var in ((hubproc.find_binary(), "BSCHUB"), (load_binary(), "BSCHUB_LOAD")):
-        if not os.path.isfile(path) or not os.access(path, os.X_OK):
-            raise RuntimeError(f"binary not found at {path}; set {var}=/path/to/it")
+    hubproc.require_hub_and_load()
     TMP = tempfile.mkdtemp(prefix="bschub-load-it-")
     PKI = nodes.setup_pki(n_nodes=1, directory=os.path.join(TMP, "pki"))
 

@@ -40,6 +40,13 @@ def load_binary() -> str:
     return os.path.abspath(os.environ.get("BSCHUB_LOAD") or DEFAULT_LOAD_BINARY)
 
 
+def require_hub_and_load() -> None:
+    """Raises with the variable to set unless bschub and bschub-load are executables."""
+    for path, var in ((find_binary(), "BSCHUB"), (load_binary(), "BSCHUB_LOAD")):
+        if not os.path.isfile(path) or not os.access(path, os.X_OK):
+            raise RuntimeError(f"binary not found at {path}; set {var}=/path/to/it")
+
+
 def ctl_binary() -> str:
     """bschub-ctl: BSCHUB_CTL, else next to the hub binary."""
     path = os.environ.get("BSCHUB_CTL") or os.path.join(os.path.dirname(find_binary()),

@@ -10,12 +10,6 @@
 namespace bsc {
 namespace {
 
-Fingerprint sha256_of(const unsigned char* data, size_t len) {
-  Fingerprint f;
-  mbedtls_sha256(data, len, f.bytes.data(), 0);
-  return f;
-}
-
 int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -60,6 +54,12 @@ void add_san_uuids(const mbedtls_x509_crt& crt, std::vector<Uuid>* out) {
 
 }  // namespace
 
+Fingerprint sha256_fingerprint(const mbedtls_x509_buf& der) {
+  Fingerprint f;
+  mbedtls_sha256(der.p, der.len, f.bytes.data(), 0);
+  return f;
+}
+
 std::string Fingerprint::to_hex() const {
   static const char kDigits[] = "0123456789abcdef";
   std::string s;
@@ -89,9 +89,9 @@ std::optional<Fingerprint> Fingerprint::parse(std::string_view text) {
 
 PeerIdentity peer_identity_of(const mbedtls_x509_crt& crt, const mbedtls_x509_crt* issuer_ca) {
   PeerIdentity id;
-  id.certificate = sha256_of(crt.raw.p, crt.raw.len);
-  id.public_key = sha256_of(crt.pk_raw.p, crt.pk_raw.len);
-  if (issuer_ca) id.issuer_ca = sha256_of(issuer_ca->raw.p, issuer_ca->raw.len);
+  id.certificate = sha256_fingerprint(crt.raw);
+  id.public_key = sha256_fingerprint(crt.pk_raw);
+  if (issuer_ca) id.issuer_ca = sha256_fingerprint(issuer_ca->raw);
   add_uuid(common_name(&crt.subject), &id.named_uuids);
   add_san_uuids(crt, &id.named_uuids);
   char subject[512];

@@ -178,9 +178,9 @@ TicketSealer::TicketSealer(uint32_t lifetime_s, std::function<int64_t()> now_ms)
 
 bool TicketSealer::init(std::shared_ptr<const TicketKey> fixed, std::string* error) {
   const int64_t lifetime_ms = int64_t(lifetime_s_) * 1000;
-  fixed_key_ = fixed != nullptr;
-  keys_ = std::make_unique<TicketKeyRing>(fixed_key_ ? 0 : lifetime_ms, lifetime_ms, now_ms_);
-  if (!fixed_key_) return keys_->rotate(error);
+  // A key file's key never rotates by time (the operator replaces the file).
+  keys_ = std::make_unique<TicketKeyRing>(fixed ? 0 : lifetime_ms, lifetime_ms, now_ms_);
+  if (!fixed) return keys_->rotate(error);
   keys_->install(std::move(fixed));
   return true;
 }

@@ -5,20 +5,12 @@
 // lacks the trusted-CA callback (MBEDTLS_X509_TRUSTED_CERTIFICATE_CALLBACK). So the server
 // configs trust no anchor: mbedTLS's walk checks what concerns the certificate alone, and
 // the verify callback (TlsSession::on_verify) asks this function for the rest.
-#include <mbedtls/sha256.h>
-
 #include <cstring>
 
 #include "net/tls_context.hpp"
 
 namespace bsc {
 namespace {
-
-Fingerprint certificate_fingerprint(const mbedtls_x509_crt& crt) {
-  Fingerprint f;
-  mbedtls_sha256(crt.raw.p, crt.raw.len, f.bytes.data(), 0);
-  return f;
-}
 
 // The top of the verified chain, as mbedtls_x509_crt_verify reports it (the configured
 // CA at the highest depth), and that depth.
@@ -62,7 +54,7 @@ uint32_t TlsContext::verify_peer(mbedtls_x509_crt* leaf, uint32_t leaf_flags,
                                  const mbedtls_x509_crt* linked_parent,
                                  const mbedtls_x509_crt** issuer) const {
   *issuer = nullptr;
-  const Fingerprint fp = certificate_fingerprint(*leaf);
+  const Fingerprint fp = sha256_fingerprint(leaf->raw);
   const mbedtls_x509_crt* ca = known_->find(fp);
   const bool known = ca != nullptr;
   // A node that sent its CA's certificate along: mbedTLS has checked the signature with it

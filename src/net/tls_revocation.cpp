@@ -1,7 +1,6 @@
 // TlsContext's revocation side: loading the CRLs (--crl) with the checks mbedTLS leaves to
 // us, the stale-CRL gauge, and the re-check of an already connected node's certificate.
 #include <mbedtls/md.h>
-#include <mbedtls/sha256.h>
 #include <mbedtls/x509.h>
 
 #include <cstdio>
@@ -58,12 +57,6 @@ size_t revoked_count(const mbedtls_x509_crl& crl) {
        e = e->next)
     ++n;
   return n;
-}
-
-Fingerprint sha256_of(const mbedtls_x509_buf& der) {
-  Fingerprint f;
-  mbedtls_sha256(der.p, der.len, f.bytes.data(), 0);
-  return f;
 }
 
 // Checks each CRL of `chain` (one file's) against the CAs of `ca`; appends their CrlInfo.
@@ -169,7 +162,7 @@ std::string TlsContext::recheck(const PeerIdentity& id) const {
 
   const mbedtls_x509_crt* issuer = nullptr;
   for (const mbedtls_x509_crt* c = &ca_; c != nullptr && c->raw.len > 0; c = c->next)
-    if (sha256_of(c->raw) == id.issuer_ca) {
+    if (sha256_fingerprint(c->raw) == id.issuer_ca) {
       issuer = c;
       break;
     }

@@ -52,6 +52,9 @@ struct PeerIdentity {
   std::shared_ptr<const std::vector<uint8_t>> der;
 };
 
+// The SHA-256 of `der` (a certificate, a key, a CA): the fingerprints the hub keys by.
+Fingerprint sha256_fingerprint(const mbedtls_x509_buf& der);
+
 // Builds the identity of `crt`; `issuer_ca` is the CA certificate that verified it (may be
 // nullptr: issuer_ca stays zero).
 PeerIdentity peer_identity_of(const mbedtls_x509_crt& crt, const mbedtls_x509_crt* issuer_ca);

@@ -155,7 +155,6 @@ class TicketSealer {
 
   const uint32_t lifetime_s_;
   const std::function<int64_t()> now_ms_;
-  bool fixed_key_ = false;  // init() got a key file's key: no rotation by time
   std::unique_ptr<TicketKeyRing> keys_;
 };
 
